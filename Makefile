@@ -1,0 +1,46 @@
+# dcgan-inversion: `make demo` runs everything on the offline demo config; `make test` runs the tests.
+# CONFIG picks a config (a shipped name or a YAML path); RUN the run directory.
+CONFIG ?= demo
+RUN ?= runs/$(basename $(notdir $(CONFIG)))
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: all demo train invert figures test clean-venv help
+all: help
+
+help:
+	@echo "make demo      train, invert and draw figures on CONFIG (default: demo)"
+	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
+	@echo "make invert    run the inversion experiments (trains first if RUN has no generator)"
+	@echo "make figures   render figures and tables from RUN's results"
+	@echo "make test      run the test suite"
+
+# The virtualenv is (re)built whenever setup.py changes.
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: train invert figures
+
+train: $(STAMP)
+	$(PY) train/train.py --config $(CONFIG) --run $(RUN) $(ARGS)
+
+$(RUN)/generator.weights.h5: | $(STAMP)
+	$(PY) train/train.py --config $(CONFIG) --run $(RUN)
+
+invert: $(STAMP) $(RUN)/generator.weights.h5
+	$(PY) invert/invert.py --config $(CONFIG) --run $(RUN) $(ARGS)
+
+figures: $(STAMP)
+	$(PY) figures/figures.py --config $(CONFIG) --run $(RUN) $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests $(ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

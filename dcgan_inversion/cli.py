@@ -1,0 +1,69 @@
+"""Command-line entry points: `dcgan-train`, `dcgan-invert`, `dcgan-figures`.
+
+Each parses flags and calls one library function. A `UserError` becomes one line on stderr
+and exit status 2; Ctrl-C exits with 130 after the library has saved what it can.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
+
+from dcgan_inversion.errors import UserError  # noqa: E402
+
+
+def _parser(description: str, default_config: str | None = "demo") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", default=default_config,
+                        help="a shipped config name (demo, celeba, ...) or a path to a YAML file")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="run directory (default: runs/<config name>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override one config value; repeatable")
+    return parser
+
+
+def _run_dir(args) -> Path:
+    return args.run if args.run is not None else Path("runs") / Path(args.config).stem
+
+
+def _guarded(function) -> None:
+    """Runs `function`, turning user mistakes into one line and a non-zero exit."""
+    try:
+        function()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def train_main(argv=None) -> None:
+    args = _parser("Train Amos's DCGAN (resumes from the run's last checkpoint).").parse_args(argv)
+
+    def run():
+        from dcgan_inversion.config import load_config
+        from dcgan_inversion.rundir import check_training_inputs
+
+        config = load_config(args.config, args.overrides)
+        check_training_inputs(config, _run_dir(args))  # fail fast, before TensorFlow loads
+        from dcgan_inversion.train import train
+
+        train(config, _run_dir(args))
+
+    _guarded(run)
+
+
+def invert_main(argv=None) -> None:
+    _parser("Recover latent vectors of a trained generator.").parse_args(argv)
+    print("dcgan-invert: not implemented yet", file=sys.stderr)
+    sys.exit(1)
+
+
+def figures_main(argv=None) -> None:
+    _parser("Render the paper's figures and tables from a run's results.").parse_args(argv)
+    print("dcgan-figures: not implemented yet", file=sys.stderr)
+    sys.exit(1)

@@ -1,0 +1,60 @@
+"""Reading image files with Pillow: listing a folder, decoding any mode to RGB, cropping.
+
+Kept free of TensorFlow so the command line can check a data folder (and fail with one line)
+before the slow TensorFlow import.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from dcgan_inversion.errors import UserError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+# What Pillow raises for a truncated, corrupt or non-image file (UnidentifiedImageError is an OSError).
+UNREADABLE_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """All .jpg/.jpeg/.png files under `folder`, sorted so runs are reproducible."""
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise UserError(f"data folder not found: {root}")
+    if not root.is_dir():
+        raise UserError(f"data path is not a folder: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise UserError(f"no .jpg/.jpeg/.png images found under {root}")
+    return files
+
+
+def load_image(path: str | Path, image_size: int, crop_size: int) -> np.ndarray:
+    """One file -> uint8 RGB (image_size, image_size, 3): centre crop, then area resize.
+
+    Pillow converts every mode (grayscale, palette, RGBA, CMYK, 16-bit) to RGB; images
+    smaller than the crop are cropped to their shorter side instead.
+    """
+    with Image.open(path) as image:
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            image = Image.fromarray((np.asarray(image, dtype=np.float64) / 256).clip(0, 255).astype(np.uint8))
+        image = image.convert("RGB")
+        side = min(crop_size, *image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+        image = image.resize((image_size, image_size), Image.Resampling.BICUBIC, reducing_gap=None)
+        return np.asarray(image, dtype=np.uint8)
+
+
+def split_holdout(files: list, holdout: int) -> tuple[list, list]:
+    """The last `holdout` entries are never trained on."""
+    if holdout >= len(files):
+        raise UserError(f"data.holdout={holdout} leaves no training images (only {len(files)} found)")
+    return (files[: len(files) - holdout], files[len(files) - holdout:]) if holdout else (files, [])
+
+
+def to_uint8(images) -> np.ndarray:
+    """[-1, 1] floats -> uint8 pixels, for PNGs."""
+    return np.clip((np.asarray(images) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)

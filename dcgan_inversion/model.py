@@ -1,0 +1,74 @@
+"""Amos's DCGAN (bamos/dcgan-completion.tensorflow) as Keras 3 models.
+
+The generator maps z in [-1, 1]^z_dim to an image in [-1, 1]; the paper inverts it (Sec. 2).
+Every stride-2 stage doubles the side, starting from 4x4, so a 64 px model has four
+transposed convolutions and a 32 px model three, with the widths halving towards the image.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+from dcgan_inversion.config import ModelConfig
+
+KERNEL_SIZE = 5
+BN_EPSILON = 1e-5
+BN_MOMENTUM = 0.9
+LEAK = 0.2
+
+
+def num_stages(image_size: int) -> int:
+    """Stride-2 stages between the 4x4 base and the image."""
+    stages = int(math.log2(image_size // 4))
+    if 4 * 2**stages != image_size:
+        raise ValueError(f"image_size must be 4 * 2^k, got {image_size}")
+    return stages
+
+
+def _batch_norm(name: str) -> layers.BatchNormalization:
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)
+
+
+def make_generator(config: ModelConfig, name: str = "generator") -> keras.Model:
+    """z -> dense -> 4x4 x (gf * 2^(stages-1)) -> [convT, BN, ReLU]* -> convT -> tanh."""
+    stages = num_stages(config.image_size)
+    init = keras.initializers.RandomNormal(stddev=0.02)
+    base_filters = config.gf_dim * 2 ** (stages - 1)
+    z = keras.Input(shape=(config.z_dim,), name="z")
+    x = layers.Dense(4 * 4 * base_filters, kernel_initializer=init, name="project")(z)
+    x = layers.Reshape((4, 4, base_filters))(x)
+    x = _batch_norm("project_bn")(x)
+    x = layers.ReLU()(x)
+    for stage in range(1, stages):
+        filters = base_filters // 2**stage
+        x = layers.Conv2DTranspose(
+            filters, KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init, name=f"deconv{stage}"
+        )(x)
+        x = _batch_norm(f"deconv{stage}_bn")(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(
+        config.channels, KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init, name=f"deconv{stages}"
+    )(x)
+    image = layers.Activation("tanh", name="image")(x)
+    return keras.Model(z, image, name=name)
+
+
+def make_discriminator(config: ModelConfig, name: str = "discriminator") -> keras.Model:
+    """image -> [conv, (BN), leaky ReLU]* -> dense logit; no BN on the first conv (DCGAN)."""
+    stages = num_stages(config.image_size)
+    conv_init = keras.initializers.TruncatedNormal(stddev=0.02)
+    image = keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image")
+    x = image
+    for stage in range(stages):
+        x = layers.Conv2D(
+            config.df_dim * 2**stage, KERNEL_SIZE, strides=2, padding="same",
+            kernel_initializer=conv_init, name=f"conv{stage}",
+        )(x)
+        if stage > 0:
+            x = _batch_norm(f"conv{stage}_bn")(x)
+        x = layers.LeakyReLU(negative_slope=LEAK)(x)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="logit")(x)
+    return keras.Model(image, logit, name=name)

@@ -1,0 +1,146 @@
+"""The run directory: one folder holds everything a run produced (like Flax's `workdir`).
+
+    <run>/config.yaml              resolved config of the training run
+    <run>/generator.weights.h5     trained generator, loaded by the inversion
+    <run>/checkpoints/             tf.train.CheckpointManager (models, optimizers, step, RNG)
+    <run>/samples/                 fixed-z 8x8 sample grids (latest.png is the newest)
+    <run>/logs/                    TensorBoard scalars
+    <run>/results/                 inversion experiments (JSON + NPZ)
+    <run>/figures/                 figures and tables
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from dcgan_inversion import config as config_lib
+from dcgan_inversion.errors import UserError
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+
+    def __init__(self, root):
+        object.__setattr__(self, "root", Path(root))
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def generator_weights(self) -> Path:
+        return self.root / "generator.weights.h5"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def samples(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def latest_samples(self) -> Path:
+        return self.samples / "latest.png"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+
+def ensure_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write to {folder}: {error.strerror or error}") from None
+
+
+def saved_config(run_dir) -> config_lib.Config | None:
+    paths = RunPaths(run_dir)
+    if not paths.config.exists():
+        return None
+    return config_lib.from_dict(yaml.safe_load(paths.config.read_text(encoding="utf-8")), source=str(paths.config))
+
+
+def check_model_matches(config: config_lib.Config, run_dir) -> None:
+    """The model section must equal the one the run was trained with, or weights will not fit."""
+    previous = saved_config(run_dir)
+    if previous is not None and previous.model != config.model:
+        differences = [
+            f"{key}={getattr(config.model, key)} (run has {getattr(previous.model, key)})"
+            for key in config_lib.to_dict(config.model)
+            if getattr(config.model, key) != getattr(previous.model, key)
+        ]
+        raise UserError(f"model config does not match the run in {run_dir}: {', '.join(differences)}; "
+                        "use the run's config or another --run directory")
+
+
+def check_training_inputs(config: config_lib.Config, run_dir) -> None:
+    """Every mistake that can be found without TensorFlow: data folder, run folder, model shape."""
+    from dcgan_inversion.images import list_images, split_holdout
+
+    if config.data.source == "celeba":
+        if not config.data.path:
+            raise UserError("data.source is celeba but data.path is not set "
+                            "(use --set data.path=/path/to/img_align_celeba)")
+        split_holdout(list_images(config.data.path), config.data.holdout)
+    if config.train.steps is None and config.train.epochs is None:
+        raise UserError("train.steps and train.epochs are both null: set one of them")
+    ensure_writable(Path(run_dir))
+    check_model_matches(config, run_dir)
+
+
+def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:
+    """Creates the run directory, refuses a model change, writes the resolved config."""
+    paths = RunPaths(run_dir)
+    ensure_writable(paths.root)
+    check_model_matches(config, run_dir)
+    config_lib.save_config(config, paths.config)
+    return paths
+
+
+def export_generator(generator, paths: RunPaths, step: int) -> None:
+    """Writes the generator weights atomically (Keras wants the `.weights.h5` suffix)."""
+    handle, temporary = tempfile.mkstemp(dir=paths.root, prefix=".generator.", suffix=".weights.h5")
+    os.close(handle)
+    try:
+        generator.save_weights(temporary)
+        os.replace(temporary, paths.generator_weights)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None):
+    """The trained generator of a run (a keras.Model), built from the run's own config.yaml."""
+    from dcgan_inversion.model import make_generator  # TensorFlow loads only when needed
+
+    paths = RunPaths(run_dir)
+    if not paths.generator_weights.exists():
+        raise UserError(f"no trained generator in {paths.root} (run `make train` or dcgan-train --run {paths.root})")
+    trained = saved_config(run_dir)
+    if trained is None:
+        raise UserError(f"{paths.config} is missing: cannot tell which model {paths.generator_weights} holds")
+    if model_config is not None and model_config != trained.model:
+        raise UserError(f"model config does not match the generator in {run_dir}: "
+                        f"requested {model_config}, trained {trained.model}")
+    generator = make_generator(trained.model)
+    try:
+        generator.load_weights(str(paths.generator_weights))
+    except Exception as error:  # h5py / Keras raise many types for a bad or mismatched file
+        raise UserError(f"cannot load {paths.generator_weights}: {str(error).splitlines()[0]}") from None
+    return generator

@@ -1,0 +1,33 @@
+"""Installable package for dcgan-inversion (Lipton & Tripathi, 2017, on Amos's DCGAN)."""
+from setuptools import find_packages, setup
+
+setup(
+    name="dcgan-inversion",
+    version="0.1.0",
+    description="Precise recovery of latent vectors from DCGAN generators with stochastic clipping",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["dcgan_inversion", "dcgan_inversion.*"]),
+    package_data={"dcgan_inversion": ["configs/*.yaml"]},
+    install_requires=[
+        "tensorflow>=2.16",
+        "numpy",
+        "pillow",
+        "matplotlib",
+        "pyyaml",
+        "scikit-image",
+        "tensorboard",
+    ],
+    extras_require={
+        "and-cuda": ["tensorflow[and-cuda]>=2.16"],
+        "test": ["pytest"],
+    },
+    entry_points={
+        "console_scripts": [
+            "dcgan-train=dcgan_inversion.cli:train_main",
+            "dcgan-invert=dcgan_inversion.cli:invert_main",
+            "dcgan-figures=dcgan_inversion.cli:figures_main",
+        ]
+    },
+)

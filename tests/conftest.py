@@ -1,0 +1,25 @@
+"""Shared fixtures: a tiny model config so tests run the real code paths in seconds."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from dcgan_inversion import config as config_lib  # noqa: E402
+
+
+def tiny_config(**sections) -> config_lib.Config:
+    """16 px, narrow widths, 8-image batches: the demo pipeline at test size."""
+    base = config_lib.from_dict({
+        "seed": 0,
+        "model": {"image_size": 16, "z_dim": 100, "gf_dim": 8, "df_dim": 8, "channels": 3},
+        "data": {"source": "demo", "holdout": 4},
+        "train": {"batch_size": 8, "steps": 4, "epochs": None, "sample_every": 2,
+                  "checkpoint_every": 2, "log_every": 1},
+    })
+    return config_lib.replace(base, **sections)
+
+
+@pytest.fixture
+def tiny():
+    return tiny_config()

@@ -1,0 +1,64 @@
+import pytest
+
+from dcgan_inversion import config as config_lib
+from dcgan_inversion.config import ConfigError, load_config
+
+
+@pytest.mark.parametrize("name", config_lib.available_configs())
+def test_shipped_configs_load(name):
+    config = load_config(name)
+    assert config.model.z_dim == 100
+
+
+def test_demo_is_cpu_sized_and_celeba_is_the_paper():
+    demo, celeba = load_config("demo"), load_config("celeba")
+    assert (demo.model.image_size, demo.model.gf_dim) == (32, 32)
+    assert (celeba.model.image_size, celeba.model.gf_dim, celeba.train.epochs) == (64, 64, 25)
+
+
+def test_overrides_are_typed_and_validated():
+    config = load_config("demo", ["train.steps=7", "model.gf_dim=16", "train.learning_rate=1e-3"])
+    assert (config.train.steps, config.model.gf_dim, config.train.learning_rate) == (7, 16, 1e-3)
+    with pytest.raises(ConfigError, match="train.steps"):
+        load_config("demo", ["train.steps=-3"])
+    with pytest.raises(ConfigError, match="section.key=value"):
+        load_config("demo", ["oops"])
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model:\n  gf_dimm: 3\n", "unknown key 'model.gf_dimm'"),
+    ("model:\n  gf_dim: wide\n", "model.gf_dim: expected an integer"),
+    ("model:\n  gf_dim: 0\n", "model.gf_dim: expected a value >= 1"),
+    ("model:\n  image_size: 48\n", "model.image_size: expected one of"),
+    ("train:\n  learning_rate: fast\n", "train.learning_rate: expected a number"),
+    ("model: [1, 2\n", "not valid YAML"),
+    ("- 1\n- 2\n", "expected a mapping"),
+])
+def test_errors_name_the_file_and_key(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert message in str(error.value) and path in str(error.value)
+
+
+def test_unknown_name_lists_shipped_configs():
+    with pytest.raises(ConfigError, match="demo"):
+        load_config("nonesuch")
+
+
+def test_round_trip_through_yaml(tmp_path):
+    config = load_config("celeba")
+    config_lib.save_config(config, tmp_path / "config.yaml")
+    assert load_config(str(tmp_path / "config.yaml")) == config
+
+
+def test_configs_are_frozen():
+    config = load_config("demo")
+    with pytest.raises(Exception):
+        config.seed = 3
