@@ -12,6 +12,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
 
+from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS  # noqa: E402
 from dcgan_inversion.errors import UserError  # noqa: E402
 
 
@@ -58,9 +59,33 @@ def train_main(argv=None) -> None:
 
 
 def invert_main(argv=None) -> None:
-    _parser("Recover latent vectors of a trained generator.").parse_args(argv)
-    print("dcgan-invert: not implemented yet", file=sys.stderr)
-    sys.exit(1)
+    parser = _parser("Recover latent vectors of a trained generator: the paper's experiments, or your images.")
+    parser.add_argument("--experiment", action="append", default=None, choices=sorted(EXPERIMENTS),
+                        help="run only this experiment (repeatable); default: the config's experiments.run")
+    parser.add_argument("--image", nargs="+", type=Path, default=None,
+                        help="invert these image files instead (writes <run>/results/images/)")
+    parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image")
+    args = parser.parse_args(argv)
+
+    def run():
+        from dcgan_inversion.config import load_config
+        from dcgan_inversion.rundir import RunPaths, check_inversion_inputs
+
+        config = load_config(args.config, args.overrides)
+        run_dir = _run_dir(args)
+        check_inversion_inputs(config, run_dir, args.image)  # fail fast, before TensorFlow loads
+        from dcgan_inversion import experiments
+        from dcgan_inversion.rundir import load_generator
+
+        generator = load_generator(run_dir, config.model)
+        paths = RunPaths(run_dir)
+        if args.image:
+            experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode)
+            print(f"wrote z', reconstructions and errors to {paths.results / 'images'}")
+        else:
+            experiments.run_experiments(generator, config, paths.results, args.experiment)
+
+    _guarded(run)
 
 
 def figures_main(argv=None) -> None:

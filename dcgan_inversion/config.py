@@ -17,6 +17,8 @@ import yaml
 from dcgan_inversion.errors import UserError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+EXPERIMENTS = ("table1", "noise", "uniqueness", "trajectory")
+CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
 
 
 class ConfigError(UserError):
@@ -70,6 +72,49 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class InvertConfig:
+    """The z' optimisation of Sec. 2: optimizer, learning-rate schedule, clip bounds, tracking."""
+
+    optimizer: str = _spec("adam", choices=("adam", "sgd"), doc="Amos used Adam; the authors plain GD")
+    learning_rate: float = _spec(0.01, minimum=0.0)
+    beta1: float = _spec(0.9, minimum=0.0, maximum=1.0)
+    beta2: float = _spec(0.999, minimum=0.0, maximum=1.0)
+    epsilon: float = _spec(1e-8, minimum=0.0)
+    schedule: str = _spec("constant", choices=("constant", "step", "exponential", "cosine"),
+                          doc="step: x decay_rate every decay_steps; cosine: to alpha over all steps")
+    decay_steps: int = _spec(50000, minimum=1)
+    decay_rate: float = _spec(0.5, minimum=0.0, maximum=1.0)
+    cosine_alpha: float = _spec(0.0, minimum=0.0, maximum=1.0)
+    reset_moments: bool = _spec(False, doc="zero Adam moments of components stochastic clipping re-draws")
+    steps: int = _spec(5000, minimum=1)
+    steps_per_call: int = _spec(100, minimum=1, doc="steps per compiled call, between progress reports")
+    max_rows: int = _spec(1024, minimum=1, doc="rows optimised together; more are split into batches")
+    thresholds: typing.Tuple[float, ...] = _spec((1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8), minimum=0.0)
+    early_stop: bool = _spec(True, doc="stop once every row is below the smallest threshold")
+    jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
+    low: float = _spec(-1.0)
+    high: float = _spec(1.0)
+
+
+@dataclass(frozen=True)
+class ExperimentsConfig:
+    """Sizes of the paper's experiments (Tables 1-2, Figures 1-2)."""
+
+    run: typing.Tuple[str, ...] = _spec(EXPERIMENTS, choices=EXPERIMENTS, doc="what `make invert` runs")
+    modes: typing.Tuple[str, ...] = _spec(CLIP_MODES, choices=CLIP_MODES)
+    table1_latents: int = _spec(1024, minimum=1, doc="latents per clip mode (paper 1000, authors 1024)")
+    table1_thresholds: typing.Tuple[float, ...] = _spec((1e-4, 1e-3, 1e-2, 1e-1), minimum=0.0)
+    noise_variances: typing.Tuple[float, ...] = _spec((0.0, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1, 5e-1, 1.0), minimum=0.0)
+    noise_latents: int = _spec(64, minimum=1, doc="latents per variance and mode")
+    noise_steps: typing.Optional[int] = _spec(None, minimum=1, doc="default: invert.steps")
+    uniqueness_images: int = _spec(1, minimum=1, doc="unseen real images (paper: 1)")
+    uniqueness_restarts: int = _spec(1000, minimum=2, doc="recoveries per image and mode (paper: 1000)")
+    trajectory_targets: int = _spec(4, minimum=1)
+    trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, doc="plus the final step")
+    trajectory_steps: typing.Optional[int] = _spec(None, minimum=1, doc="paper: 20000; default: invert.steps")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything one run needs; written to `<run>/config.yaml`."""
 
@@ -77,6 +122,8 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    invert: InvertConfig = field(default_factory=InvertConfig)
+    experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
 
 
 def available_configs() -> list[str]:
@@ -195,9 +242,9 @@ def _check_value(value, hint, rules, source: str, key: str):
     base = _strip_optional(hint)
     value = _coerce(value, base, fail)
     choices = rules.get("choices")
-    if choices is not None and value not in choices:
-        fail(f"one of {', '.join(map(str, choices))}")
     for item in value if isinstance(value, tuple) else (value,):
+        if choices is not None and item not in choices:
+            fail(f"{'values from' if isinstance(value, tuple) else 'one of'} {', '.join(map(str, choices))}")
         minimum, maximum = rules.get("minimum"), rules.get("maximum")
         if minimum is not None and item < minimum:
             fail(f"a value >= {minimum}")

@@ -30,6 +30,16 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+def check_image_file(path: str | Path) -> Path:
+    """A path the user named as an image must be an existing file."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"image not found: {path}")
+    if path.is_dir():
+        raise UserError(f"expected an image file, got a folder: {path}")
+    return path
+
+
 def load_image(path: str | Path, image_size: int, crop_size: int) -> np.ndarray:
     """One file -> uint8 RGB (image_size, image_size, 3): centre crop, then area resize.
 

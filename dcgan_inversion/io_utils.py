@@ -38,6 +38,12 @@ def write_npz(path: Path, **arrays) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
+def write_npy(path: Path, array: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def write_png(path: Path, image_uint8: np.ndarray) -> None:
     buffer = io.BytesIO()
     Image.fromarray(np.squeeze(image_uint8)).save(buffer, format="PNG")

@@ -105,6 +105,19 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     check_model_matches(config, run_dir)
 
 
+def check_inversion_inputs(config: config_lib.Config, run_dir, images=None) -> None:
+    """A trained generator of the same shape, a writable results folder, and existing image files."""
+    from dcgan_inversion.images import check_image_file
+
+    paths = RunPaths(run_dir)
+    if not paths.generator_weights.exists():
+        raise UserError(f"no trained generator in {paths.root} (run `make train` or dcgan-train --run {paths.root})")
+    check_model_matches(config, run_dir)
+    ensure_writable(paths.results)
+    for image in images or ():
+        check_image_file(image)
+
+
 def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:
     """Creates the run directory, refuses a model change, writes the resolved config."""
     paths = RunPaths(run_dir)

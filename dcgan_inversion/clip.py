@@ -1,0 +1,38 @@
+"""The clip ops of Sec. 2, applied to z' after every optimizer step.
+
+The mode is chosen per row, so one batch can hold all three modes and share every step's
+compute: `none` leaves z' alone, `standard` clamps it to [low, high], `stochastic` re-draws each
+component that reached the bound uniformly in [low, high] (the authors' inclusive test).
+"""
+from __future__ import annotations
+
+import tensorflow as tf
+
+from dcgan_inversion.config import CLIP_MODES as MODES
+NONE, STANDARD, STOCHASTIC = range(len(MODES))
+
+
+def mode_ids(names) -> tf.Tensor:
+    """['stochastic', 'none'] -> int32 ids, one per row."""
+    unknown = sorted(set(names) - set(MODES))
+    if unknown:
+        raise ValueError(f"unknown clip mode(s) {unknown}; expected {MODES}")
+    return tf.constant([MODES.index(name) for name in names], tf.int32)
+
+
+def out_of_bounds(z: tf.Tensor, low: float = -1.0, high: float = 1.0) -> tf.Tensor:
+    return (z >= high) | (z <= low)
+
+
+def stochastic_clip(z: tf.Tensor, rng: tf.random.Generator, low: float = -1.0, high: float = 1.0) -> tf.Tensor:
+    """Components at or beyond a bound are replaced by fresh U(low, high) draws (the paper's op)."""
+    redraw = rng.uniform(tf.shape(z), minval=low, maxval=high, dtype=z.dtype)
+    return tf.where(out_of_bounds(z, low, high), redraw, z)
+
+
+def clip_latents(z: tf.Tensor, modes: tf.Tensor, rng: tf.random.Generator,
+                 low: float = -1.0, high: float = 1.0) -> tf.Tensor:
+    """Applies each row's clip mode (`modes`: int32 ids, shape [rows])."""
+    mode = modes[:, tf.newaxis]
+    clipped = tf.where(mode == STANDARD, tf.clip_by_value(z, low, high), z)
+    return tf.where(mode == STOCHASTIC, stochastic_clip(z, rng, low, high), clipped)

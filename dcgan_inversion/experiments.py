@@ -1,0 +1,251 @@
+"""The paper's experiments, one function each, all on the one inversion engine.
+
+table1      Table 1: recovery rates of generated latents per clip mode and threshold.
+noise       Figure 2: z error when Gaussian noise is added to G(z).
+uniqueness  Table 2: distances between recoveries of one unseen real image from many starts.
+trajectory  Figure 1: G(z') at initialisation, after 100 steps and at the end.
+Each writes `<run>/results/<name>.json` (numbers, resolved config, seed, versions, device, wall
+time) and `<name>.npz` (arrays).
+"""
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from dcgan_inversion import config as config_lib
+from dcgan_inversion import metrics
+from dcgan_inversion.config import Config
+from dcgan_inversion.data import heldout_images, to_model_range
+from dcgan_inversion.errors import UserError
+from dcgan_inversion.images import UNREADABLE_IMAGE_ERRORS, check_image_file, load_image, to_uint8
+from dcgan_inversion.inversion import InversionResult, invert
+from dcgan_inversion.io_utils import write_json, write_npy, write_npz, write_png
+
+
+def uniform_latents(rng: np.random.Generator, rows: int, z_dim: int) -> np.ndarray:
+    return rng.uniform(-1.0, 1.0, (rows, z_dim)).astype(np.float32)
+
+
+def generate(generator, z) -> np.ndarray:
+    return generator(tf.constant(z), training=False).numpy()
+
+
+def environment() -> dict:
+    devices = tf.config.list_physical_devices("GPU")
+    return {
+        "tensorflow": tf.__version__,
+        "python": platform.python_version(),
+        "device": ", ".join(d.name for d in devices) if devices else f"CPU ({platform.processor() or platform.machine()})",
+    }
+
+
+def save_results(results_dir: Path, name: str, config: Config, seconds: float, numbers: dict, **arrays) -> dict:
+    record = {"experiment": name, "seed": config.seed, "wall_seconds": round(seconds, 2),
+              "environment": environment(), "config": config_lib.to_dict(config), **numbers}
+    if arrays:
+        write_npz(results_dir / f"{name}.npz", **arrays)
+    write_json(results_dir / f"{name}.json", record)
+    return record
+
+
+def _per_mode(modes, count):
+    """Row layout used by every experiment: `count` rows of the first mode, then the next..."""
+    return [mode for mode in modes for _ in range(count)]
+
+
+def _mode_rows(result_array, modes, index):
+    count = len(result_array) // len(modes)
+    return result_array[index * count:(index + 1) * count]
+
+
+def table1(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+    """N latents z ~ U(-1, 1), targets G(z), the same starts for every mode (Table 1)."""
+    experiments, z_dim = config.experiments, config.model.z_dim
+    rng = np.random.default_rng(config.seed)
+    z_true = uniform_latents(rng, experiments.table1_latents, z_dim)
+    z_init = uniform_latents(rng, experiments.table1_latents, z_dim)
+    modes = experiments.modes
+    result = invert(generator, config.invert, np.tile(generate(generator, z_true), (len(modes), 1, 1, 1)),
+                    np.tile(z_init, (len(modes), 1)), _per_mode(modes, len(z_true)), np.tile(z_true, (len(modes), 1)),
+                    seed=config.seed, progress="table1: recovering generated latents" if progress else None)
+    per_mode = {}
+    for index, mode in enumerate(modes):
+        errors = _mode_rows(result.z_error, modes, index)
+        first = _mode_rows(result.first_step, modes, index)
+        per_mode[mode] = {
+            "final": {str(t): metrics.success_rate(errors, t) for t in result.thresholds},
+            "sticky": {str(t): float(np.mean(first[:, i] >= 0)) for i, t in enumerate(result.thresholds)},
+            "median_z_error": float(np.median(errors)),
+            "steps_to_threshold": {str(t): metrics.steps_summary(first[:, i]) for i, t in enumerate(result.thresholds)},
+        }
+    numbers = {"latents_per_mode": len(z_true), "steps": result.steps, "table_thresholds": list(experiments.table1_thresholds),
+               "modes": per_mode}
+    return save_results(results_dir, "table1", config, result.seconds, numbers, **_arrays(result))
+
+
+def noise(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+    """Gaussian noise of each variance on G(z), target clipped to [-1, 1] (Figure 2)."""
+    experiments, z_dim = config.experiments, config.model.z_dim
+    rng = np.random.default_rng(config.seed + 1)
+    count, variances, modes = experiments.noise_latents, experiments.noise_variances, experiments.modes
+    z_true = uniform_latents(rng, count, z_dim)
+    z_init = uniform_latents(rng, count, z_dim)
+    clean = generate(generator, z_true)
+    noisy = [np.clip(clean + np.sqrt(v) * rng.standard_normal(clean.shape), -1, 1).astype(np.float32) for v in variances]
+    # Row layout: mode-major, then variance, then latent.
+    targets = np.concatenate([noisy[v] for _ in modes for v in range(len(variances))])
+    result = invert(generator, config.invert, targets, np.tile(z_init, (len(modes) * len(variances), 1)),
+                    _per_mode(modes, count * len(variances)), np.tile(z_true, (len(modes) * len(variances), 1)),
+                    seed=config.seed, steps=experiments.noise_steps,
+                    progress="noise: recovering latents from noisy images" if progress else None)
+    clean_pixel_error = np.mean(np.square(generate(generator, result.z) - np.tile(clean, (len(modes) * len(variances), 1, 1, 1))),
+                                axis=(1, 2, 3))
+    per_mode = {}
+    for index, mode in enumerate(modes):
+        z_errors = _mode_rows(result.z_error, modes, index).reshape(len(variances), count)
+        pixel = _mode_rows(result.pixel_error, modes, index).reshape(len(variances), count)
+        clean_pixel = _mode_rows(clean_pixel_error, modes, index).reshape(len(variances), count)
+        per_mode[mode] = {"mean_z_error": z_errors.mean(axis=1).tolist(), "median_z_error": np.median(z_errors, axis=1).tolist(),
+                          "mean_pixel_error_vs_noisy": pixel.mean(axis=1).tolist(),
+                          "mean_pixel_error_vs_clean": clean_pixel.mean(axis=1).tolist()}
+    numbers = {"variances": list(variances), "latents_per_variance": count, "steps": result.steps, "modes": per_mode}
+    return save_results(results_dir, "noise", config, result.seconds, numbers, **_arrays(result))
+
+
+def unseen_images(config: Config) -> tuple[np.ndarray, list[str]]:
+    """Real images the GAN never saw: held-out training images, then shipped real portraits."""
+    held_out = heldout_images(config)
+    names = [f"held-out image {i}" for i in range(len(held_out))]
+    portraits = [_portrait(config, *spec) for spec in _PORTRAITS]
+    images = np.concatenate([held_out, np.stack(portraits)]) if len(held_out) else np.stack(portraits)
+    return images, names + [spec[0] for spec in _PORTRAITS]
+
+
+# (name, loader, face box (left, top, right, bottom) or None for the centre square)
+_PORTRAITS = [("grace_hopper (matplotlib)", "grace_hopper", None), ("astronaut (scikit-image)", "astronaut", (150, 30, 330, 210))]
+
+
+def _portrait(config: Config, name: str, source: str, box) -> np.ndarray:
+    from PIL import Image
+
+    if source == "astronaut":
+        from skimage import data as skimage_data
+
+        image = Image.fromarray(skimage_data.astronaut())
+    else:
+        from matplotlib import cbook
+
+        image = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
+    if box is None:
+        side = min(image.size)
+        box = ((image.width - side) // 2, (image.height - side) // 2, (image.width + side) // 2, (image.height + side) // 2)
+    size = config.model.image_size
+    pixels = np.asarray(image.crop(box).resize((size, size), Image.Resampling.BICUBIC, reducing_gap=None))
+    pixels = to_model_range(pixels).numpy()
+    return pixels.mean(axis=-1, keepdims=True) if config.model.channels == 1 else pixels
+
+
+def uniqueness(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+    """Each unseen image recovered M times from different starts, per mode (Table 2)."""
+    experiments, z_dim = config.experiments, config.model.z_dim
+    images, names = unseen_images(config)
+    images, names = images[:experiments.uniqueness_images], names[:experiments.uniqueness_images]
+    restarts, modes = experiments.uniqueness_restarts, experiments.modes
+    rng = np.random.default_rng(config.seed + 2)
+    rows_per_mode = len(images) * restarts
+    targets = np.tile(np.repeat(images, restarts, axis=0), (len(modes), 1, 1, 1))
+    result = invert(generator, config.invert, targets, uniform_latents(rng, rows_per_mode * len(modes), z_dim),
+                    _per_mode(modes, rows_per_mode), seed=config.seed,
+                    progress="uniqueness: recovering unseen images from many starts" if progress else None)
+    per_mode = {}
+    for index, mode in enumerate(modes):
+        z = _mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
+        pixel = _mode_rows(result.pixel_error, modes, index).reshape(len(images), restarts)
+        distances = [metrics.mean_pairwise_distance(z_image) for z_image in z]
+        per_mode[mode] = {"mean_pairwise_distance": float(np.mean(distances)), "per_image": distances,
+                          "mean_pixel_error": float(pixel.mean())}
+    numbers = {"images": names, "restarts": restarts, "steps": result.steps,
+               "random_baseline": metrics.random_baseline(restarts, z_dim, config.seed), "modes": per_mode}
+    return save_results(results_dir, "uniqueness", config, result.seconds, numbers,
+                        targets=images, **_arrays(result))
+
+
+def trajectory(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+    """G(z') at the snapshot steps and at the end, beside the targets (Figure 1)."""
+    experiments, z_dim = config.experiments, config.model.z_dim
+    rng = np.random.default_rng(config.seed + 3)
+    count, modes = experiments.trajectory_targets, experiments.modes
+    z_true = uniform_latents(rng, count, z_dim)
+    z_init = uniform_latents(rng, count, z_dim)
+    targets = generate(generator, z_true)
+    steps = experiments.trajectory_steps or config.invert.steps
+    no_early_stop = config_lib.replace(config.invert, early_stop=False)  # the figure's last column is at `steps`
+    result = invert(generator, no_early_stop, np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
+                    _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), seed=config.seed, steps=steps,
+                    snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
+                    progress="trajectory: snapshots for Figure 1" if progress else None)
+    snapshot_steps = sorted(result.snapshots)
+    numbers = {"targets": count, "snapshot_steps": snapshot_steps, "steps": result.steps,
+               "modes": {mode: {"z_error": _mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
+    snapshots = np.stack([result.snapshots[s] for s in snapshot_steps])  # (snapshots, rows, H, W, C)
+    return save_results(results_dir, "trajectory", config, result.seconds, numbers, targets=targets,
+                        snapshots=snapshots, snapshot_steps=np.asarray(snapshot_steps), **_arrays(result))
+
+
+EXPERIMENTS = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "trajectory": trajectory}
+
+
+def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True) -> dict:
+    names = list(names or config.experiments.run)
+    records = {}
+    for name in names:
+        started = time.time()
+        records[name] = EXPERIMENTS[name](generator, config, results_dir, progress)
+        if progress:
+            print(f"{name}: done in {time.time() - started:.1f} s -> {results_dir / (name + '.json')}", flush=True)
+    return records
+
+
+def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True) -> dict:
+    """A user's own images: recovered z' (.npy), target|reconstruction PNG, residual error."""
+    size = config.model.image_size
+    images = np.stack([_user_image(Path(p), size) for p in paths])
+    rng = np.random.default_rng(config.seed)
+    result = invert(generator, config.invert, images, uniform_latents(rng, len(images), config.model.z_dim),
+                    [mode] * len(images), seed=config.seed, progress="inverting your images" if progress else None)
+    reconstructions = generate(generator, result.z)
+    summary = {}
+    for path, z, target, reconstruction, error in zip(paths, result.z, images, reconstructions, result.pixel_error):
+        stem = Path(path).stem
+        write_npy(output_dir / f"{stem}.z.npy", z)
+        write_png(output_dir / f"{stem}.reconstruction.png", to_uint8(np.concatenate([target, reconstruction], axis=1)))
+        summary[str(path)] = {"pixel_mse": float(error), "z": str(output_dir / f"{stem}.z.npy")}
+    write_json(output_dir / "images.json", {"mode": mode, "steps": result.steps, "images": summary,
+                                            "config": config_lib.to_dict(config)})
+    return summary
+
+
+def _user_image(path: Path, size: int) -> np.ndarray:
+    check_image_file(path)
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            width, height = image.size
+        if min(width, height) < size:
+            raise UserError(f"{path} is {width}x{height}: smaller than the model's {size}x{size}")
+        return to_model_range(load_image(path, size, crop_size=min(width, height))).numpy()
+    except UNREADABLE_IMAGE_ERRORS as error:
+        raise UserError(f"cannot read image {path} ({type(error).__name__})") from None
+
+
+def _arrays(result: InversionResult) -> dict:
+    arrays = {"z": result.z, "pixel_error": result.pixel_error}
+    if result.z_error is not None:
+        arrays.update(z_error=result.z_error, first_step=result.first_step,
+                      history_steps=result.history_steps, history_z_error=result.history_z_error)
+    return arrays

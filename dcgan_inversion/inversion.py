@@ -1,0 +1,170 @@
+"""The inversion engine: recover z' with G(z') = x by gradient steps on z' (Sec. 2).
+
+One `LatentInversion` optimises many rows at once. The generator runs in inference mode (BN
+moving averages), so every row is an independent problem and rows with different clip modes
+share each step's compute. `steps_per_call` steps run inside one compiled `tf.range` loop, so
+Python only wakes between calls to report progress, take snapshots and stop early.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from dcgan_inversion.clip import STOCHASTIC, clip_latents, mode_ids, out_of_bounds
+from dcgan_inversion.config import InvertConfig
+
+
+def learning_rate(config: InvertConfig):
+    """The paper 'attenuates' the rate; the authors halved GD's rate once, at step 50k."""
+    rate = config.learning_rate
+    if config.schedule == "step":
+        return keras.optimizers.schedules.ExponentialDecay(rate, config.decay_steps, config.decay_rate, staircase=True)
+    if config.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(rate, config.decay_steps, config.decay_rate)
+    if config.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(rate, config.steps, alpha=config.cosine_alpha)
+    return rate
+
+
+def make_optimizer(config: InvertConfig) -> keras.optimizers.Optimizer:
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate(config))
+    return keras.optimizers.Adam(learning_rate(config), beta_1=config.beta1, beta_2=config.beta2,
+                                 epsilon=config.epsilon)
+
+
+def latent_error(z: np.ndarray, z_true: np.ndarray) -> np.ndarray:
+    """||z - z'||_2^2 / z_dim per row: the success metric of Table 1."""
+    return np.sum(np.square(np.asarray(z, np.float64) - z_true), axis=-1) / z.shape[-1]
+
+
+@dataclass
+class InversionResult:
+    """What one inversion produced, per row; numpy arrays so experiments can save them."""
+
+    z: np.ndarray                      # recovered z', (rows, z_dim)
+    pixel_error: np.ndarray            # mean squared pixel error of G(z') vs the target, (rows,)
+    z_error: np.ndarray | None         # ||z - z'||^2 / z_dim, when the true z is known
+    first_step: np.ndarray | None      # first step each threshold was crossed, -1 if never, (rows, T)
+    thresholds: tuple
+    steps: int
+    seconds: float
+    history_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    history_z_error: np.ndarray | None = None      # (calls, rows)
+    snapshots: dict = field(default_factory=dict)  # step -> G(z') of `snapshot_rows`
+
+    def below(self, threshold: float) -> np.ndarray:
+        """Rows whose final z error is below `threshold`."""
+        return self.z_error < threshold
+
+    def ever_below(self, threshold: float) -> np.ndarray:
+        """Rows that crossed `threshold` at some step ("sticky", as the authors counted)."""
+        return self.first_step[:, self.thresholds.index(threshold)] >= 0
+
+
+class LatentInversion:
+    """State of one batched inversion: z', optimizer, clip RNG, step and per-row tracking."""
+
+    def __init__(self, generator: keras.Model, config: InvertConfig, targets, z_init, modes,
+                 z_true=None, seed: int = 0):
+        self.generator = generator
+        self.config = config
+        rows = len(z_init)
+        self.targets = tf.convert_to_tensor(targets, tf.float32)
+        self.modes = mode_ids(modes) if not isinstance(modes, tf.Tensor) else modes
+        if self.targets.shape[0] != rows or self.modes.shape[0] != rows:
+            raise ValueError("targets, z_init and modes need one entry per row")
+        self.z = tf.Variable(np.asarray(z_init, np.float32), name="z")
+        self.z_true = None if z_true is None else tf.constant(np.asarray(z_true, np.float32))
+        self.thresholds = tf.constant(config.thresholds, tf.float32)
+        self.first_step = tf.Variable(-tf.ones((rows, len(config.thresholds)), tf.int64), name="first_step")
+        self.step = tf.Variable(0, dtype=tf.int64, name="step")
+        self.rng = tf.random.Generator.from_seed(seed)
+        self.optimizer = make_optimizer(config)
+        self.optimizer.build([self.z])
+        self._moments = [v for v in self.optimizer.variables if v.shape == self.z.shape]
+        self._run_steps = tf.function(self._run_steps_eager, jit_compile=config.jit_compile)
+
+    def pixel_error(self) -> tf.Tensor:
+        """Mean squared pixel error of G(z') per row (the objective of Sec. 2, per image)."""
+        images = self.generator(self.z, training=False)
+        return tf.reduce_mean(tf.square(images - self.targets), axis=[1, 2, 3])
+
+    def z_error(self) -> tf.Tensor:
+        return tf.reduce_sum(tf.square(self.z - self.z_true), axis=1) / tf.cast(tf.shape(self.z)[1], tf.float32)
+
+    def _step(self) -> None:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(self.pixel_error())  # rows are independent: sum keeps each row's gradient
+        self.optimizer.apply_gradients([(tape.gradient(loss, self.z), self.z)])
+        updated = self.z.read_value()
+        if self.config.reset_moments:
+            redrawn = out_of_bounds(updated, self.config.low, self.config.high) & (self.modes[:, None] == STOCHASTIC)
+            for moment in self._moments:
+                moment.assign(tf.where(redrawn, tf.zeros_like(moment), moment))
+        self.z.assign(clip_latents(updated, self.modes, self.rng, self.config.low, self.config.high))
+        self.step.assign_add(1)
+        if self.z_true is not None:
+            crossed = (self.z_error()[:, None] < self.thresholds[None, :]) & (self.first_step < 0)
+            self.first_step.assign(tf.where(crossed, self.step, self.first_step))
+
+    def _run_steps_eager(self, count):
+        for _ in tf.range(count):
+            self._step()
+
+    def run_steps(self, count: int) -> None:
+        """`count` steps in one compiled call (no retracing: the count is a tensor)."""
+        self._run_steps(tf.constant(count, tf.int64))
+
+    def images(self, rows=None) -> np.ndarray:
+        z = self.z if rows is None else tf.gather(self.z, rows)
+        return self.generator(z, training=False).numpy()
+
+
+def invert(generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
+           steps: int | None = None, snapshot_steps=(), snapshot_rows=None, progress: str | None = None
+           ) -> InversionResult:
+    """Runs one inversion to `steps` (default config.steps), with progress and early stop."""
+    steps = config.steps if steps is None else steps
+    inversion = LatentInversion(generator, config, targets, z_init, modes, z_true, seed)
+    stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:]) | {steps})
+    snapshots = {0: inversion.images(snapshot_rows)} if 0 in snapshot_steps else {}
+    history_steps, history = [], []
+    bar = keras.utils.Progbar(steps, verbose=1 if progress else 0, unit_name="step",
+                              stateful_metrics=["median z err", "below 1e-4"]) if progress else None
+    if progress:
+        print(progress, flush=True)
+    started, done = time.time(), 0
+    for stop in stops:
+        inversion.run_steps(stop - done)
+        done = stop
+        if stop in snapshot_steps or stop == steps:
+            snapshots[stop] = inversion.images(snapshot_rows)
+        values = []
+        if z_true is not None:
+            z_error = inversion.z_error().numpy()
+            history_steps.append(stop)
+            history.append(z_error)
+            values = [("median z err", float(np.median(z_error))), ("below 1e-4", float(np.mean(z_error < 1e-4)))]
+        if bar:
+            bar.update(stop, values)
+        if config.early_stop and z_true is not None and np.all(history[-1] < min(config.thresholds)):
+            snapshots[stop] = inversion.images(snapshot_rows)
+            break
+    z = inversion.z.numpy()
+    return InversionResult(
+        z=z,
+        pixel_error=inversion.pixel_error().numpy(),
+        z_error=None if z_true is None else latent_error(z, z_true),
+        first_step=None if z_true is None else inversion.first_step.numpy(),
+        thresholds=tuple(config.thresholds),
+        steps=done,
+        seconds=time.time() - started,
+        history_steps=np.asarray(history_steps, np.int64),
+        history_z_error=np.stack(history) if history else None,
+        snapshots=snapshots,
+    )
