@@ -97,6 +97,18 @@ class InvertConfig:
 
 
 @dataclass(frozen=True)
+class PolishConfig:
+    """Second-order polish after the first-order phase (beyond the paper; see polish.py)."""
+
+    method: str = _spec("none", choices=("none", "levenberg_marquardt"))
+    iterations: int = _spec(10, minimum=0)
+    initial_damping: float = _spec(1e-3, minimum=0.0)
+    damping_down: float = _spec(0.3, minimum=0.0, maximum=1.0, doc="lambda factor after an accepted step")
+    damping_up: float = _spec(10.0, minimum=1.0, doc="lambda factor after a rejected step")
+    chunk_rows: int = _spec(16, minimum=1, doc="rows per Jacobian pass (memory: chunk_rows*z_dim images)")
+
+
+@dataclass(frozen=True)
 class ExperimentsConfig:
     """Sizes of the paper's experiments (Tables 1-2, Figures 1-2)."""
 
@@ -123,6 +135,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     invert: InvertConfig = field(default_factory=InvertConfig)
+    polish: PolishConfig = field(default_factory=PolishConfig)
     experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
 
 

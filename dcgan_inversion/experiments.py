@@ -20,8 +20,7 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion import metrics
 from dcgan_inversion.config import Config
 from dcgan_inversion.data import heldout_images, to_model_range
-from dcgan_inversion.errors import UserError
-from dcgan_inversion.images import UNREADABLE_IMAGE_ERRORS, check_image_file, load_image, to_uint8
+from dcgan_inversion.images import read_user_image, to_uint8
 from dcgan_inversion.inversion import InversionResult, invert
 from dcgan_inversion.io_utils import write_json, write_npy, write_npz, write_png
 
@@ -71,19 +70,22 @@ def table1(generator, config: Config, results_dir: Path, progress: bool = True) 
     modes = experiments.modes
     result = invert(generator, config.invert, np.tile(generate(generator, z_true), (len(modes), 1, 1, 1)),
                     np.tile(z_init, (len(modes), 1)), _per_mode(modes, len(z_true)), np.tile(z_true, (len(modes), 1)),
-                    seed=config.seed, progress="table1: recovering generated latents" if progress else None)
+                    seed=config.seed, progress="table1: recovering generated latents" if progress else None,
+                    polish=config.polish)
     per_mode = {}
     for index, mode in enumerate(modes):
         errors = _mode_rows(result.z_error, modes, index)
         first = _mode_rows(result.first_step, modes, index)
         per_mode[mode] = {
             "final": {str(t): metrics.success_rate(errors, t) for t in result.thresholds},
+            **({"before_polish": {str(t): metrics.success_rate(_mode_rows(result.z_error_before_polish, modes, index), t)
+                                  for t in result.thresholds}} if result.polish_iterations else {}),
             "sticky": {str(t): float(np.mean(first[:, i] >= 0)) for i, t in enumerate(result.thresholds)},
             "median_z_error": float(np.median(errors)),
             "steps_to_threshold": {str(t): metrics.steps_summary(first[:, i]) for i, t in enumerate(result.thresholds)},
         }
-    numbers = {"latents_per_mode": len(z_true), "steps": result.steps, "table_thresholds": list(experiments.table1_thresholds),
-               "modes": per_mode}
+    numbers = {"latents_per_mode": len(z_true), "table_thresholds": list(experiments.table1_thresholds),
+               **_phases(result), "modes": per_mode}
     return save_results(results_dir, "table1", config, result.seconds, numbers, **_arrays(result))
 
 
@@ -101,7 +103,7 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True) -
     result = invert(generator, config.invert, targets, np.tile(z_init, (len(modes) * len(variances), 1)),
                     _per_mode(modes, count * len(variances)), np.tile(z_true, (len(modes) * len(variances), 1)),
                     seed=config.seed, steps=experiments.noise_steps,
-                    progress="noise: recovering latents from noisy images" if progress else None)
+                    progress="noise: recovering latents from noisy images" if progress else None, polish=config.polish)
     clean_pixel_error = np.mean(np.square(generate(generator, result.z) - np.tile(clean, (len(modes) * len(variances), 1, 1, 1))),
                                 axis=(1, 2, 3))
     per_mode = {}
@@ -112,7 +114,7 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True) -
         per_mode[mode] = {"mean_z_error": z_errors.mean(axis=1).tolist(), "median_z_error": np.median(z_errors, axis=1).tolist(),
                           "mean_pixel_error_vs_noisy": pixel.mean(axis=1).tolist(),
                           "mean_pixel_error_vs_clean": clean_pixel.mean(axis=1).tolist()}
-    numbers = {"variances": list(variances), "latents_per_variance": count, "steps": result.steps, "modes": per_mode}
+    numbers = {"variances": list(variances), "latents_per_variance": count, **_phases(result), "modes": per_mode}
     return save_results(results_dir, "noise", config, result.seconds, numbers, **_arrays(result))
 
 
@@ -160,7 +162,8 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
     targets = np.tile(np.repeat(images, restarts, axis=0), (len(modes), 1, 1, 1))
     result = invert(generator, config.invert, targets, uniform_latents(rng, rows_per_mode * len(modes), z_dim),
                     _per_mode(modes, rows_per_mode), seed=config.seed,
-                    progress="uniqueness: recovering unseen images from many starts" if progress else None)
+                    progress="uniqueness: recovering unseen images from many starts" if progress else None,
+                    polish=config.polish)
     per_mode = {}
     for index, mode in enumerate(modes):
         z = _mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
@@ -168,7 +171,7 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
         distances = [metrics.mean_pairwise_distance(z_image) for z_image in z]
         per_mode[mode] = {"mean_pairwise_distance": float(np.mean(distances)), "per_image": distances,
                           "mean_pixel_error": float(pixel.mean())}
-    numbers = {"images": names, "restarts": restarts, "steps": result.steps,
+    numbers = {"images": names, "restarts": restarts, **_phases(result),
                "random_baseline": metrics.random_baseline(restarts, z_dim, config.seed), "modes": per_mode}
     return save_results(results_dir, "uniqueness", config, result.seconds, numbers,
                         targets=images, **_arrays(result))
@@ -187,9 +190,9 @@ def trajectory(generator, config: Config, results_dir: Path, progress: bool = Tr
     result = invert(generator, no_early_stop, np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
                     _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), seed=config.seed, steps=steps,
                     snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
-                    progress="trajectory: snapshots for Figure 1" if progress else None)
+                    progress="trajectory: snapshots for Figure 1" if progress else None, polish=config.polish)
     snapshot_steps = sorted(result.snapshots)
-    numbers = {"targets": count, "snapshot_steps": snapshot_steps, "steps": result.steps,
+    numbers = {"targets": count, "snapshot_steps": snapshot_steps, **_phases(result),
                "modes": {mode: {"z_error": _mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
     snapshots = np.stack([result.snapshots[s] for s in snapshot_steps])  # (snapshots, rows, H, W, C)
     return save_results(results_dir, "trajectory", config, result.seconds, numbers, targets=targets,
@@ -213,10 +216,11 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
 def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True) -> dict:
     """A user's own images: recovered z' (.npy), target|reconstruction PNG, residual error."""
     size = config.model.image_size
-    images = np.stack([_user_image(Path(p), size) for p in paths])
+    images = to_model_range(np.stack([read_user_image(p, size) for p in paths])).numpy()
     rng = np.random.default_rng(config.seed)
     result = invert(generator, config.invert, images, uniform_latents(rng, len(images), config.model.z_dim),
-                    [mode] * len(images), seed=config.seed, progress="inverting your images" if progress else None)
+                    [mode] * len(images), seed=config.seed, progress="inverting your images" if progress else None,
+                    polish=config.polish)
     reconstructions = generate(generator, result.z)
     summary = {}
     for path, z, target, reconstruction, error in zip(paths, result.z, images, reconstructions, result.pixel_error):
@@ -229,18 +233,11 @@ def invert_files(generator, config: Config, paths, output_dir: Path, mode: str =
     return summary
 
 
-def _user_image(path: Path, size: int) -> np.ndarray:
-    check_image_file(path)
-    try:
-        from PIL import Image
-
-        with Image.open(path) as image:
-            width, height = image.size
-        if min(width, height) < size:
-            raise UserError(f"{path} is {width}x{height}: smaller than the model's {size}x{size}")
-        return to_model_range(load_image(path, size, crop_size=min(width, height))).numpy()
-    except UNREADABLE_IMAGE_ERRORS as error:
-        raise UserError(f"cannot read image {path} ({type(error).__name__})") from None
+def _phases(result: InversionResult) -> dict:
+    """How the work was spent: first-order steps, polish iterations, and their cost in steps."""
+    return {"steps": result.steps, "polish_iterations": result.polish_iterations,
+            "first_order_seconds": round(result.first_order_seconds, 2), "polish_seconds": round(result.polish_seconds, 2),
+            "step_equivalents": round(result.step_equivalents, 1)}
 
 
 def _arrays(result: InversionResult) -> dict:
@@ -248,4 +245,6 @@ def _arrays(result: InversionResult) -> dict:
     if result.z_error is not None:
         arrays.update(z_error=result.z_error, first_step=result.first_step,
                       history_steps=result.history_steps, history_z_error=result.history_z_error)
+    if result.polish_z_error is not None:
+        arrays.update(polish_z_error=result.polish_z_error, z_error_before_polish=result.z_error_before_polish)
     return arrays

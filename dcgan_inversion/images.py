@@ -40,6 +40,23 @@ def check_image_file(path: str | Path) -> Path:
     return path
 
 
+def read_user_image(path: str | Path, size: int) -> np.ndarray:
+    """An image the user asked to invert: uint8 (size, size, 3), its centre square resized.
+
+    Missing, unreadable and too-small files are a `UserError`, so the command line can check
+    them before TensorFlow loads.
+    """
+    path = check_image_file(path)
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+        if min(width, height) < size:
+            raise UserError(f"{path} is {width}x{height}: smaller than the model's {size}x{size}")
+        return load_image(path, size, crop_size=min(width, height))
+    except UNREADABLE_IMAGE_ERRORS as error:
+        raise UserError(f"cannot read image {path} ({type(error).__name__})") from None
+
+
 def load_image(path: str | Path, image_size: int, crop_size: int) -> np.ndarray:
     """One file -> uint8 RGB (image_size, image_size, 3): centre crop, then area resize.
 

@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.clip import STOCHASTIC, clip_latents, mode_ids, out_of_bounds
-from dcgan_inversion.config import InvertConfig
+from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.polish import LevenbergMarquardt
 
 
 def learning_rate(config: InvertConfig):
@@ -53,9 +54,23 @@ class InversionResult:
     thresholds: tuple
     steps: int
     seconds: float
+    first_order_seconds: float = 0.0
     history_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    history_z_error: np.ndarray | None = None      # (calls, rows)
+    history_z_error: np.ndarray | None = None      # (calls, rows) during the first-order phase
     snapshots: dict = field(default_factory=dict)  # step -> G(z') of `snapshot_rows`
+    # Polish phase (polish.py), when it ran:
+    polish_iterations: int = 0
+    polish_seconds: float = 0.0
+    polish_z_error: np.ndarray | None = None       # (iterations, rows)
+    z_before_polish: np.ndarray | None = None
+    z_error_before_polish: np.ndarray | None = None
+
+    @property
+    def step_equivalents(self) -> float:
+        """First-order steps plus the polish's time counted in first-order steps of this batch."""
+        if not self.steps:
+            return float(self.polish_iterations)
+        return self.steps + self.polish_seconds / (self.first_order_seconds / self.steps)
 
     def below(self, threshold: float) -> np.ndarray:
         """Rows whose final z error is below `threshold`."""
@@ -126,45 +141,91 @@ class LatentInversion:
 
 
 def invert(generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
-           steps: int | None = None, snapshot_steps=(), snapshot_rows=None, progress: str | None = None
-           ) -> InversionResult:
-    """Runs one inversion to `steps` (default config.steps), with progress and early stop."""
+           steps: int | None = None, snapshot_steps=(), snapshot_rows=None, progress: str | None = None,
+           polish: PolishConfig | None = None) -> InversionResult:
+    """First-order phase to `steps` (default config.steps), then the optional polish phase."""
     steps = config.steps if steps is None else steps
     inversion = LatentInversion(generator, config, targets, z_init, modes, z_true, seed)
     stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:]) | {steps})
     snapshots = {0: inversion.images(snapshot_rows)} if 0 in snapshot_steps else {}
     history_steps, history = [], []
-    bar = keras.utils.Progbar(steps, verbose=1 if progress else 0, unit_name="step",
-                              stateful_metrics=["median z err", "below 1e-4"]) if progress else None
-    if progress:
-        print(progress, flush=True)
+    bar = _progress_bar(progress, steps, z_true is not None)
     started, done = time.time(), 0
     for stop in stops:
         inversion.run_steps(stop - done)
         done = stop
-        if stop in snapshot_steps or stop == steps:
+        if stop in snapshot_steps:
             snapshots[stop] = inversion.images(snapshot_rows)
         values = []
         if z_true is not None:
-            z_error = inversion.z_error().numpy()
             history_steps.append(stop)
-            history.append(z_error)
-            values = [("median z err", float(np.median(z_error))), ("below 1e-4", float(np.mean(z_error < 1e-4)))]
+            history.append(inversion.z_error().numpy())
+            values = _progress_values(history[-1])
         if bar:
             bar.update(stop, values)
         if config.early_stop and z_true is not None and np.all(history[-1] < min(config.thresholds)):
-            snapshots[stop] = inversion.images(snapshot_rows)
             break
+    if snapshot_steps:
+        snapshots[done] = inversion.images(snapshot_rows)
+    first_order_seconds = time.time() - started
     z = inversion.z.numpy()
-    return InversionResult(
+    result = InversionResult(
         z=z,
         pixel_error=inversion.pixel_error().numpy(),
         z_error=None if z_true is None else latent_error(z, z_true),
         first_step=None if z_true is None else inversion.first_step.numpy(),
         thresholds=tuple(config.thresholds),
         steps=done,
-        seconds=time.time() - started,
+        seconds=first_order_seconds,
+        first_order_seconds=first_order_seconds,
         history_steps=np.asarray(history_steps, np.int64),
         history_z_error=np.stack(history) if history else None,
         snapshots=snapshots,
     )
+    if polish is not None and polish.method != "none" and polish.iterations > 0:
+        _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress)
+    return result
+
+
+def _progress_bar(progress, total, tracked):
+    if not progress:
+        return None
+    print(progress, flush=True)
+    return keras.utils.Progbar(total, unit_name="step", stateful_metrics=["median z err", "below 1e-4"] if tracked else None)
+
+
+def _progress_values(z_error):
+    return [("median z err", float(np.median(z_error))), ("below 1e-4", float(np.mean(z_error < 1e-4)))]
+
+
+def _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress) -> None:
+    """Runs the LM polish on the first-order result and folds its outcome into `result`."""
+    polisher = LevenbergMarquardt(generator, polish, config.low, config.high)
+    bar = _progress_bar(progress and f"{progress.rstrip(':')}: Levenberg-Marquardt polish", polish.iterations, z_true is not None)
+    history = []
+    thresholds = np.asarray(config.thresholds)
+    first_step = result.first_step
+
+    def on_iteration(iteration, z):
+        if z_true is None:
+            return bar.update(iteration) if bar else False
+        z_error = latent_error(z, z_true)
+        history.append(z_error)
+        crossed = (z_error[:, None] < thresholds[None, :]) & (first_step < 0)
+        first_step[crossed] = result.steps + iteration  # polish iterations continue the step count
+        if bar:
+            bar.update(iteration, _progress_values(z_error))
+        return config.early_stop and bool(np.all(z_error < thresholds.min()))
+
+    z, info = polisher.run(result.z, inversion.targets.numpy(), on_iteration=on_iteration)
+    result.z_before_polish, result.z_error_before_polish = result.z, result.z_error
+    result.z = z
+    result.pixel_error = info["pixel_error"]
+    result.z_error = None if z_true is None else latent_error(z, z_true)
+    result.polish_iterations = info["iterations"]
+    result.polish_seconds = info["seconds"]
+    result.seconds += info["seconds"]
+    result.polish_z_error = np.stack(history) if history else None
+    if result.snapshots:
+        inversion.z.assign(z)
+        result.snapshots[result.steps + info["iterations"]] = inversion.images(snapshot_rows)

@@ -107,7 +107,7 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
 
 def check_inversion_inputs(config: config_lib.Config, run_dir, images=None) -> None:
     """A trained generator of the same shape, a writable results folder, and existing image files."""
-    from dcgan_inversion.images import check_image_file
+    from dcgan_inversion.images import read_user_image
 
     paths = RunPaths(run_dir)
     if not paths.generator_weights.exists():
@@ -115,7 +115,7 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None) -> N
     check_model_matches(config, run_dir)
     ensure_writable(paths.results)
     for image in images or ():
-        check_image_file(image)
+        read_user_image(image, config.model.image_size)
 
 
 def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:

@@ -23,3 +23,25 @@ def tiny_config(**sections) -> config_lib.Config:
 @pytest.fixture
 def tiny():
     return tiny_config()
+
+
+@pytest.fixture(scope="session")
+def tiny_generator():
+    """An untrained 16 px generator with fixed weights: inversion tests need only a fixed G."""
+    import keras
+
+    from dcgan_inversion.model import make_generator
+
+    keras.utils.set_random_seed(0)
+    return make_generator(tiny_config().model)
+
+
+@pytest.fixture(scope="session")
+def tiny_problem(tiny_generator):
+    """Eight true latents, their images, and starts close to them."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    z_true = rng.uniform(-0.9, 0.9, (8, 100)).astype("float32")
+    z_start = np.clip(z_true + rng.uniform(-0.1, 0.1, z_true.shape), -1, 1).astype("float32")
+    return z_true, tiny_generator(z_true, training=False).numpy(), z_start
