@@ -89,6 +89,16 @@ def invert_main(argv=None) -> None:
 
 
 def figures_main(argv=None) -> None:
-    _parser("Render the paper's figures and tables from a run's results.").parse_args(argv)
-    print("dcgan-figures: not implemented yet", file=sys.stderr)
-    sys.exit(1)
+    parser = _parser("Render the paper's figures and tables from a run's results.")
+    parser.add_argument("--only", action="append", default=None,
+                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training"],
+                        help="render only this figure or table (repeatable)")
+    args = parser.parse_args(argv)
+
+    def run():
+        from dcgan_inversion.figures import make_figures
+
+        for path in make_figures(_run_dir(args), args.only):
+            print(f"wrote {path}")
+
+    _guarded(run)

@@ -1,0 +1,272 @@
+"""The paper's figures and tables, drawn from a run's results folder.
+
+figure1      G(z') at initialisation, after 100 steps and at the end, beside the target (Fig. 1).
+figure2      z error (and pixel error) vs added noise variance, one line per clip mode (Fig. 2).
+table1/2     Markdown and CSV with the paper's numbers in adjacent columns (Tables 1 and 2).
+convergence  share of latents recovered vs step, per mode and threshold (not in the paper).
+training     D and G losses and the generator's last sample grid (not in the paper).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; the same output on every machine
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from dcgan_inversion.errors import UserError  # noqa: E402
+from dcgan_inversion.images import to_uint8  # noqa: E402
+from dcgan_inversion.io_utils import atomic_write_bytes, atomic_write_text  # noqa: E402
+from dcgan_inversion.rundir import RunPaths, ensure_writable  # noqa: E402
+
+PAPER_TABLE1 = {  # Table 1: share of ||z - z'||^2 / 100 < eps over 1000 trials, 100k updates
+    "none": {"0.0001": 0.98, "0.001": 0.986, "0.01": 0.998, "0.1": 1.0},
+    "standard": {"0.0001": 0.984, "0.001": 0.99, "0.01": 1.0, "0.1": 1.0},
+    "stochastic": {"0.0001": 1.0, "0.001": 1.0, "0.01": 1.0, "0.1": 1.0},
+}
+PAPER_TABLE2 = {"none": 2.03e-4, "standard": 1.36e-4, "stochastic": 4.94e-5, "baseline": 0.0815}
+MODE_STYLE = {"none": ("tab:gray", "o"), "standard": ("tab:blue", "s"), "stochastic": ("tab:red", "^")}
+DPI = 150
+plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "svg.hashsalt": "dcgan-inversion",
+                     "pdf.fonttype": 42})
+
+
+def load_results(paths: RunPaths, name: str) -> dict:
+    """A results JSON, or one line saying which command makes it."""
+    path = paths.results / f"{name}.json"
+    if not path.exists():
+        raise UserError(f"{path} is missing: run `make invert` (or dcgan-invert --run {paths.root} "
+                        f"--experiment {name}) first")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("experiment") != name:
+            raise ValueError("wrong experiment")
+        return record
+    except (ValueError, OSError):
+        raise UserError(f"{path} is not a valid {name} results file: re-run `make invert`") from None
+
+
+def load_arrays(paths: RunPaths, name: str) -> dict:
+    path = paths.results / f"{name}.npz"
+    try:
+        with np.load(path) as arrays:
+            return dict(arrays)
+    except (OSError, ValueError):
+        raise UserError(f"{path} is missing or unreadable: re-run `make invert`") from None
+
+
+def save_figure(figure, stem: Path) -> list[Path]:
+    """PNG and PDF, each written atomically."""
+    written = []
+    for suffix in (".png", ".pdf"):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=suffix[1:], dpi=DPI, bbox_inches="tight", metadata={"CreationDate": None}
+                       if suffix == ".pdf" else {"Software": None})
+        atomic_write_bytes(stem.with_suffix(suffix), buffer.getvalue())
+        written.append(stem.with_suffix(suffix))
+    plt.close(figure)
+    return written
+
+
+def figure1(paths: RunPaths) -> list[Path]:
+    record, arrays = load_results(paths, "trajectory"), load_arrays(paths, "trajectory")
+    snapshots, steps, targets = arrays["snapshots"], arrays["snapshot_steps"], arrays["targets"]
+    modes = record["config"]["experiments"]["modes"]
+    count = len(targets)
+    columns = [f"step {s}" if s > 0 else "initialisation" for s in steps]
+    if record["polish_iterations"]:
+        columns[-1] = f"+{record['polish_iterations']} LM iterations"
+    columns.append("target")
+    rows = [(mode, index) for mode in modes for index in range(count)]
+    figure, axes = plt.subplots(len(rows), len(columns), figsize=(0.9 * len(columns) + 0.6, 0.9 * len(rows) + 0.5),
+                                squeeze=False, layout="constrained")
+    for row, (mode, index) in enumerate(rows):
+        images = [snapshots[s, modes.index(mode) * count + index] for s in range(len(steps))] + [targets[index]]
+        for column, image in enumerate(images):
+            axis = axes[row, column]
+            axis.imshow(to_uint8(image).squeeze(), cmap="gray", interpolation="nearest")
+            axis.set_xticks([]), axis.set_yticks([])
+            if row == 0:
+                axis.set_title(columns[column], fontsize=8)
+        axes[row, 0].set_ylabel(f"{mode} #{index}", fontsize=8)
+    figure.suptitle("Figure 1: G(z') during inversion")
+    return save_figure(figure, paths.figures / "figure1")
+
+
+def figure2(paths: RunPaths) -> list[Path]:
+    record = load_results(paths, "noise")
+    variances = np.asarray(record["variances"])
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    for mode, values in record["modes"].items():
+        color, marker = MODE_STYLE.get(mode, ("black", "x"))
+        left.plot(variances, values["mean_z_error"], marker=marker, color=color, label=mode)
+        right.plot(variances, values["mean_pixel_error_vs_clean"], marker=marker, color=color, label=mode)
+    for axis, label in ((left, "mean z error  ||z - z'||² / 100"), (right, "mean pixel MSE of G(z') vs clean G(z)")):
+        axis.set_xscale("symlog", linthresh=1e-3)
+        axis.set_yscale("log")
+        axis.set_xlabel("noise variance (pixels in [-1, 1]; 0 = no noise)")
+        axis.set_ylabel(label)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(title="clipping")
+    figure.suptitle(f"Figure 2: recovery under Gaussian noise ({record['latents_per_variance']} latents per "
+                    f"variance, {_phase_text(record)})")
+    return save_figure(figure, paths.figures / "figure2")
+
+
+def convergence(paths: RunPaths) -> list[Path]:
+    """Share of rows below each threshold against first-order steps, the polish at its step cost."""
+    record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
+    modes = list(record["modes"])
+    steps, history = arrays["history_steps"].astype(float), arrays["history_z_error"]
+    if "polish_z_error" in arrays and record["polish_iterations"]:
+        per_iteration = (record["step_equivalents"] - record["steps"]) / record["polish_iterations"]
+        polish_steps = steps[-1] + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
+        steps, history = np.concatenate([steps, polish_steps]), np.concatenate([history, arrays["polish_z_error"]])
+    figure, axis = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
+    rows = history.shape[1] // len(modes)
+    for index, mode in enumerate(modes):
+        color, _ = MODE_STYLE.get(mode, ("black", "x"))
+        errors = history[:, index * rows:(index + 1) * rows]
+        for threshold, style in ((1e-2, ":"), (1e-4, "-"), (1e-8, "--")):
+            axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{mode} < {threshold:g}")
+    if record["polish_iterations"]:
+        axis.axvline(record["steps"], color="black", lw=0.8)
+        axis.annotate("LM polish starts", (record["steps"], 0.5), xytext=(4, 0), textcoords="offset points", fontsize=8)
+    axis.set_xlabel("first-order step equivalents")
+    axis.set_ylabel("share of latents recovered")
+    axis.set_ylim(-0.02, 1.02)
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize=7, ncol=3, loc="upper left")
+    axis.set_title(f"Recovery vs steps ({record['latents_per_mode']} latents per mode)")
+    return save_figure(figure, paths.figures / "convergence")
+
+
+def training(paths: RunPaths) -> list[Path]:
+    """D and G losses from the TensorBoard logs, beside the last sample grid."""
+    scalars = _read_scalars(paths.logs)
+    if not scalars or not paths.latest_samples.exists():
+        raise UserError(f"no training logs or samples in {paths.root}: run `make train` first")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.4, 1]},
+                                         layout="constrained")
+    for name in ("d_loss", "g_loss"):
+        if name in scalars:
+            steps, values = scalars[name]
+            left.plot(steps, values, label=name, lw=0.8)
+    left.set_xlabel("training step")
+    left.set_ylabel("loss")
+    left.grid(True, alpha=0.3)
+    left.legend()
+    right.imshow(np.asarray(Image.open(paths.latest_samples)).squeeze(), cmap="gray")
+    right.set_axis_off()
+    right.set_title("fixed-z samples, last step")
+    figure.suptitle("Generator used for the inversion")
+    return save_figure(figure, paths.figures / "training")
+
+
+def _read_scalars(log_dir: Path) -> dict:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    series = {}
+    for events in sorted(log_dir.glob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags().get("tensors", []):
+            for event in accumulator.Tensors(tag):
+                series.setdefault(tag, {})[event.step] = float(np.asarray(_tensor_value(event.tensor_proto)))
+    return {tag: (np.array(sorted(values)), np.array([values[s] for s in sorted(values)])) for tag, values in series.items()}
+
+
+def _tensor_value(proto):
+    from tensorboard.util import tensor_util
+
+    return tensor_util.make_ndarray(proto)
+
+
+def _phase_text(record: dict) -> str:
+    text = f"{record['steps']} first-order steps"
+    if record.get("polish_iterations"):
+        text += f" + {record['polish_iterations']} LM iterations (~{record['step_equivalents']:.0f} step-equivalents)"
+    return text
+
+
+def _write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: list[str]) -> list[Path]:
+    markdown = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    markdown += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    atomic_write_text(paths.figures / f"{stem}.md", "\n".join(markdown) + "\n\n" + "\n".join(notes) + "\n")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
+    atomic_write_text(paths.figures / f"{stem}.csv", buffer.getvalue())
+    return [paths.figures / f"{stem}.md", paths.figures / f"{stem}.csv"]
+
+
+def table1(paths: RunPaths) -> list[Path]:
+    """One row per mode and source: ours (final), ours before the polish, the paper."""
+    record = load_results(paths, "table1")
+    thresholds = [str(t) for t in record["table_thresholds"]]
+    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "median z error"]
+    polished = bool(record["polish_iterations"])
+    ours = f"ours ({record['steps']} steps + {record['polish_iterations']} LM)" if polished else f"ours ({record['steps']} steps)"
+    rows = []
+    for mode, values in record["modes"].items():
+        rows.append([mode, ours] + [f"{values['final'][t]:.3f}" for t in thresholds]
+                    + [f"{values['final'].get('1e-08', float('nan')):.3f}", f"{values['median_z_error']:.1e}"])
+        if polished:
+            rows.append([mode, f"ours, first-order only ({record['steps']} steps)"]
+                        + [f"{values['before_polish'][t]:.3f}" for t in thresholds]
+                        + [f"{values['before_polish'].get('1e-08', float('nan')):.3f}", ""])
+        paper = PAPER_TABLE1.get(mode, {})
+        rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + ["", ""])
+    config = record["config"]
+    notes = [f"Share of latents with ||z - z'||² / 100 below each threshold at the end (final state; "
+             f"`sticky` rates are in table1.json). Ours: {record['latents_per_mode']} latents per mode, "
+             f"{_phase_text(record)}, {_optimizer_text(config)}, generator {_model_text(config)}, seed {record['seed']}, "
+             f"{record['wall_seconds']:.0f} s on {record['environment']['device']}. Paper: 1000 latents, 100k updates, "
+             "Amos's 64 px CelebA DCGAN."]
+    return _write_table(paths, "table1", header, rows, notes)
+
+
+def table2(paths: RunPaths) -> list[Path]:
+    record = load_results(paths, "uniqueness")
+    header = ["clipping", "ours E(||z'_i - z'_j|| / 100)", "paper", "ours pixel MSE"]
+    rows = [[mode, f"{values['mean_pairwise_distance']:.2e}", f"{PAPER_TABLE2.get(mode, float('nan')):.2e}",
+             f"{values['mean_pixel_error']:.2e}"] for mode, values in record["modes"].items()]
+    rows.append(["random baseline", f"{record['random_baseline']:.4f}", f"{PAPER_TABLE2['baseline']:.4f}", ""])
+    config = record["config"]
+    notes = [f"Mean pairwise distance between recoveries of the same unseen real image from "
+             f"{record['restarts']} random starts per mode; images: {', '.join(record['images'])}. "
+             f"Ours: {_phase_text(record)}, {_optimizer_text(config)}, generator {_model_text(config)}. "
+             "Paper: one unseen image, 1000 recoveries. The baseline is the same distance for independent "
+             "U(-1, 1)^100 vectors (expected 0.0816)."]
+    return _write_table(paths, "table2", header, rows, notes)
+
+
+def _optimizer_text(config: dict) -> str:
+    invert = config["invert"]
+    return f"{invert['optimizer']} lr {invert['learning_rate']:g} ({invert['schedule']})"
+
+
+def _model_text(config: dict) -> str:
+    model = config["model"]
+    return f"{model['image_size']} px gf {model['gf_dim']} ({config['data']['source']})"
+
+
+FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
+           "convergence": convergence, "training": training}
+
+
+def make_figures(run_dir, names=None) -> list[Path]:
+    """Renders every figure and table whose results exist; a missing one is a `UserError`."""
+    paths = RunPaths(run_dir)
+    if not paths.results.is_dir():
+        raise UserError(f"no results in {paths.root}: run `make invert` (dcgan-invert --run {paths.root}) first")
+    ensure_writable(paths.figures)
+    written = []
+    for name in names or FIGURES:
+        written += FIGURES[name](paths)
+    return written
