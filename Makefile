@@ -8,7 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: all demo train invert figures test clean-venv help
+DOCS := docs/results
+
+.PHONY: all demo train invert figures docs test clean-venv help
 all: help
 
 help:
@@ -16,6 +18,7 @@ help:
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
 	@echo "make invert    run the inversion experiments (trains first if RUN has no generator)"
 	@echo "make figures   render figures and tables from RUN's results"
+	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the README shows them)"
 	@echo "make test      run the test suite"
 
 # The virtualenv is (re)built whenever setup.py changes.
@@ -38,6 +41,11 @@ invert: $(STAMP) $(RUN)/generator.weights.h5
 
 figures: $(STAMP)
 	$(PY) figures/figures.py --config $(CONFIG) --run $(RUN) $(ARGS)
+
+docs: figures
+	mkdir -p $(DOCS)
+	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
+	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(DOCS)/
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests $(ARGS)

@@ -106,6 +106,8 @@ class PolishConfig:
     damping_down: float = _spec(0.3, minimum=0.0, maximum=1.0, doc="lambda factor after an accepted step")
     damping_up: float = _spec(10.0, minimum=1.0, doc="lambda factor after a rejected step")
     chunk_rows: int = _spec(16, minimum=1, doc="rows per Jacobian pass (memory: chunk_rows*z_dim images)")
+    converged_relative_error: float = _spec(1e-12, minimum=0.0,
+                                            doc="rows with pixel MSE below this x mean(target^2) are done")
 
 
 @dataclass(frozen=True)

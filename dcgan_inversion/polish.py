@@ -64,22 +64,31 @@ class LevenbergMarquardt:
         )
 
     def run(self, z, targets, iterations: int | None = None, on_iteration=None) -> tuple[np.ndarray, dict]:
-        """Polishes every row for `iterations`; `on_iteration(i, z)` sees z' after each one."""
+        """Polishes every row for `iterations`; `on_iteration(i, z)` sees z' after each one.
+
+        Rows whose pixel MSE is below `converged_relative_error` times the target's mean square
+        (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
+        is still converging.
+        """
         iterations = self.config.iterations if iterations is None else iterations
         z = np.array(z, np.float32)
         targets = np.asarray(targets, np.float32)
-        rows = len(z)
-        damping = np.full(rows, self.config.initial_damping, np.float32)
+        damping = np.full(len(z), self.config.initial_damping, np.float32)
         loss = np.mean(np.square(self.residual(tf.constant(z), tf.constant(targets)).numpy()), axis=1)
+        converged = self.config.converged_relative_error * np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
         chunk = self.config.chunk_rows
-        started = time.time()
+        started, done, row_iterations = time.time(), 0, 0
         for iteration in range(1, iterations + 1):
-            for first in range(0, rows, chunk):
-                part = slice(first, first + chunk)
+            active = np.flatnonzero(loss > converged)
+            if active.size == 0:
+                break
+            for first in range(0, active.size, chunk):
+                part = active[first:first + chunk]
                 new_z, new_damping, new_loss = self._iterate(
                     tf.constant(z[part]), tf.constant(targets[part]), tf.constant(damping[part]), tf.constant(loss[part]))
                 z[part], damping[part], loss[part] = new_z.numpy(), new_damping.numpy(), new_loss.numpy()
+            done, row_iterations = iteration, row_iterations + active.size
             if on_iteration is not None and on_iteration(iteration, z):
                 break
-        return z, {"iterations": iteration if iterations else 0, "seconds": time.time() - started,
+        return z, {"iterations": done, "row_iterations": row_iterations, "seconds": time.time() - started,
                    "pixel_error": loss, "damping": damping}

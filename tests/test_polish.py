@@ -41,3 +41,11 @@ def test_polish_respects_the_bounds():
     z, _ = LevenbergMarquardt(generator, PolishConfig(iterations=5), low=-1.0, high=1.0).run(
         np.zeros((2, 100), np.float32), targets)
     assert np.all(np.abs(z) <= 1.0)
+
+
+def test_converged_rows_are_left_alone(tiny_generator, tiny_problem):
+    z_true, targets, z_start = tiny_problem
+    start = np.concatenate([z_true[:4], z_start[4:]])  # four rows start exactly at the solution
+    z, info = LevenbergMarquardt(tiny_generator, PolishConfig(iterations=4)).run(start, targets)
+    np.testing.assert_array_equal(z[:4], z_true[:4])
+    assert info["row_iterations"] <= 4 * info["iterations"]
