@@ -172,7 +172,7 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
         per_mode[mode] = {"mean_pairwise_distance": float(np.mean(distances)), "per_image": distances,
                           "mean_pixel_error": float(pixel.mean())}
     numbers = {"images": names, "restarts": restarts, **_phases(result),
-               "random_baseline": metrics.random_baseline(restarts, z_dim, config.seed), "modes": per_mode}
+               "random_baseline": metrics.random_baseline(max(restarts, 1000), z_dim, config.seed), "modes": per_mode}
     return save_results(results_dir, "uniqueness", config, result.seconds, numbers,
                         targets=images, **_arrays(result))
 

@@ -32,7 +32,7 @@ PAPER_TABLE1 = {  # Table 1: share of ||z - z'||^2 / 100 < eps over 1000 trials,
 }
 PAPER_TABLE2 = {"none": 2.03e-4, "standard": 1.36e-4, "stochastic": 4.94e-5, "baseline": 0.0815}
 MODE_STYLE = {"none": ("tab:gray", "o"), "standard": ("tab:blue", "s"), "stochastic": ("tab:red", "^")}
-DPI = 150
+DPI = 120
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "svg.hashsalt": "dcgan-inversion",
                      "pdf.fonttype": 42})
 
@@ -142,7 +142,7 @@ def convergence(paths: RunPaths) -> list[Path]:
     axis.set_ylabel("share of latents recovered")
     axis.set_ylim(-0.02, 1.02)
     axis.grid(True, alpha=0.3)
-    axis.legend(fontsize=7, ncol=3, loc="upper left")
+    axis.legend(fontsize=7, ncol=3, loc="lower right")
     axis.set_title(f"Recovery vs steps ({record['latents_per_mode']} latents per mode)")
     return save_figure(figure, paths.figures / "convergence")
 

@@ -25,7 +25,7 @@ class LevenbergMarquardt:
         self.generator = generator
         self.config = config
         self.low, self.high = low, high
-        self._iterate = tf.function(self._iterate_eager)
+        self._iterate = tf.function(self._iterate_eager, reduce_retracing=True)  # active rows vary in number
 
     def jacobian(self, z: tf.Tensor) -> tf.Tensor:
         """dG/dz per row, shape (rows, P, z_dim), by forward-mode differentiation."""

@@ -129,11 +129,13 @@ def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:
 
 def export_generator(generator, paths: RunPaths, step: int) -> None:
     """Writes the generator weights atomically (Keras wants the `.weights.h5` suffix)."""
+    from dcgan_inversion.io_utils import publish
+
     handle, temporary = tempfile.mkstemp(dir=paths.root, prefix=".generator.", suffix=".weights.h5")
     os.close(handle)
     try:
         generator.save_weights(temporary)
-        os.replace(temporary, paths.generator_weights)
+        publish(temporary, paths.generator_weights)
     finally:
         Path(temporary).unlink(missing_ok=True)
 
