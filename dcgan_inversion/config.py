@@ -89,7 +89,8 @@ class InvertConfig:
     steps: int = _spec(5000, minimum=1)
     steps_per_call: int = _spec(100, minimum=1, doc="steps per compiled call, between progress reports")
     max_rows: int = _spec(1024, minimum=1, doc="rows optimised together; more are split into batches")
-    thresholds: typing.Tuple[float, ...] = _spec((1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8), minimum=0.0)
+    thresholds: typing.Tuple[float, ...] = _spec((1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10),
+                                                 minimum=0.0, doc="tracked per row; the smallest ends the run early")
     early_stop: bool = _spec(True, doc="stop once every row is below the smallest threshold")
     jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
     low: float = _spec(-1.0)

@@ -36,10 +36,20 @@ def generate(generator, z) -> np.ndarray:
 def environment() -> dict:
     devices = tf.config.list_physical_devices("GPU")
     return {
+        "dcgan_inversion": _package_version(),
         "tensorflow": tf.__version__,
         "python": platform.python_version(),
         "device": ", ".join(d.name for d in devices) if devices else f"CPU ({platform.processor() or platform.machine()})",
     }
+
+
+def _package_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("dcgan-inversion")
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def save_results(results_dir: Path, name: str, config: Config, seconds: float, numbers: dict, **arrays) -> dict:

@@ -8,6 +8,15 @@ import pytest  # noqa: E402
 from dcgan_inversion import config as config_lib  # noqa: E402
 
 
+def one_error_line(result) -> str:
+    """A user mistake through the command line: exit 2, one line on stderr, no traceback."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
 def tiny_config(**sections) -> config_lib.Config:
     """16 px, narrow widths, 8-image batches: the demo pipeline at test size."""
     base = config_lib.from_dict({

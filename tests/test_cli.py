@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import one_error_line
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -12,37 +14,29 @@ def _run(*args, cwd=ROOT):
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def _one_error_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
 def test_missing_data_folder(tmp_path):
     result = _run("train/train.py", "--config", "celeba", "--run", str(tmp_path / "run"),
                   "--set", f"data.path={tmp_path / 'nope'}")
-    assert "data folder not found" in _one_error_line(result)
+    assert "data folder not found" in one_error_line(result)
     assert not (tmp_path / "run").exists()
 
 
 def test_empty_data_folder(tmp_path):
     result = _run("train/train.py", "--config", "celeba", "--run", str(tmp_path / "run"),
                   "--set", f"data.path={tmp_path}")
-    assert "no .jpg/.jpeg/.png images" in _one_error_line(result)
+    assert "no .jpg/.jpeg/.png images" in one_error_line(result)
 
 
 def test_bad_config_key(tmp_path):
     result = _run("train/train.py", "--run", str(tmp_path), "--set", "train.stepz=3")
-    assert "unknown key 'train.stepz'" in _one_error_line(result)
+    assert "unknown key 'train.stepz'" in one_error_line(result)
 
 
 def test_unwritable_run_directory(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = _run("train/train.py", "--run", str(blocker / "run"))
-    assert "cannot write to" in _one_error_line(result)
+    assert "cannot write to" in one_error_line(result)
 
 
 @pytest.mark.parametrize("script", ["train/train.py", "invert/invert.py", "figures/figures.py"])

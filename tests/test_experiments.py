@@ -12,7 +12,7 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion import experiments, rundir
 from dcgan_inversion.train import train
 
-from conftest import tiny_config
+from conftest import one_error_line, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_EXPERIMENTS = {
@@ -76,13 +76,6 @@ def _invert(*args):
                           timeout=300)
 
 
-def _one_error_line(result):
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
 def _write_config(tmp_path):
     path = tmp_path / "tiny.yaml"
     config_lib.save_config(_config(), path)
@@ -103,20 +96,20 @@ def test_invert_user_images(trained_run, tmp_path):
 def test_invert_image_errors(trained_run, tmp_path):
     config = _write_config(tmp_path)
     missing = _invert("--config", config, "--run", str(trained_run), "--image", str(tmp_path / "nope.jpg"))
-    assert "image not found" in _one_error_line(missing)
+    assert "image not found" in one_error_line(missing)
     folder = _invert("--config", config, "--run", str(trained_run), "--image", str(tmp_path))
-    assert "got a folder" in _one_error_line(folder)
+    assert "got a folder" in one_error_line(folder)
     corrupt = tmp_path / "bad.jpg"
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    assert "cannot read image" in _one_error_line(_invert("--config", config, "--run", str(trained_run),
+    assert "cannot read image" in one_error_line(_invert("--config", config, "--run", str(trained_run),
                                                           "--image", str(corrupt)))
     small = tmp_path / "small.png"
     Image.new("RGB", (8, 8)).save(small)
-    assert "smaller than the model's 16x16" in _one_error_line(
+    assert "smaller than the model's 16x16" in one_error_line(
         _invert("--config", config, "--run", str(trained_run), "--image", str(small)))
 
 
 def test_invert_without_generator_or_with_wrong_model(trained_run, tmp_path):
-    assert "no trained generator" in _one_error_line(_invert("--run", str(tmp_path / "empty")))
+    assert "no trained generator" in one_error_line(_invert("--run", str(tmp_path / "empty")))
     result = _invert("--config", _write_config(tmp_path), "--run", str(trained_run), "--set", "model.gf_dim=16")
-    assert "model config does not match" in _one_error_line(result)
+    assert "model config does not match" in one_error_line(result)
