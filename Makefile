@@ -10,7 +10,7 @@ ARGS ?=
 
 DOCS := docs/results
 
-.PHONY: all demo train invert figures docs test clean-venv help
+.PHONY: all demo train invert figures docs bench test clean-venv help
 all: help
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make invert    run the inversion experiments (trains first if RUN has no generator)"
 	@echo "make figures   render figures and tables from RUN's results"
 	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the README shows them)"
+	@echo "make bench     time the inversion loops and training; writes $(DOCS)/bench.{json,md}"
 	@echo "make test      run the test suite"
 
 # The virtualenv is (re)built whenever setup.py changes.
@@ -46,6 +47,9 @@ docs: figures
 	mkdir -p $(DOCS)
 	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
 	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(DOCS)/
+
+bench: $(STAMP) $(RUN)/generator.weights.h5
+	$(PY) -m dcgan_inversion.bench --run $(RUN) --out $(DOCS) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests $(ARGS)

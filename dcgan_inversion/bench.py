@@ -1,0 +1,380 @@
+"""`make bench`: how fast the inversion and training run, against naive loops and the paper.
+
+Prints a table and writes `bench.json` and `bench.md`. Timings are never asserted anywhere:
+they depend on the machine. Every loop below does the same work per step (forward, backward
+to z, Adam update, clip); only how the steps are driven differs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from dcgan_inversion import config as config_lib  # noqa: E402
+from dcgan_inversion.clip import clip_latents, mode_ids  # noqa: E402
+from dcgan_inversion.config import InvertConfig, ModelConfig  # noqa: E402
+from dcgan_inversion.errors import UserError  # noqa: E402
+from dcgan_inversion.inversion import LatentInversion, invert, make_optimizer  # noqa: E402
+from dcgan_inversion.io_utils import atomic_write_text, write_json  # noqa: E402
+from dcgan_inversion.model import make_generator  # noqa: E402
+
+MODELS = {"demo 32px gf32": ModelConfig(image_size=32, gf_dim=32, df_dim=32),
+          "paper 64px gf64": ModelConfig(image_size=64, gf_dim=64, df_dim=64)}
+PAPER_STEPS = 100_000
+
+
+# ---- FLOPs ---------------------------------------------------------------------------------
+
+def generator_flops_per_row(generator: keras.Model) -> int:
+    """Multiply-adds x 2 of one forward pass, from the layer shapes; backward to z costs about
+    the same again (TensorFlow prunes the weight gradients nobody asked for)."""
+    flops = 0
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Dense):
+            flops += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif isinstance(layer, keras.layers.Conv2DTranspose):
+            height, width, channels_in = layer.input.shape[1:]
+            k_h, k_w, channels_out, _ = layer.kernel.shape
+            flops += 2 * height * width * channels_in * k_h * k_w * channels_out
+    return flops
+
+
+# ---- the loops being compared ---------------------------------------------------------------
+
+def _problem(model: ModelConfig, rows: int, seed: int = 0):
+    keras.utils.set_random_seed(seed)
+    generator = make_generator(model)
+    rng = np.random.default_rng(seed)
+    z_true = rng.uniform(-1, 1, (rows, model.z_dim)).astype(np.float32)
+    z_init = rng.uniform(-1, 1, (rows, model.z_dim)).astype(np.float32)
+    return generator, generator(z_true, training=False).numpy(), z_init, z_true
+
+
+def _modes(rows):
+    return ["stochastic"] * rows
+
+
+def _timed(run_steps, min_seconds: float, min_steps: int, repeats: int = 3) -> float:
+    """Seconds per call: one warm-up call (tracing), then the best of `repeats` timed blocks,
+    each running whole calls until both minimums are met (the best block is the least disturbed)."""
+    run_steps(1)
+    best = float("inf")
+    for _ in range(repeats):
+        steps, started = 0, time.perf_counter()
+        while steps < min_steps or time.perf_counter() - started < min_seconds / repeats:
+            run_steps(1)
+            steps += 1
+        best = min(best, (time.perf_counter() - started) / steps)
+    return best
+
+
+def engine_seconds_per_step(generator, targets, z_init, z_true, steps_per_call: int, min_seconds: float) -> float:
+    """The engine: `steps_per_call` steps in one compiled tf.range loop."""
+    inversion = LatentInversion(generator, InvertConfig(), targets, z_init, _modes(len(z_init)), z_true)
+    return _timed(lambda _: inversion.run_steps(steps_per_call), min_seconds, 1) / steps_per_call
+
+
+def bare_seconds_per_step(generator, targets, z_init, steps_per_call: int, min_seconds: float) -> float:
+    """Lower bound: forward + backward + Adam in one compiled loop, no clip and no tracking."""
+    z = tf.Variable(z_init)
+    optimizer = make_optimizer(InvertConfig())
+    optimizer.build([z])
+    targets = tf.constant(targets)
+
+    @tf.function
+    def run(count):
+        for _ in tf.range(count):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
+            optimizer.apply_gradients([(tape.gradient(loss, z), z)])
+
+    return _timed(lambda _: run(tf.constant(steps_per_call)), min_seconds, 1) / steps_per_call
+
+
+def authors_style_seconds_per_step(generator, targets, z_init, min_seconds: float) -> float:
+    """A compiled step called from Python once per step, the stochastic clip done in NumPy."""
+    z = tf.Variable(z_init)
+    optimizer = make_optimizer(InvertConfig())
+    optimizer.build([z])
+    targets = tf.constant(targets)
+    rng = np.random.default_rng(0)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
+        optimizer.apply_gradients([(tape.gradient(loss, z), z)])
+
+    def one(_):
+        step()
+        values = z.numpy()
+        outside = np.abs(values) >= 1.0
+        values[outside] = rng.uniform(-1.0, 1.0, outside.sum())
+        z.assign(values)
+
+    return _timed(one, min_seconds, 3)
+
+
+def eager_seconds_per_step(generator, targets, z_init, min_seconds: float) -> float:
+    """What a user writes first: an eager Python loop with the same ops."""
+    z = tf.Variable(z_init)
+    optimizer = make_optimizer(InvertConfig())
+    optimizer.build([z])
+    targets = tf.constant(targets)
+    modes = mode_ids(_modes(len(z_init)))
+    rng = tf.random.Generator.from_seed(0)
+
+    def one(_):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
+        optimizer.apply_gradients([(tape.gradient(loss, z), z)])
+        z.assign(clip_latents(z, modes, rng))
+
+    return _timed(one, min_seconds, 3)
+
+
+# ---- memory -----------------------------------------------------------------------------------
+
+def _reset_peak_memory() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # Linux: resets VmHWM to the current RSS
+        return True
+    except OSError:
+        return False
+
+
+def _peak_memory_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_memory_mb(generator, targets, z_init, z_true, steps: int) -> float:
+    inversion = LatentInversion(generator, InvertConfig(), targets, z_init, _modes(len(z_init)), z_true)
+    inversion.run_steps(1)
+    _reset_peak_memory()
+    inversion.run_steps(steps)
+    return _peak_memory_mb()
+
+
+# ---- sections of the report -------------------------------------------------------------------
+
+def per_step_costs(models, batches, min_seconds: float, naive_max_batch: int, log) -> list[dict]:
+    rows = []
+    for model_name, model in models.items():
+        for batch in batches:
+            generator, targets, z_init, z_true = _problem(model, batch)
+            flops = 2 * generator_flops_per_row(generator) * batch
+            engine = engine_seconds_per_step(generator, targets, z_init, z_true, 50 if batch < 256 else 5, min_seconds)
+            entry = {"model": model_name, "batch": batch, "engine_ms": 1e3 * engine,
+                     "latent_steps_per_s": batch / engine, "gflops": flops / engine / 1e9,
+                     "bare_ms": 1e3 * bare_seconds_per_step(generator, targets, z_init, 50 if batch < 256 else 5, min_seconds)}
+            if batch <= naive_max_batch:
+                entry["authors_style_ms"] = 1e3 * authors_style_seconds_per_step(generator, targets, z_init, min_seconds)
+                entry["eager_ms"] = 1e3 * eager_seconds_per_step(generator, targets, z_init, min_seconds)
+            rows.append(entry)
+            log(_format_cost(entry))
+    return rows
+
+
+def memory_scaling(log) -> dict:
+    model = MODELS["demo 32px gf32"]
+    by_batch, by_steps = {}, {}
+    for batch in (64, 256, 1024):
+        generator, targets, z_init, z_true = _problem(model, batch)
+        by_batch[batch] = peak_memory_mb(generator, targets, z_init, z_true, 20)
+    generator, targets, z_init, z_true = _problem(model, 256)
+    for steps in (10, 100, 1000):
+        by_steps[steps] = peak_memory_mb(generator, targets, z_init, z_true, steps)
+    log(f"peak RSS (MB) vs batch {by_batch}; vs steps at batch 256 {by_steps}")
+    return {"peak_rss_mb_by_batch": by_batch, "peak_rss_mb_by_steps": by_steps}
+
+
+def xla_comparison(min_seconds: float, log) -> dict:
+    model = MODELS["demo 32px gf32"]
+    generator, targets, z_init, z_true = _problem(model, 256)
+    result = {}
+    for jit in (False, True):
+        inversion = LatentInversion(generator, InvertConfig(jit_compile=jit), targets, z_init, _modes(256), z_true)
+        result["xla" if jit else "default"] = 1e3 * _timed(lambda _: inversion.run_steps(5), min_seconds, 1) / 5
+    log(f"XLA at demo batch 256: {result['default']:.1f} ms/step without, {result['xla']:.1f} ms/step with")
+    return {"ms_per_step": result}
+
+
+def bfloat16_comparison(min_seconds: float, log) -> dict:
+    """Mixed bfloat16 forward/backward (AVX-512 / AMX on recent CPUs) vs float32."""
+    model = MODELS["demo 32px gf32"]
+    generator, targets, z_init, z_true = _problem(model, 256)
+    float32 = engine_seconds_per_step(generator, targets, z_init, z_true, 5, min_seconds)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        low = make_generator(model)
+        low.set_weights(generator.get_weights())
+        bf16 = engine_seconds_per_step(_Float32Output(low), targets, z_init, z_true, 5, min_seconds)
+        error = float(np.max(np.abs(low(z_true, training=False).numpy().astype(np.float32) - targets)))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    log(f"mixed_bfloat16 at demo batch 256: {1e3 * bf16:.1f} ms/step vs float32 {1e3 * float32:.1f}; "
+        f"max pixel difference of G(z) {error:.1e}")
+    return {"float32_ms": 1e3 * float32, "mixed_bfloat16_ms": 1e3 * bf16, "max_pixel_difference": error}
+
+
+class _Float32Output:
+    """Calls a mixed-precision generator and hands back float32 images."""
+
+    def __init__(self, generator):
+        self.generator = generator
+
+    def __call__(self, z, training=False):
+        return tf.cast(self.generator(z, training=training), tf.float32)
+
+
+def steps_to_precision(run_dir: Path, latents: int, log) -> dict:
+    """Default demo settings on the trained demo generator: when 99% / 100% of rows cross."""
+    from dcgan_inversion.rundir import load_generator
+
+    config = config_lib.load_config("demo")
+    generator = load_generator(run_dir, config.model)
+    rng = np.random.default_rng(config.seed)
+    z_true = rng.uniform(-1, 1, (latents, config.model.z_dim)).astype(np.float32)
+    z_init = rng.uniform(-1, 1, (latents, config.model.z_dim)).astype(np.float32)
+    modes = config.experiments.modes
+    result = invert(generator, config.invert, np.tile(generator(z_true, training=False).numpy(), (len(modes), 1, 1, 1)),
+                    np.tile(z_init, (len(modes), 1)), [m for m in modes for _ in range(latents)],
+                    np.tile(z_true, (len(modes), 1)), seed=config.seed, polish=config.polish)
+    per_iteration = (result.step_equivalents - result.steps) / max(result.polish_iterations, 1)
+    report = {"latents_per_mode": latents, "first_order_steps": result.steps, "polish_iterations": result.polish_iterations,
+              "step_equivalents": result.step_equivalents, "wall_seconds": result.seconds, "modes": {}}
+    for index, mode in enumerate(modes):
+        first = result.first_step[index * latents:(index + 1) * latents]
+        entry = {}
+        for threshold in (1e-4, 1e-8):
+            crossed = first[:, result.thresholds.index(threshold)]
+            as_equivalents = np.where(crossed > result.steps, result.steps + (crossed - result.steps) * per_iteration, crossed)
+            for share in (0.99, 1.0):
+                needed = int(np.ceil(share * latents))
+                reached = np.sort(as_equivalents[crossed >= 0])
+                entry[f"{share:.0%} < {threshold:g}"] = float(reached[needed - 1]) if len(reached) >= needed else None
+        report["modes"][mode] = entry
+        log(f"steps to precision, {mode}: {entry}")
+    return report
+
+
+def training_throughput(models, min_seconds: float, log) -> dict:
+    import tempfile
+
+    from dcgan_inversion.train import DCGANTrainer
+
+    result = {}
+    for model_name, model in models.items():
+        config = config_lib.replace(config_lib.Config(), model=config_lib.to_dict(model))
+        with tempfile.TemporaryDirectory() as run_dir:
+            trainer = DCGANTrainer(config, run_dir)
+            images = tf.random.uniform((64, model.image_size, model.image_size, model.channels), -1, 1)
+            seconds = _timed(lambda _: trainer.train_step(images)["d_loss"].numpy(), min_seconds, 3)
+        result[model_name] = {"ms_per_step": 1e3 * seconds, "images_per_s": 64 / seconds}
+        log(f"training {model_name}: {1e3 * seconds:.0f} ms per step of 64 images, {64 / seconds:.0f} images/s")
+    return result
+
+
+# ---- report ---------------------------------------------------------------------------------
+
+def _format_cost(entry: dict) -> str:
+    text = (f"{entry['model']:>16} batch {entry['batch']:>5}: engine {entry['engine_ms']:8.2f} ms/step "
+            f"({entry['latent_steps_per_s']:9.0f} latent-steps/s, {entry['gflops']:6.1f} GFLOP/s), "
+            f"bare {entry['bare_ms']:8.2f}")
+    if "eager_ms" in entry:
+        text += f", authors-style {entry['authors_style_ms']:8.2f}, eager {entry['eager_ms']:8.2f}"
+    return text
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Measured {report['date']} on {report['machine']} (TensorFlow {report['tensorflow']}).", "",
+             "| generator | batch | engine ms/step | latent-steps/s | GFLOP/s | bare loop | authors-style / engine | eager / engine |",
+             "|---|---|---|---|---|---|---|---|"]
+    for entry in report["per_step"]:
+        ratios = [f"{entry[k] / entry['engine_ms']:.2f}x" if k in entry else "—" for k in ("authors_style_ms", "eager_ms")]
+        lines.append(f"| {entry['model']} | {entry['batch']} | {entry['engine_ms']:.2f} | {entry['latent_steps_per_s']:.0f} | "
+                     f"{entry['gflops']:.1f} | {entry['bare_ms'] / entry['engine_ms']:.2f}x | {ratios[0]} | {ratios[1]} |")
+    lines += ["", "`bare loop` is forward + backward + Adam with no clip or tracking, as a ratio of the engine's time "
+              "(below 1 means the engine's extras cost that much)."]
+    if "steps_to_precision" in report:
+        steps = report["steps_to_precision"]
+        lines += ["", f"Steps to precision (demo generator, default settings, {steps['latents_per_mode']} latents per mode; "
+                  f"first-order steps plus polish iterations at their measured cost; the paper: {PAPER_STEPS:,} updates):", "",
+                  "| clipping | 99% < 1e-4 | 100% < 1e-4 | 99% < 1e-8 | 100% < 1e-8 |", "|---|---|---|---|---|"]
+        for mode, entry in steps["modes"].items():
+            cells = [f"{entry[k]:.0f}" if entry[k] is not None else "not reached"
+                     for k in ("99% < 0.0001", "100% < 0.0001", "99% < 1e-08", "100% < 1e-08")]
+            lines.append(f"| {mode} | " + " | ".join(cells) + " |")
+    if "training" in report:
+        lines += ["", "Training: " + "; ".join(f"{name} {v['images_per_s']:.0f} images/s ({v['ms_per_step']:.0f} ms per step of 64)"
+                                             for name, v in report["training"].items()) + "."]
+    if "memory" in report:
+        memory = report["memory"]
+        lines += ["", f"Peak RSS (MB), demo generator: by batch {_mb(memory['peak_rss_mb_by_batch'])}; "
+                  f"by steps at batch 256 {_mb(memory['peak_rss_mb_by_steps'])}."]
+    if "xla" in report:
+        xla = report["xla"]["ms_per_step"]
+        lines += ["", f"XLA (`invert.jit_compile`), demo batch 256: {xla['xla']:.1f} ms/step vs {xla['default']:.1f} without."]
+    if "bfloat16" in report:
+        bf16 = report["bfloat16"]
+        lines += ["", f"mixed_bfloat16, demo batch 256: {bf16['mixed_bfloat16_ms']:.1f} ms/step vs float32 "
+                  f"{bf16['float32_ms']:.1f}; G(z) differs by up to {bf16['max_pixel_difference']:.1e} in pixels."]
+    return "\n".join(lines) + "\n"
+
+
+def _mb(values: dict) -> str:
+    return ", ".join(f"{key}: {value:.0f}" for key, value in values.items())
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the inversion engine and training.")
+    parser.add_argument("--out", type=Path, default=Path("docs/results"), help="folder for bench.json and bench.md")
+    parser.add_argument("--run", type=Path, default=Path("runs/demo"), help="trained demo run for steps to precision")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 256, 1024])
+    parser.add_argument("--naive-max-batch", type=int, default=256, help="largest batch timed with the naive loops")
+    parser.add_argument("--latents", type=int, default=128, help="latents per mode for steps to precision")
+    parser.add_argument("--min-seconds", type=float, default=1.0, help="time each measurement at least this long")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
+    args = parser.parse_args(argv)
+
+    def log(text):
+        print(text, flush=True)
+
+    try:
+        report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,
+                  "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
+                  else ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))}
+        models = {"demo 32px gf32": MODELS["demo 32px gf32"]} if args.quick else MODELS
+        report["per_step"] = per_step_costs(models, args.batches, args.min_seconds, args.naive_max_batch, log)
+        report["training"] = training_throughput(models, args.min_seconds, log)
+        if not args.quick:
+            report["memory"] = memory_scaling(log)
+            report["xla"] = xla_comparison(args.min_seconds, log)
+            report["bfloat16"] = bfloat16_comparison(args.min_seconds, log)
+        if (args.run / "generator.weights.h5").exists():
+            report["steps_to_precision"] = steps_to_precision(args.run, 4 if args.quick else args.latents, log)
+        else:
+            log(f"no trained generator in {args.run}: skipping steps to precision (run `make train` first)")
+        write_json(args.out / "bench.json", report)
+        text = markdown(report)
+        atomic_write_text(args.out / "bench.md", text)
+        print("\n" + text + f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

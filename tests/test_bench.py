@@ -1,0 +1,22 @@
+"""The benchmark runs and writes its report; its numbers are printed, never asserted."""
+import json
+
+from dcgan_inversion import bench
+from dcgan_inversion.config import ModelConfig
+from dcgan_inversion.model import make_generator
+
+
+def test_quick_benchmark_writes_json_and_markdown(tmp_path):
+    bench.main(["--quick", "--batches", "2", "--min-seconds", "0.01", "--out", str(tmp_path),
+                "--run", str(tmp_path / "no-run")])
+    report = json.loads((tmp_path / "bench.json").read_text())
+    entry = report["per_step"][0]
+    assert entry["batch"] == 2 and entry["engine_ms"] > 0 and "eager_ms" in entry
+    assert "| demo 32px gf32 | 2 |" in (tmp_path / "bench.md").read_text()
+
+
+def test_flop_count_matches_hand_count():
+    generator = make_generator(ModelConfig(image_size=16, gf_dim=4, df_dim=4))
+    # dense 100 -> 4*4*8, then 4x4x8 -> 8x8x4 and 8x8x4 -> 16x16x3, 5x5 kernels
+    expected = 2 * (100 * 128 + 4 * 4 * 8 * 25 * 4 + 8 * 8 * 4 * 25 * 3)
+    assert bench.generator_flops_per_row(generator) == expected
