@@ -144,6 +144,53 @@ class LatentInversion:
 def invert(generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
            steps: int | None = None, snapshot_steps=(), snapshot_rows=None, progress: str | None = None,
            polish: PolishConfig | None = None) -> InversionResult:
+    """Inverts every row: batches of at most `config.max_rows`, one after the other."""
+    rows = len(z_init)
+    if rows <= config.max_rows:
+        return _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps, snapshot_steps,
+                             snapshot_rows, progress, polish)
+    if snapshot_steps:
+        raise ValueError(f"snapshots need all rows in one batch: {rows} rows > invert.max_rows={config.max_rows}")
+    parts = []
+    for index, first in enumerate(range(0, rows, config.max_rows)):
+        part = slice(first, first + config.max_rows)
+        label = progress and f"{progress} (rows {first + 1}-{min(rows, first + config.max_rows)} of {rows})"
+        parts.append(_invert_batch(generator, config, np.asarray(targets)[part], np.asarray(z_init)[part],
+                                   list(modes)[part], None if z_true is None else np.asarray(z_true)[part],
+                                   seed + index, steps, (), None, label, polish))
+    return _concatenate(parts)
+
+
+def _concatenate(parts: list[InversionResult]) -> InversionResult:
+    """One result from batches run one after the other (histories padded with their last values)."""
+    def rows(name):
+        values = [getattr(part, name) for part in parts]
+        return None if values[0] is None else np.concatenate(values)
+
+    def padded(name):
+        values = [getattr(part, name) for part in parts]
+        if values[0] is None:
+            return None
+        length = max(len(v) for v in values)
+        return np.concatenate([np.concatenate([v, np.repeat(v[-1:], length - len(v), axis=0)]) for v in values], axis=1)
+
+    longest = max(parts, key=lambda part: len(part.history_steps))
+    return InversionResult(
+        z=rows("z"), pixel_error=rows("pixel_error"), z_error=rows("z_error"), first_step=rows("first_step"),
+        thresholds=parts[0].thresholds, steps=max(part.steps for part in parts),
+        seconds=sum(part.seconds for part in parts),
+        first_order_seconds=sum(part.first_order_seconds for part in parts),
+        seconds_per_step=sum(part.seconds_per_step for part in parts),
+        history_steps=longest.history_steps, history_z_error=padded("history_z_error"),
+        polish_iterations=max(part.polish_iterations for part in parts),
+        polish_seconds=sum(part.polish_seconds for part in parts),
+        polish_z_error=padded("polish_z_error") if all(part.polish_z_error is not None for part in parts) else None,
+        z_before_polish=rows("z_before_polish"), z_error_before_polish=rows("z_error_before_polish"),
+    )
+
+
+def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows,
+                  progress, polish) -> InversionResult:
     """First-order phase to `steps` (default config.steps), then the optional polish phase."""
     steps = config.steps if steps is None else steps
     inversion = LatentInversion(generator, config, targets, z_init, modes, z_true, seed)

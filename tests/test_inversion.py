@@ -83,3 +83,15 @@ def test_rows_without_true_latents_still_invert(tiny_generator, tiny_problem):
     _, targets, z_start = tiny_problem
     result = invert(tiny_generator, InvertConfig(steps=20), targets, z_start, ["standard"] * 8)
     assert result.z_error is None and result.pixel_error.shape == (8,)
+
+
+def test_rows_beyond_max_rows_run_in_batches_with_the_same_answer(tiny_generator, tiny_problem):
+    config = InvertConfig(steps=20, steps_per_call=10, learning_rate=0.01)
+    whole = invert(tiny_generator, config, *_three_modes(*tiny_problem))
+    split = invert(tiny_generator, InvertConfig(steps=20, steps_per_call=10, learning_rate=0.01, max_rows=10),
+                   *_three_modes(*tiny_problem))
+    assert split.z.shape == whole.z.shape and split.history_z_error.shape == whole.history_z_error.shape
+    standard = slice(8, 16)  # no random re-draws: rows are independent, so batching changes nothing
+    np.testing.assert_allclose(split.z[standard], whole.z[standard], atol=1e-6)
+    with pytest.raises(ValueError, match="snapshots need all rows in one batch"):
+        invert(tiny_generator, InvertConfig(steps=5, max_rows=4), *_three_modes(*tiny_problem), snapshot_steps=(0,))
