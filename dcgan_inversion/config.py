@@ -93,6 +93,8 @@ class InvertConfig:
                                                  minimum=0.0, doc="tracked per row; the smallest ends the run early")
     early_stop: bool = _spec(True, doc="stop once every row is below the smallest threshold")
     jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
+    precision: str = _spec("float32", choices=("float32", "mixed_bfloat16"),
+                           doc="compute dtype of the first-order phase; the polish always runs in float32")
     low: float = _spec(-1.0)
     high: float = _spec(1.0)
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from dcgan_inversion.clip import STOCHASTIC, clip_latents, mode_ids, out_of_bounds
 from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.model import mixed_precision_copy
 from dcgan_inversion.polish import LevenbergMarquardt
 
 
@@ -193,7 +194,8 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
                   progress, polish) -> InversionResult:
     """First-order phase to `steps` (default config.steps), then the optional polish phase."""
     steps = config.steps if steps is None else steps
-    inversion = LatentInversion(generator, config, targets, z_init, modes, z_true, seed)
+    first_order_generator = generator if config.precision == "float32" else mixed_precision_copy(generator, config.precision)
+    inversion = LatentInversion(first_order_generator, config, targets, z_init, modes, z_true, seed)
     stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:]) | {steps})
     snapshots = {0: inversion.images(snapshot_rows)} if 0 in snapshot_steps else {}
     history_steps, history = [], []
@@ -215,6 +217,7 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
             bar.update(stop, values)
         if config.early_stop and z_true is not None and np.all(history[-1] < min(config.thresholds)):
             break
+    inversion.generator = generator  # final errors and images always come from the float32 generator
     if snapshot_steps:
         snapshots[done] = inversion.images(snapshot_rows)
     first_order_seconds = time.time() - started

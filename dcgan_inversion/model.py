@@ -72,3 +72,17 @@ def make_discriminator(config: ModelConfig, name: str = "discriminator") -> kera
     x = layers.Flatten()(x)
     logit = layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="logit")(x)
     return keras.Model(image, logit, name=name)
+
+
+def mixed_precision_copy(generator: keras.Model, policy: str = "mixed_bfloat16") -> keras.Model:
+    """The same generator computing in `policy` (weights stay float32; images come out float32).
+
+    Rebuilt from the model's own config, so it works for any generator this module makes.
+    """
+    config = generator.get_config()
+    for layer in config["layers"]:
+        if layer["class_name"] not in ("InputLayer",) and layer["config"].get("name") != "image":
+            layer["config"]["dtype"] = keras.DTypePolicy(policy)
+    copy = keras.Model.from_config(config)
+    copy.set_weights(generator.get_weights())
+    return copy

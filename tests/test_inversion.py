@@ -95,3 +95,15 @@ def test_rows_beyond_max_rows_run_in_batches_with_the_same_answer(tiny_generator
     np.testing.assert_allclose(split.z[standard], whole.z[standard], atol=1e-6)
     with pytest.raises(ValueError, match="snapshots need all rows in one batch"):
         invert(tiny_generator, InvertConfig(steps=5, max_rows=4), *_three_modes(*tiny_problem), snapshot_steps=(0,))
+
+
+def test_mixed_bfloat16_first_order_phase_then_float32_polish(tiny_generator, tiny_problem):
+    from dcgan_inversion.model import mixed_precision_copy
+
+    z_true, targets, z_start = tiny_problem
+    low = mixed_precision_copy(tiny_generator)
+    assert low.get_layer("deconv1").compute_dtype == "bfloat16" and low(z_true).dtype == "float32"
+    np.testing.assert_allclose(low(z_true).numpy(), targets, atol=2e-2 * np.abs(targets).max())
+    result = invert(tiny_generator, InvertConfig(steps=50, precision="mixed_bfloat16"), targets, z_start,
+                    ["stochastic"] * 8, z_true, polish=PolishConfig(method="levenberg_marquardt", iterations=10))
+    assert np.all(result.z_error < 1e-8)  # the float32 polish removes what bfloat16 could not resolve
