@@ -48,8 +48,12 @@ class TrainingData:
     description: str
 
 
-def to_model_range(images_uint8) -> tf.Tensor:
-    return tf.cast(images_uint8, tf.float32) / 127.5 - 1.0
+def to_model_range(images_uint8, channels: int = 3) -> tf.Tensor:
+    """uint8 RGB -> float32 in [-1, 1] with the model's number of channels."""
+    images = tf.cast(images_uint8, tf.float32)
+    if channels == 1:
+        images = tf.image.rgb_to_grayscale(images)
+    return images / 127.5 - 1.0
 
 
 def celeba_dataset(config: Config) -> TrainingData:
@@ -68,9 +72,7 @@ def celeba_dataset(config: Config) -> TrainingData:
     def decode(path):
         image, ok = tf.numpy_function(read, [path], (tf.uint8, tf.bool), stateful=False)
         image = tf.ensure_shape(image, (size, size, 3))
-        if channels == 1:
-            image = tf.image.rgb_to_grayscale(image)
-        return to_model_range(image), tf.ensure_shape(ok, ())
+        return to_model_range(image, channels), tf.ensure_shape(ok, ())
 
     dataset = (
         tf.data.Dataset.from_tensor_slices([str(f) for f in files])
@@ -125,5 +127,4 @@ def heldout_images(config: Config) -> np.ndarray:
             continue
     if not images:
         return np.zeros((0, size, size, channels), np.float32)
-    images = to_model_range(np.stack(images)).numpy()
-    return images.mean(axis=-1, keepdims=True) if channels == 1 else images
+    return to_model_range(np.stack(images), channels).numpy()

@@ -157,8 +157,7 @@ def _portrait(config: Config, name: str, source: str, box) -> np.ndarray:
         box = ((image.width - side) // 2, (image.height - side) // 2, (image.width + side) // 2, (image.height + side) // 2)
     size = config.model.image_size
     pixels = np.asarray(image.crop(box).resize((size, size), Image.Resampling.BICUBIC, reducing_gap=None))
-    pixels = to_model_range(pixels).numpy()
-    return pixels.mean(axis=-1, keepdims=True) if config.model.channels == 1 else pixels
+    return to_model_range(pixels, config.model.channels).numpy()
 
 
 def uniqueness(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
@@ -226,7 +225,7 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
 def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True) -> dict:
     """A user's own images: recovered z' (.npy), target|reconstruction PNG, residual error."""
     size = config.model.image_size
-    images = to_model_range(np.stack([read_user_image(p, size) for p in paths])).numpy()
+    images = to_model_range(np.stack([read_user_image(p, size) for p in paths]), config.model.channels).numpy()
     rng = np.random.default_rng(config.seed)
     result = invert(generator, config.invert, images, uniform_latents(rng, len(images), config.model.z_dim),
                     [mode] * len(images), seed=config.seed, progress="inverting your images" if progress else None,

@@ -91,3 +91,12 @@ def test_demo_pipeline_batches_and_holds_out():
     batch = next(iter(data.dataset))
     assert batch.shape == (8, 16, 16, 3)
     assert heldout_images(config).shape == (4, 16, 16, 3)
+
+
+def test_single_channel_models_get_grayscale_everywhere(tmp_path):
+    _make_folder(tmp_path)
+    config = config_lib.replace(_celeba(tmp_path, holdout=3), model={"channels": 1})
+    batch = next(iter(training_data(config).dataset))
+    assert batch.shape == (1, 16, 16, 1)
+    assert heldout_images(config).shape == (1, 16, 16, 1)
+    assert training_data(config_lib.replace(tiny_config(), model={"channels": 1})).dataset.element_spec.shape[-1] == 1
