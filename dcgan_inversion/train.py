@@ -134,7 +134,7 @@ def train(config: Config, run_dir, verbose: bool = True) -> DCGANTrainer:
     """Trains (or resumes) the run in `run_dir` until `total_steps`; Ctrl-C checkpoints first."""
     rundir.check_training_inputs(config, run_dir)
     paths = rundir.prepare_run(config, run_dir)
-    tf.random.set_seed(config.seed)
+    keras.utils.set_random_seed(config.seed)  # weights init, tf.data shuffles and flips, NumPy
     data = training_data(config)
     trainer = DCGANTrainer(config, paths.root)
     start = trainer.restore()

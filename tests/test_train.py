@@ -49,3 +49,10 @@ def test_changed_model_in_existing_run_is_refused(tmp_path):
 def test_inversion_refuses_a_run_without_generator(tmp_path):
     with pytest.raises(UserError, match="no trained generator"):
         rundir.load_generator(tmp_path)
+
+
+def test_same_config_and_seed_train_identical_weights(tmp_path):
+    first = train(tiny_config(), tmp_path / "a", verbose=False)
+    second = train(tiny_config(), tmp_path / "b", verbose=False)
+    for a, b in zip(first.generator.get_weights(), second.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
