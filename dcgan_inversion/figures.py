@@ -197,8 +197,10 @@ def _phase_text(record: dict) -> str:
 
 
 def _write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: list[str]) -> list[Path]:
-    markdown = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    markdown += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    def line(cells):  # a "|" inside a cell (as in ||z||) must be escaped in a Markdown table
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    markdown = [line(header), "|" + "---|" * len(header)] + [line(row) for row in rows]
     atomic_write_text(paths.figures / f"{stem}.md", "\n".join(markdown) + "\n\n" + "\n".join(notes) + "\n")
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
