@@ -23,7 +23,7 @@ from dcgan_inversion import config as config_lib  # noqa: E402
 from dcgan_inversion.clip import clip_latents, mode_ids  # noqa: E402
 from dcgan_inversion.config import InvertConfig, ModelConfig  # noqa: E402
 from dcgan_inversion.errors import UserError  # noqa: E402
-from dcgan_inversion.inversion import LatentInversion, invert, make_optimizer  # noqa: E402
+from dcgan_inversion.inversion import LatentInversion, make_optimizer  # noqa: E402
 from dcgan_inversion.io_utils import atomic_write_text, write_json  # noqa: E402
 from dcgan_inversion.model import make_generator, mixed_precision_copy  # noqa: E402
 
@@ -84,36 +84,38 @@ def engine_seconds_per_step(generator, targets, z_init, z_true, steps_per_call: 
     return _timed(lambda _: inversion.run_steps(steps_per_call), min_seconds, 1) / steps_per_call
 
 
-def bare_seconds_per_step(generator, targets, z_init, steps_per_call: int, min_seconds: float) -> float:
-    """Lower bound: forward + backward + Adam in one compiled loop, no clip and no tracking."""
+def _adam_step(generator, targets, z_init):
+    """z' as a variable and one forward + backward + Adam update on it, for the loops below."""
     z = tf.Variable(z_init)
     optimizer = make_optimizer(InvertConfig())
     optimizer.build([z])
     targets = tf.constant(targets)
 
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
+        optimizer.apply_gradients([(tape.gradient(loss, z), z)])
+
+    return z, step
+
+
+def bare_seconds_per_step(generator, targets, z_init, steps_per_call: int, min_seconds: float) -> float:
+    """Lower bound: forward + backward + Adam in one compiled loop, no clip and no tracking."""
+    _, step = _adam_step(generator, targets, z_init)
+
     @tf.function
     def run(count):
         for _ in tf.range(count):
-            with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
-            optimizer.apply_gradients([(tape.gradient(loss, z), z)])
+            step()
 
     return _timed(lambda _: run(tf.constant(steps_per_call)), min_seconds, 1) / steps_per_call
 
 
 def authors_style_seconds_per_step(generator, targets, z_init, min_seconds: float) -> float:
     """A compiled step called from Python once per step, the stochastic clip done in NumPy."""
-    z = tf.Variable(z_init)
-    optimizer = make_optimizer(InvertConfig())
-    optimizer.build([z])
-    targets = tf.constant(targets)
+    z, eager_step = _adam_step(generator, targets, z_init)
+    step = tf.function(eager_step)
     rng = np.random.default_rng(0)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
-        optimizer.apply_gradients([(tape.gradient(loss, z), z)])
 
     def one(_):
         step()
@@ -127,17 +129,12 @@ def authors_style_seconds_per_step(generator, targets, z_init, min_seconds: floa
 
 def eager_seconds_per_step(generator, targets, z_init, min_seconds: float) -> float:
     """What a user writes first: an eager Python loop with the same ops."""
-    z = tf.Variable(z_init)
-    optimizer = make_optimizer(InvertConfig())
-    optimizer.build([z])
-    targets = tf.constant(targets)
+    z, step = _adam_step(generator, targets, z_init)
     modes = mode_ids(_modes(len(z_init)))
     rng = tf.random.Generator.from_seed(0)
 
     def one(_):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=False) - targets), axis=[1, 2, 3]))
-        optimizer.apply_gradients([(tape.gradient(loss, z), z)])
+        step()
         z.assign(clip_latents(z, modes, rng))
 
     return _timed(one, min_seconds, 3)
@@ -235,13 +232,10 @@ def untrained_paper_scale_precision(latents: int, log) -> dict:
 
 
 def precision_report(generator, config, latents: int, log) -> dict:
-    rng = np.random.default_rng(config.seed)
-    z_true = rng.uniform(-1, 1, (latents, config.model.z_dim)).astype(np.float32)
-    z_init = rng.uniform(-1, 1, (latents, config.model.z_dim)).astype(np.float32)
+    from dcgan_inversion.experiments import recover_generated_latents
+
     modes = config.experiments.modes
-    result = invert(generator, config.invert, np.tile(generator(z_true, training=False).numpy(), (len(modes), 1, 1, 1)),
-                    np.tile(z_init, (len(modes), 1)), [m for m in modes for _ in range(latents)],
-                    np.tile(z_true, (len(modes), 1)), seed=config.seed, polish=config.polish)
+    result = recover_generated_latents(generator, config, latents)
     per_iteration = (result.step_equivalents - result.steps) / max(result.polish_iterations, 1)
     report = {"latents_per_mode": latents, "first_order_steps": result.steps, "polish_iterations": result.polish_iterations,
               "step_equivalents": result.step_equivalents, "wall_seconds": result.seconds, "modes": {}}

@@ -71,17 +71,22 @@ def _mode_rows(result_array, modes, index):
     return result_array[index * count:(index + 1) * count]
 
 
-def table1(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
-    """N latents z ~ U(-1, 1), targets G(z), the same starts for every mode (Table 1)."""
-    experiments, z_dim = config.experiments, config.model.z_dim
+def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None) -> InversionResult:
+    """`count` latents z ~ U(-1, 1) per clip mode, targets G(z), the same starts for every mode."""
     rng = np.random.default_rng(config.seed)
-    z_true = uniform_latents(rng, experiments.table1_latents, z_dim)
-    z_init = uniform_latents(rng, experiments.table1_latents, z_dim)
-    modes = experiments.modes
-    result = invert(generator, config.invert, np.tile(generate(generator, z_true), (len(modes), 1, 1, 1)),
-                    np.tile(z_init, (len(modes), 1)), _per_mode(modes, len(z_true)), np.tile(z_true, (len(modes), 1)),
-                    seed=config.seed, progress="table1: recovering generated latents" if progress else None,
-                    polish=config.polish)
+    z_true = uniform_latents(rng, count, config.model.z_dim)
+    z_init = uniform_latents(rng, count, config.model.z_dim)
+    modes = config.experiments.modes
+    return invert(generator, config.invert, np.tile(generate(generator, z_true), (len(modes), 1, 1, 1)),
+                  np.tile(z_init, (len(modes), 1)), _per_mode(modes, count), np.tile(z_true, (len(modes), 1)),
+                  seed=config.seed, progress=progress, polish=config.polish)
+
+
+def table1(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+    """Recovery rates of generated latents per clip mode and threshold (Table 1)."""
+    experiments, modes = config.experiments, config.experiments.modes
+    result = recover_generated_latents(generator, config, experiments.table1_latents,
+                                       "table1: recovering generated latents" if progress else None)
     per_mode = {}
     for index, mode in enumerate(modes):
         errors = _mode_rows(result.z_error, modes, index)
@@ -94,7 +99,7 @@ def table1(generator, config: Config, results_dir: Path, progress: bool = True) 
             "median_z_error": float(np.median(errors)),
             "steps_to_threshold": {str(t): metrics.steps_summary(first[:, i]) for i, t in enumerate(result.thresholds)},
         }
-    numbers = {"latents_per_mode": len(z_true), "table_thresholds": list(experiments.table1_thresholds),
+    numbers = {"latents_per_mode": experiments.table1_latents, "table_thresholds": list(experiments.table1_thresholds),
                **_phases(result), "modes": per_mode}
     return save_results(results_dir, "table1", config, result.seconds, numbers, **_arrays(result))
 
