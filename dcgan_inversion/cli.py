@@ -12,7 +12,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
 
-from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS  # noqa: E402
+from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, STRATEGIES  # noqa: E402
 from dcgan_inversion.errors import UserError  # noqa: E402
 
 
@@ -24,7 +24,13 @@ def _parser(description: str, default_config: str | None = "demo") -> argparse.A
                         help="run directory (default: runs/<config name>)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override one config value; repeatable")
+    parser.add_argument("--distribute", choices=STRATEGIES, default=None,
+                        help="tf.distribute strategy (same as --set distribute.strategy=...); see the README")
     return parser
+
+
+def _overrides(args) -> list[str]:
+    return args.overrides + ([f"distribute.strategy={args.distribute}"] if args.distribute else [])
 
 
 def _run_dir(args) -> Path:
@@ -49,7 +55,7 @@ def train_main(argv=None) -> None:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.rundir import check_training_inputs
 
-        config = load_config(args.config, args.overrides)
+        config = load_config(args.config, _overrides(args))
         check_training_inputs(config, _run_dir(args))  # fail fast, before TensorFlow loads
         from dcgan_inversion.train import train
 
@@ -71,19 +77,22 @@ def invert_main(argv=None) -> None:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.rundir import RunPaths, check_inversion_inputs
 
-        config = load_config(args.config, args.overrides)
+        config = load_config(args.config, _overrides(args))
         run_dir = _run_dir(args)
         check_inversion_inputs(config, run_dir, args.image)  # fail fast, before TensorFlow loads
         from dcgan_inversion import experiments
+        from dcgan_inversion.distribute import make_strategy
         from dcgan_inversion.rundir import load_generator
 
-        generator = load_generator(run_dir, config.model)
+        strategy = make_strategy(config.distribute.strategy)
+        generator = load_generator(run_dir, config.model, strategy)
         paths = RunPaths(run_dir)
         if args.image:
-            experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode)
+            experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode,
+                                     strategy=strategy)
             print(f"wrote z', reconstructions and errors to {paths.results / 'images'}")
         else:
-            experiments.run_experiments(generator, config, paths.results, args.experiment)
+            experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy)
 
     _guarded(run)
 

@@ -24,15 +24,26 @@ def out_of_bounds(z: tf.Tensor, low: float = -1.0, high: float = 1.0) -> tf.Tens
     return (z >= high) | (z <= low)
 
 
-def stochastic_clip(z: tf.Tensor, rng: tf.random.Generator, low: float = -1.0, high: float = 1.0) -> tf.Tensor:
+def keyed_redraws(seed, step, total_rows: int, z_dim: int, first_row: int, rows: int,
+                  low: float = -1.0, high: float = 1.0) -> tf.Tensor:
+    """U(low, high) draws for rows `first_row`.. of a (total_rows, z_dim) matrix keyed by (seed, step).
+
+    Stateless: a row gets the same draws however the rows are sharded over replicas and whether
+    or not the run was interrupted and resumed, so results do not depend on either.
+    """
+    key = tf.stack([tf.cast(seed, tf.int64), tf.cast(step, tf.int64)])
+    draws = tf.random.stateless_uniform((total_rows, z_dim), seed=key, minval=low, maxval=high)
+    return draws[first_row:first_row + rows]
+
+
+def stochastic_clip(z: tf.Tensor, redraws: tf.Tensor, low: float = -1.0, high: float = 1.0) -> tf.Tensor:
     """Components at or beyond a bound are replaced by fresh U(low, high) draws (the paper's op)."""
-    redraw = rng.uniform(tf.shape(z), minval=low, maxval=high, dtype=z.dtype)
-    return tf.where(out_of_bounds(z, low, high), redraw, z)
+    return tf.where(out_of_bounds(z, low, high), tf.cast(redraws, z.dtype), z)
 
 
-def clip_latents(z: tf.Tensor, modes: tf.Tensor, rng: tf.random.Generator,
+def clip_latents(z: tf.Tensor, modes: tf.Tensor, redraws: tf.Tensor,
                  low: float = -1.0, high: float = 1.0) -> tf.Tensor:
-    """Applies each row's clip mode (`modes`: int32 ids, shape [rows])."""
+    """Applies each row's clip mode (`modes`: int32 ids, shape [rows]; `redraws`: U(low, high), z's shape)."""
     mode = modes[:, tf.newaxis]
     clipped = tf.where(mode == STANDARD, tf.clip_by_value(z, low, high), z)
-    return tf.where(mode == STOCHASTIC, stochastic_clip(z, rng, low, high), clipped)
+    return tf.where(mode == STOCHASTIC, stochastic_clip(z, redraws, low, high), clipped)

@@ -19,6 +19,7 @@ from dcgan_inversion.errors import UserError
 CONFIG_DIR = Path(__file__).parent / "configs"
 EXPERIMENTS = ("table1", "noise", "uniqueness", "trajectory")
 CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
+STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 class ConfigError(UserError):
@@ -89,6 +90,7 @@ class InvertConfig:
     steps: int = _spec(5000, minimum=1)
     steps_per_call: int = _spec(100, minimum=1, doc="steps per compiled call, between progress reports")
     max_rows: int = _spec(1024, minimum=1, doc="rows optimised together; more are split into batches")
+    checkpoint_every: int = _spec(1000, minimum=0, doc="steps between checkpoints of a resumable inversion (0: none)")
     thresholds: typing.Tuple[float, ...] = _spec((1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10),
                                                  minimum=0.0, doc="tracked per row; the smallest ends the run early")
     early_stop: bool = _spec(True, doc="stop once every row is below the smallest threshold")
@@ -111,6 +113,15 @@ class PolishConfig:
     chunk_rows: int = _spec(16, minimum=1, doc="rows per Jacobian pass (memory: chunk_rows*z_dim images)")
     converged_relative_error: float = _spec(1e-12, minimum=0.0,
                                             doc="rows with pixel MSE below this x mean(target^2) are done")
+
+
+@dataclass(frozen=True)
+class DistributeConfig:
+    """Which tf.distribute strategy trains and inverts (see distribute.py)."""
+
+    strategy: str = _spec("default", choices=STRATEGIES,
+                          doc="default: one device; mirrored: all local GPUs (else all logical CPUs); "
+                              "multi_worker: the cluster in TF_CONFIG (training only)")
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,7 @@ class Config:
     invert: InvertConfig = field(default_factory=InvertConfig)
     polish: PolishConfig = field(default_factory=PolishConfig)
     experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
+    distribute: DistributeConfig = field(default_factory=DistributeConfig)
 
 
 def available_configs() -> list[str]:

@@ -10,6 +10,7 @@ time) and `<name>.npz` (arrays).
 from __future__ import annotations
 
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -52,12 +53,19 @@ def _package_version() -> str:
         return "not installed"
 
 
+def state_dir(results_dir: Path, name: str) -> Path:
+    """Where an experiment's inversion checkpoints live until its results are written."""
+    return Path(results_dir) / ".state" / name
+
+
 def save_results(results_dir: Path, name: str, config: Config, seconds: float, numbers: dict, **arrays) -> dict:
+    """Writes the arrays, then the JSON record, then drops the experiment's checkpoints."""
     record = {"experiment": name, "seed": config.seed, "wall_seconds": round(seconds, 2),
               "environment": environment(), "config": config_lib.to_dict(config), **numbers}
     if arrays:
         write_npz(results_dir / f"{name}.npz", **arrays)
     write_json(results_dir / f"{name}.json", record)
+    shutil.rmtree(state_dir(results_dir, name), ignore_errors=True)
     return record
 
 
@@ -71,7 +79,8 @@ def _mode_rows(result_array, modes, index):
     return result_array[index * count:(index + 1) * count]
 
 
-def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None) -> InversionResult:
+def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None, strategy=None,
+                              checkpoint_dir=None) -> InversionResult:
     """`count` latents z ~ U(-1, 1) per clip mode, targets G(z), the same starts for every mode."""
     rng = np.random.default_rng(config.seed)
     z_true = uniform_latents(rng, count, config.model.z_dim)
@@ -79,14 +88,16 @@ def recover_generated_latents(generator, config: Config, count: int, progress: s
     modes = config.experiments.modes
     return invert(generator, config.invert, np.tile(generate(generator, z_true), (len(modes), 1, 1, 1)),
                   np.tile(z_init, (len(modes), 1)), _per_mode(modes, count), np.tile(z_true, (len(modes), 1)),
-                  seed=config.seed, progress=progress, polish=config.polish)
+                  seed=config.seed, progress=progress, polish=config.polish, strategy=strategy,
+                  checkpoint_dir=checkpoint_dir)
 
 
-def table1(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+def table1(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
     """Recovery rates of generated latents per clip mode and threshold (Table 1)."""
     experiments, modes = config.experiments, config.experiments.modes
     result = recover_generated_latents(generator, config, experiments.table1_latents,
-                                       "table1: recovering generated latents" if progress else None)
+                                       "table1: recovering generated latents" if progress else None, strategy,
+                                       state_dir(results_dir, "table1"))
     per_mode = {}
     for index, mode in enumerate(modes):
         errors = _mode_rows(result.z_error, modes, index)
@@ -104,7 +115,7 @@ def table1(generator, config: Config, results_dir: Path, progress: bool = True) 
     return save_results(results_dir, "table1", config, result.seconds, numbers, **_arrays(result))
 
 
-def noise(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+def noise(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
     """Gaussian noise of each variance on G(z), target clipped to [-1, 1] (Figure 2)."""
     experiments, z_dim = config.experiments, config.model.z_dim
     rng = np.random.default_rng(config.seed + 1)
@@ -118,7 +129,8 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True) -
     result = invert(generator, config.invert, targets, np.tile(z_init, (len(modes) * len(variances), 1)),
                     _per_mode(modes, count * len(variances)), np.tile(z_true, (len(modes) * len(variances), 1)),
                     seed=config.seed, steps=experiments.noise_steps,
-                    progress="noise: recovering latents from noisy images" if progress else None, polish=config.polish)
+                    progress="noise: recovering latents from noisy images" if progress else None, polish=config.polish,
+                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "noise"))
     clean_pixel_error = np.mean(np.square(generate(generator, result.z) - np.tile(clean, (len(modes) * len(variances), 1, 1, 1))),
                                 axis=(1, 2, 3))
     per_mode = {}
@@ -165,7 +177,7 @@ def _portrait(config: Config, name: str, source: str, box) -> np.ndarray:
     return to_model_range(pixels, config.model.channels).numpy()
 
 
-def uniqueness(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+def uniqueness(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
     """Each unseen image recovered M times from different starts, per mode (Table 2)."""
     experiments, z_dim = config.experiments, config.model.z_dim
     images, names = unseen_images(config)
@@ -177,7 +189,7 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
     result = invert(generator, config.invert, targets, uniform_latents(rng, rows_per_mode * len(modes), z_dim),
                     _per_mode(modes, rows_per_mode), seed=config.seed,
                     progress="uniqueness: recovering unseen images from many starts" if progress else None,
-                    polish=config.polish)
+                    polish=config.polish, strategy=strategy, checkpoint_dir=state_dir(results_dir, "uniqueness"))
     per_mode = {}
     for index, mode in enumerate(modes):
         z = _mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
@@ -191,7 +203,7 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
                         targets=images, **_arrays(result))
 
 
-def trajectory(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
+def trajectory(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
     """G(z') at the snapshot steps and at the end, beside the targets (Figure 1)."""
     experiments, z_dim = config.experiments, config.model.z_dim
     rng = np.random.default_rng(config.seed + 3)
@@ -204,7 +216,8 @@ def trajectory(generator, config: Config, results_dir: Path, progress: bool = Tr
     result = invert(generator, no_early_stop, np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
                     _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), seed=config.seed, steps=steps,
                     snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
-                    progress="trajectory: snapshots for Figure 1" if progress else None, polish=config.polish)
+                    progress="trajectory: snapshots for Figure 1" if progress else None, polish=config.polish,
+                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "trajectory"))
     snapshot_steps = sorted(result.snapshots)
     numbers = {"targets": count, "snapshot_steps": snapshot_steps, **_phases(result),
                "modes": {mode: {"z_error": _mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
@@ -216,25 +229,27 @@ def trajectory(generator, config: Config, results_dir: Path, progress: bool = Tr
 EXPERIMENTS = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "trajectory": trajectory}
 
 
-def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True) -> dict:
+def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True,
+                    strategy=None) -> dict:
     names = list(names or config.experiments.run)
     records = {}
     for name in names:
         started = time.time()
-        records[name] = EXPERIMENTS[name](generator, config, results_dir, progress)
+        records[name] = EXPERIMENTS[name](generator, config, results_dir, progress, strategy)
         if progress:
             print(f"{name}: done in {time.time() - started:.1f} s -> {results_dir / (name + '.json')}", flush=True)
     return records
 
 
-def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True) -> dict:
+def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True,
+                 strategy=None) -> dict:
     """A user's own images: recovered z' (.npy), target|reconstruction PNG, residual error."""
     size = config.model.image_size
     images = to_model_range(np.stack([read_user_image(p, size) for p in paths]), config.model.channels).numpy()
     rng = np.random.default_rng(config.seed)
     result = invert(generator, config.invert, images, uniform_latents(rng, len(images), config.model.z_dim),
                     [mode] * len(images), seed=config.seed, progress="inverting your images" if progress else None,
-                    polish=config.polish)
+                    polish=config.polish, strategy=strategy, checkpoint_dir=state_dir(output_dir, "images"))
     reconstructions = generate(generator, result.z)
     summary = {}
     for path, z, target, reconstruction, error in zip(paths, result.z, images, reconstructions, result.pixel_error):
@@ -243,7 +258,9 @@ def invert_files(generator, config: Config, paths, output_dir: Path, mode: str =
         write_png(output_dir / f"{stem}.reconstruction.png", to_uint8(np.concatenate([target, reconstruction], axis=1)))
         summary[str(path)] = {"pixel_mse": float(error), "z": str(output_dir / f"{stem}.z.npy")}
     write_json(output_dir / "images.json", {"mode": mode, "steps": result.steps, "images": summary,
+                                            "seed": config.seed, "environment": environment(),
                                             "config": config_lib.to_dict(config)})
+    shutil.rmtree(state_dir(output_dir, "images"), ignore_errors=True)
     return summary
 
 

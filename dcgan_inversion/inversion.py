@@ -7,14 +7,18 @@ Python only wakes between calls to report progress, take snapshots and stop earl
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion.clip import STOCHASTIC, clip_latents, mode_ids, out_of_bounds
+from dcgan_inversion import distribute
+from dcgan_inversion.clip import STOCHASTIC, clip_latents, keyed_redraws, mode_ids, out_of_bounds
 from dcgan_inversion.config import InvertConfig, PolishConfig
 from dcgan_inversion.model import mixed_precision_copy
 from dcgan_inversion.polish import LevenbergMarquardt
@@ -84,10 +88,14 @@ class InversionResult:
 
 
 class LatentInversion:
-    """State of one batched inversion: z', optimizer, clip RNG, step and per-row tracking."""
+    """State of one batched inversion: z', optimizer, step and per-row tracking.
+
+    One shard of rows: `first_row` and `total_rows` place it in the whole batch, so its
+    stochastic-clip draws (keyed by seed, step and row) are the same however rows are sharded.
+    """
 
     def __init__(self, generator: keras.Model, config: InvertConfig, targets, z_init, modes,
-                 z_true=None, seed: int = 0):
+                 z_true=None, seed: int = 0, first_row: int = 0, total_rows: int | None = None):
         self.generator = generator
         self.config = config
         rows = len(z_init)
@@ -100,11 +108,16 @@ class LatentInversion:
         self.thresholds = tf.constant(config.thresholds, tf.float32)
         self.first_step = tf.Variable(-tf.ones((rows, len(config.thresholds)), tf.int64), name="first_step")
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
-        self.rng = tf.random.Generator.from_seed(seed)
+        self.seed, self.first_row = seed, first_row
+        self.total_rows = rows if total_rows is None else total_rows
         self.optimizer = make_optimizer(config)
         self.optimizer.build([self.z])
         self._moments = [v for v in self.optimizer.variables if v.shape == self.z.shape]
         self._run_steps = tf.function(self._run_steps_eager, jit_compile=config.jit_compile)
+
+    def state(self) -> dict:
+        """What a checkpoint must hold to resume this shard exactly (clip draws are keyed by step)."""
+        return {"z": self.z, "optimizer": self.optimizer, "step": self.step, "first_step": self.first_step}
 
     def pixel_error(self) -> tf.Tensor:
         """Mean squared pixel error of G(z') per row (the objective of Sec. 2, per image)."""
@@ -114,16 +127,28 @@ class LatentInversion:
     def z_error(self) -> tf.Tensor:
         return tf.reduce_sum(tf.square(self.z - self.z_true), axis=1) / tf.cast(tf.shape(self.z)[1], tf.float32)
 
+    def _apply(self, gradient) -> None:
+        """The optimizer's own update of z', applied locally.
+
+        `apply_gradients` would all-reduce the gradient over replicas; under a strategy every
+        replica owns different rows, so each shard updates its z' on its own.
+        """
+        self.optimizer.update_step(gradient, self.z, self.optimizer.learning_rate)
+        self.optimizer.iterations.assign_add(1)
+
     def _step(self) -> None:
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(self.pixel_error())  # rows are independent: sum keeps each row's gradient
-        self.optimizer.apply_gradients([(tape.gradient(loss, self.z), self.z)])
+        self._apply(tape.gradient(loss, self.z))
         updated = self.z.read_value()
-        if self.config.reset_moments:
-            redrawn = out_of_bounds(updated, self.config.low, self.config.high) & (self.modes[:, None] == STOCHASTIC)
+        config = self.config
+        if config.reset_moments:
+            redrawn = out_of_bounds(updated, config.low, config.high) & (self.modes[:, None] == STOCHASTIC)
             for moment in self._moments:
                 moment.assign(tf.where(redrawn, tf.zeros_like(moment), moment))
-        self.z.assign(clip_latents(updated, self.modes, self.rng, self.config.low, self.config.high))
+        redraws = keyed_redraws(self.seed, self.step, self.total_rows, updated.shape[1], self.first_row,
+                                updated.shape[0], config.low, config.high)
+        self.z.assign(clip_latents(updated, self.modes, redraws, config.low, config.high))
         self.step.assign_add(1)
         if self.z_true is not None:
             crossed = (self.z_error()[:, None] < self.thresholds[None, :]) & (self.first_step < 0)
@@ -142,14 +167,93 @@ class LatentInversion:
         return self.generator(z, training=False).numpy()
 
 
+class ShardedInversion:
+    """The rows of one batch split over a strategy's replicas, one `LatentInversion` each.
+
+    Each shard's variables live on its replica's device and `strategy.run` steps all shards
+    at once; nothing is exchanged between them. With the default strategy there is one shard.
+    Results come back as numpy arrays in the original row order.
+    """
+
+    def __init__(self, generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
+                 strategy=None):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.generator = generator
+        rows = len(z_init)
+        devices = distribute.replica_devices(self.strategy)
+        self.slices = distribute.shard_slices(rows, len(devices))
+        self.shards = []
+        modes = list(modes)
+        for device, part in zip(devices, self.slices):
+            if part.start == part.stop:
+                self.shards.append(None)  # fewer rows than replicas
+                continue
+            with tf.device(device) if device else contextlib.nullcontext():
+                self.shards.append(LatentInversion(
+                    generator, config, np.asarray(targets)[part], np.asarray(z_init)[part], modes[part],
+                    None if z_true is None else np.asarray(z_true)[part], seed, part.start, rows))
+        self._replica_ids = distribute.replica_ids(self.strategy)
+        self._run = tf.function(self._run_eager)
+
+    @property
+    def live(self) -> list[LatentInversion]:
+        return [shard for shard in self.shards if shard is not None]
+
+    def set_generator(self, generator) -> None:
+        self.generator = generator
+        for shard in self.live:
+            shard.generator = generator
+
+    def _run_eager(self, count):
+        def replica(index):
+            if self.shards[index] is not None:
+                self.shards[index]._run_steps(count)
+
+        self.strategy.run(replica, args=(self._replica_ids,))
+
+    def run_steps(self, count: int) -> None:
+        self._run(tf.constant(count, tf.int64))
+
+    def _gather(self, values) -> np.ndarray:
+        return np.concatenate([np.asarray(value) for value in values])
+
+    def z(self) -> np.ndarray:
+        return self._gather(shard.z.numpy() for shard in self.live)
+
+    def z_error(self) -> np.ndarray:
+        return self._gather(shard.z_error().numpy() for shard in self.live)
+
+    def pixel_error(self) -> np.ndarray:
+        return self._gather(shard.pixel_error().numpy() for shard in self.live)
+
+    def first_step(self) -> np.ndarray:
+        return self._gather(shard.first_step.numpy() for shard in self.live)
+
+    def targets(self) -> np.ndarray:
+        return self._gather(shard.targets.numpy() for shard in self.live)
+
+    def images(self, rows=None, z=None) -> np.ndarray:
+        z = self.z() if z is None else z
+        return self.generator(tf.constant(z if rows is None else z[rows]), training=False).numpy()
+
+    def state(self) -> dict:
+        return {f"shard{index}": tf.train.Checkpoint(**shard.state()) for index, shard in enumerate(self.live)}
+
+
 def invert(generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
            steps: int | None = None, snapshot_steps=(), snapshot_rows=None, progress: str | None = None,
-           polish: PolishConfig | None = None) -> InversionResult:
-    """Inverts every row: batches of at most `config.max_rows`, one after the other."""
+           polish: PolishConfig | None = None, strategy=None, checkpoint_dir=None) -> InversionResult:
+    """Inverts every row: batches of at most `config.max_rows`, one after the other.
+
+    `strategy` (a tf.distribute strategy) shards each batch's rows over its replicas.
+    `checkpoint_dir` makes the run resumable: the state is saved every `config.checkpoint_every`
+    steps and an interrupted run continues from there to the same result.
+    """
     rows = len(z_init)
+    batch_dir = (lambda index: None) if checkpoint_dir is None else (lambda index: Path(checkpoint_dir) / f"batch{index}")
     if rows <= config.max_rows:
         return _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps, snapshot_steps,
-                             snapshot_rows, progress, polish)
+                             snapshot_rows, progress, polish, strategy, batch_dir(0))
     if snapshot_steps:
         raise ValueError(f"snapshots need all rows in one batch: {rows} rows > invert.max_rows={config.max_rows}")
     parts = []
@@ -158,7 +262,7 @@ def invert(generator, config: InvertConfig, targets, z_init, modes, z_true=None,
         label = progress and f"{progress} (rows {first + 1}-{min(rows, first + config.max_rows)} of {rows})"
         parts.append(_invert_batch(generator, config, np.asarray(targets)[part], np.asarray(z_init)[part],
                                    list(modes)[part], None if z_true is None else np.asarray(z_true)[part],
-                                   seed + index, steps, (), None, label, polish))
+                                   seed + index, steps, (), None, label, polish, strategy, batch_dir(index)))
     return _concatenate(parts)
 
 
@@ -191,56 +295,149 @@ def _concatenate(parts: list[InversionResult]) -> InversionResult:
 
 
 def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows,
-                  progress, polish) -> InversionResult:
+                  progress, polish, strategy, checkpoint_dir) -> InversionResult:
     """First-order phase to `steps` (default config.steps), then the optional polish phase."""
     steps = config.steps if steps is None else steps
-    first_order_generator = generator if config.precision == "float32" else mixed_precision_copy(generator, config.precision)
-    inversion = LatentInversion(first_order_generator, config, targets, z_init, modes, z_true, seed)
-    stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:]) | {steps})
-    snapshots = {0: inversion.images(snapshot_rows)} if 0 in snapshot_steps else {}
-    history_steps, history = [], []
+    strategy = strategy or tf.distribute.get_strategy()
+    first_order_generator = generator
+    if config.precision != "float32":
+        with strategy.scope():
+            first_order_generator = mixed_precision_copy(generator, config.precision)
+    inversion = ShardedInversion(first_order_generator, config, targets, z_init, modes, z_true, seed, strategy)
+    problem = _fingerprint(config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows)
+    log = _FirstOrderLog(inversion, checkpoint_dir, problem)
+    every = config.checkpoint_every if checkpoint_dir is not None else 0
+    stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:])
+                   | (set(range(every, steps, every)) if every else set()) | {steps})
+    if log.restore():
+        stops = [stop for stop in stops if stop > log.done] if not log.finished else []
+        if progress:
+            print(f"{progress.rstrip(':')}: resuming from step {log.done}", flush=True)
+    elif 0 in snapshot_steps:
+        log.snapshots[0] = inversion.images(snapshot_rows)
     bar = _progress_bar(progress, steps, z_true is not None)
-    started, done, warm = time.time(), 0, None
+    if bar and log.done:
+        bar.update(log.done)
     for stop in stops:
-        inversion.run_steps(stop - done)
-        if warm is None:  # the first call includes tracing: time the steps after it
-            warm = (time.time(), stop)
-        done = stop
+        log.run(stop)
         if stop in snapshot_steps:
-            snapshots[stop] = inversion.images(snapshot_rows)
+            log.snapshots[stop] = inversion.images(snapshot_rows)
         values = []
         if z_true is not None:
-            history_steps.append(stop)
-            history.append(inversion.z_error().numpy())
-            values = _progress_values(history[-1])
+            log.history_steps.append(stop)
+            log.history.append(inversion.z_error())
+            values = _progress_values(log.history[-1])
         if bar:
             bar.update(stop, values)
-        if config.early_stop and z_true is not None and np.all(history[-1] < min(config.thresholds)):
+        finished = stop == stops[-1] or (config.early_stop and z_true is not None
+                                         and np.all(log.history[-1] < min(config.thresholds)))
+        if every and (stop % every == 0 or finished):
+            log.save(finished)
+        if finished:
             break
-    inversion.generator = generator  # final errors and images always come from the float32 generator
+    inversion.set_generator(generator)  # final errors and images always come from the float32 generator
     if snapshot_steps:
-        snapshots[done] = inversion.images(snapshot_rows)
-    first_order_seconds = time.time() - started
-    # One call only: its time includes tracing, which overstates the per-step cost.
-    seconds_per_step = (time.time() - warm[0]) / (done - warm[1]) if done > warm[1] else first_order_seconds / done
-    z = inversion.z.numpy()
+        log.snapshots[log.done] = inversion.images(snapshot_rows)
+    z = inversion.z()
     result = InversionResult(
         z=z,
-        pixel_error=inversion.pixel_error().numpy(),
+        pixel_error=inversion.pixel_error(),
         z_error=None if z_true is None else latent_error(z, z_true),
-        first_step=None if z_true is None else inversion.first_step.numpy(),
+        first_step=None if z_true is None else inversion.first_step(),
         thresholds=tuple(config.thresholds),
-        steps=done,
-        seconds=first_order_seconds,
-        first_order_seconds=first_order_seconds,
-        seconds_per_step=seconds_per_step,
-        history_steps=np.asarray(history_steps, np.int64),
-        history_z_error=np.stack(history) if history else None,
-        snapshots=snapshots,
+        steps=log.done,
+        seconds=log.seconds,
+        first_order_seconds=log.seconds,
+        seconds_per_step=log.seconds_per_step(),
+        history_steps=np.asarray(log.history_steps, np.int64),
+        history_z_error=np.stack(log.history) if log.history else None,
+        snapshots=log.snapshots,
     )
     if polish is not None and polish.method != "none" and polish.iterations > 0:
-        _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress)
+        _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress, strategy)
     return result
+
+
+def _fingerprint(config, *inputs) -> str:
+    """Identifies an inversion problem, so a checkpoint is only resumed by the run that wrote it."""
+    digest = hashlib.sha256(repr(config).encode())
+    for value in inputs:
+        value = value.numpy() if hasattr(value, "numpy") else value
+        digest.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+    return digest.hexdigest()
+
+
+class _FirstOrderLog:
+    """Steps run, timing, error history and snapshots of the first-order phase, and its checkpoints.
+
+    A checkpoint is the shards' state (tf.train.CheckpointManager) plus `log-<step>.npz` with
+    everything else; the NPZ is written first, so the newest checkpoint always has its log.
+    """
+
+    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: str):
+        self.inversion, self.problem = inversion, problem
+        self.done, self.finished = 0, False
+        self.seconds, self.warm_seconds, self.warm_steps = 0.0, 0.0, 0
+        self.history_steps, self.history, self.snapshots = [], [], {}
+        self.directory = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.manager = None
+        if self.directory is not None:
+            self.manager = tf.train.CheckpointManager(tf.train.Checkpoint(**inversion.state()), str(self.directory),
+                                                      max_to_keep=1)
+
+    def run(self, stop: int) -> None:
+        """Steps to `stop`; the first call of a process includes tracing, so it is timed apart."""
+        started = time.time()
+        self.inversion.run_steps(stop - self.done)
+        elapsed = time.time() - started
+        if self._traced:
+            self.warm_seconds += elapsed
+            self.warm_steps += stop - self.done
+        self._traced = True
+        self.seconds += elapsed
+        self.done = stop
+
+    _traced = False
+
+    def seconds_per_step(self) -> float:
+        if self.warm_steps:
+            return self.warm_seconds / self.warm_steps
+        return self.seconds / max(self.done, 1)  # one call only: includes tracing, overstates the cost
+
+    def save(self, finished: bool) -> None:
+        from dcgan_inversion.io_utils import write_npz
+
+        self.finished = finished
+        write_npz(self.directory / f"log-{self.done}.npz", problem=self.problem, done=self.done, finished=finished,
+                  seconds=[self.seconds, self.warm_seconds, self.warm_steps],
+                  history_steps=np.asarray(self.history_steps, np.int64),
+                  history=np.stack(self.history) if self.history else np.zeros((0, 0)),
+                  snapshot_steps=np.asarray(sorted(self.snapshots), np.int64),
+                  **{f"snapshot{step}": images for step, images in self.snapshots.items()})
+        self.manager.save(checkpoint_number=self.done)
+        for old in self.directory.glob("log-*.npz"):
+            if old.name != f"log-{self.done}.npz":
+                old.unlink(missing_ok=True)
+
+    def restore(self) -> bool:
+        """Continues from the newest checkpoint, if there is one; True if it did."""
+        if self.manager is None or not self.manager.latest_checkpoint:
+            return False
+        step = int(self.manager.latest_checkpoint.rsplit("-", 1)[1])
+        log_file = self.directory / f"log-{step}.npz"
+        if not log_file.exists():
+            return False
+        with np.load(log_file) as saved:
+            if str(saved["problem"]) != self.problem:  # another config or other inputs: start afresh
+                return False
+        self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        with np.load(log_file) as saved:
+            self.done, self.finished = int(saved["done"]), bool(saved["finished"])
+            self.seconds, self.warm_seconds, self.warm_steps = float(saved["seconds"][0]), float(saved["seconds"][1]), int(saved["seconds"][2])
+            self.history_steps = list(saved["history_steps"])
+            self.history = list(saved["history"])
+            self.snapshots = {int(step): saved[f"snapshot{step}"] for step in saved["snapshot_steps"]}
+        return True
 
 
 def _progress_bar(progress, total, tracked):
@@ -254,9 +451,9 @@ def _progress_values(z_error):
     return [("median z err", float(np.median(z_error))), ("below 1e-4", float(np.mean(z_error < 1e-4)))]
 
 
-def _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress) -> None:
+def _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress, strategy) -> None:
     """Runs the LM polish on the first-order result and folds its outcome into `result`."""
-    polisher = LevenbergMarquardt(generator, polish, config.low, config.high)
+    polisher = LevenbergMarquardt(generator, polish, config.low, config.high, strategy)
     bar = _progress_bar(progress and f"{progress.rstrip(':')}: Levenberg-Marquardt polish", polish.iterations, z_true is not None)
     history = []
     thresholds = np.asarray(config.thresholds)
@@ -273,7 +470,7 @@ def _polish(generator, config, polish, inversion, result, z_true, snapshot_rows,
             bar.update(iteration, _progress_values(z_error))
         return config.early_stop and bool(np.all(z_error < thresholds.min()))
 
-    z, info = polisher.run(result.z, inversion.targets.numpy(), on_iteration=on_iteration)
+    z, info = polisher.run(result.z, inversion.targets(), on_iteration=on_iteration)
     result.z_before_polish, result.z_error_before_polish = result.z, result.z_error
     result.z = z
     result.pixel_error = info["pixel_error"]
@@ -283,5 +480,4 @@ def _polish(generator, config, polish, inversion, result, z_true, snapshot_rows,
     result.seconds += info["seconds"]
     result.polish_z_error = np.stack(history) if history else None
     if result.snapshots:
-        inversion.z.assign(z)
-        result.snapshots[result.steps + info["iterations"]] = inversion.images(snapshot_rows)
+        result.snapshots[result.steps + info["iterations"]] = inversion.images(snapshot_rows, z)

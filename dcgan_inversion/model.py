@@ -27,11 +27,12 @@ def num_stages(image_size: int) -> int:
     return stages
 
 
-def _batch_norm(name: str) -> layers.BatchNormalization:
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name)
+def _batch_norm(name: str, synchronized: bool) -> layers.BatchNormalization:
+    """`synchronized`: batch statistics over the global batch when training on several replicas."""
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=synchronized, name=name)
 
 
-def make_generator(config: ModelConfig, name: str = "generator") -> keras.Model:
+def make_generator(config: ModelConfig, name: str = "generator", synchronized: bool = False) -> keras.Model:
     """z -> dense -> 4x4 x (gf * 2^(stages-1)) -> [convT, BN, ReLU]* -> convT -> tanh."""
     stages = num_stages(config.image_size)
     init = keras.initializers.RandomNormal(stddev=0.02)
@@ -39,14 +40,14 @@ def make_generator(config: ModelConfig, name: str = "generator") -> keras.Model:
     z = keras.Input(shape=(config.z_dim,), name="z")
     x = layers.Dense(4 * 4 * base_filters, kernel_initializer=init, name="project")(z)
     x = layers.Reshape((4, 4, base_filters))(x)
-    x = _batch_norm("project_bn")(x)
+    x = _batch_norm("project_bn", synchronized)(x)
     x = layers.ReLU()(x)
     for stage in range(1, stages):
         filters = base_filters // 2**stage
         x = layers.Conv2DTranspose(
             filters, KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init, name=f"deconv{stage}"
         )(x)
-        x = _batch_norm(f"deconv{stage}_bn")(x)
+        x = _batch_norm(f"deconv{stage}_bn", synchronized)(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(
         config.channels, KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init, name=f"deconv{stages}"
@@ -55,7 +56,7 @@ def make_generator(config: ModelConfig, name: str = "generator") -> keras.Model:
     return keras.Model(z, image, name=name)
 
 
-def make_discriminator(config: ModelConfig, name: str = "discriminator") -> keras.Model:
+def make_discriminator(config: ModelConfig, name: str = "discriminator", synchronized: bool = False) -> keras.Model:
     """image -> [conv, (BN), leaky ReLU]* -> dense logit; no BN on the first conv (DCGAN)."""
     stages = num_stages(config.image_size)
     conv_init = keras.initializers.TruncatedNormal(stddev=0.02)
@@ -67,7 +68,7 @@ def make_discriminator(config: ModelConfig, name: str = "discriminator") -> kera
             kernel_initializer=conv_init, name=f"conv{stage}",
         )(x)
         if stage > 0:
-            x = _batch_norm(f"conv{stage}_bn")(x)
+            x = _batch_norm(f"conv{stage}_bn", synchronized)(x)
         x = layers.LeakyReLU(negative_slope=LEAK)(x)
     x = layers.Flatten()(x)
     logit = layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="logit")(x)

@@ -21,11 +21,13 @@ MIN_DAMPING, MAX_DAMPING = 1e-12, 1e12  # keep lambda finite through long runs o
 class LevenbergMarquardt:
     """Polishes many rows at once; rows are split into chunks to bound the Jacobian's memory."""
 
-    def __init__(self, generator, config: PolishConfig, low: float = -1.0, high: float = 1.0):
+    def __init__(self, generator, config: PolishConfig, low: float = -1.0, high: float = 1.0, strategy=None):
         self.generator = generator
         self.config = config
         self.low, self.high = low, high
-        self._iterate = tf.function(self._iterate_eager, reduce_retracing=True)  # active rows vary in number
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.replicas = self.strategy.num_replicas_in_sync
+        self._iterate = tf.function(self._iterate_replicas, reduce_retracing=True)  # active rows vary in number
 
     def jacobian(self, z: tf.Tensor) -> tf.Tensor:
         """dG/dz per row, shape (rows, P, z_dim), by forward-mode differentiation."""
@@ -34,12 +36,17 @@ class LevenbergMarquardt:
         tangents = tf.tile(tf.eye(z_dim, dtype=z.dtype), [rows, 1])  # one basis direction per copy
         with tf.autodiff.ForwardAccumulator(repeated, tangents) as accumulator:
             images = self.generator(repeated, training=False)
-        columns = tf.reshape(accumulator.jvp(images), [rows, z_dim, -1])  # (rows, z_dim, P)
+        pixels = int(np.prod(images.shape[1:]))  # static, so a replica with no rows still reshapes
+        columns = tf.reshape(accumulator.jvp(images), [rows, z_dim, pixels])  # (rows, z_dim, P)
         return tf.transpose(columns, [0, 2, 1])
 
     def residual(self, z: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
         images = self.generator(z, training=False)
         return tf.reshape(images - targets, [tf.shape(z)[0], -1])
+
+    def _iterate_replicas(self, z, targets, damping, loss):
+        """One iteration on every replica, each on its own chunk of rows (distributed values)."""
+        return self.strategy.run(self._iterate_eager, args=(z, targets, damping, loss))
 
     def _iterate_eager(self, z, targets, damping, loss):
         """One damped Gauss-Newton step per row; returns the new (z, damping, loss)."""
@@ -82,13 +89,24 @@ class LevenbergMarquardt:
             active = np.flatnonzero(loss > converged)
             if active.size == 0:
                 break
-            for first in range(0, active.size, chunk):
-                part = active[first:first + chunk]
-                new_z, new_damping, new_loss = self._iterate(
-                    tf.constant(z[part]), tf.constant(targets[part]), tf.constant(damping[part]), tf.constant(loss[part]))
-                z[part], damping[part], loss[part] = new_z.numpy(), new_damping.numpy(), new_loss.numpy()
+            chunks = [active[first:first + chunk] for first in range(0, active.size, chunk)]
+            for first in range(0, len(chunks), self.replicas):  # one chunk per replica at a time
+                self._step_chunks(chunks[first:first + self.replicas], z, targets, damping, loss)
             done, row_iterations = iteration, row_iterations + active.size
             if on_iteration is not None and on_iteration(iteration, z):
                 break
         return z, {"iterations": done, "row_iterations": row_iterations, "seconds": time.time() - started,
                    "pixel_error": loss, "damping": damping}
+
+    def _step_chunks(self, chunks, z, targets, damping, loss) -> None:
+        """Iterates each chunk of rows on its own replica; updates the arrays in place."""
+        chunks = chunks + [np.zeros(0, np.int64)] * (self.replicas - len(chunks))  # idle replicas get no rows
+
+        def per_replica(array):
+            return self.strategy.experimental_distribute_values_from_function(
+                lambda context: tf.constant(array[chunks[context.replica_id_in_sync_group]]))
+
+        outputs = self._iterate(per_replica(z), per_replica(targets), per_replica(damping), per_replica(loss))
+        new_z, new_damping, new_loss = (self.strategy.experimental_local_results(value) for value in outputs)
+        for part, part_z, part_damping, part_loss in zip(chunks, new_z, new_damping, new_loss):
+            z[part], damping[part], loss[part] = part_z.numpy(), part_damping.numpy(), part_loss.numpy()

@@ -101,6 +101,10 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
         split_holdout(list_images(config.data.path), config.data.holdout)
     if config.train.steps is None and config.train.epochs is None:
         raise UserError("train.steps and train.epochs are both null: set one of them")
+    if config.distribute.strategy == "multi_worker":
+        from dcgan_inversion.distribute import check_tf_config
+
+        check_tf_config()
     ensure_writable(Path(run_dir))
     check_model_matches(config, run_dir)
 
@@ -110,6 +114,9 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None) -> N
     from dcgan_inversion.images import read_user_image
 
     paths = RunPaths(run_dir)
+    if config.distribute.strategy == "multi_worker":
+        raise UserError("inversion runs on the devices of one machine: use distribute.strategy=mirrored "
+                        "(rows are sharded over every local GPU)")
     if not paths.generator_weights.exists():
         raise UserError(f"no trained generator in {paths.root} (run `make train` or dcgan-train --run {paths.root})")
     check_model_matches(config, run_dir)
@@ -140,8 +147,13 @@ def export_generator(generator, paths: RunPaths, step: int) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None):
-    """The trained generator of a run (a keras.Model), built from the run's own config.yaml."""
+def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, strategy=None):
+    """The trained generator of a run (a keras.Model), built from the run's own config.yaml.
+
+    Under a `strategy` its weights are mirrored on every replica's device.
+    """
+    import contextlib
+
     from dcgan_inversion.model import make_generator  # TensorFlow loads only when needed
 
     paths = RunPaths(run_dir)
@@ -153,7 +165,8 @@ def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None):
     if model_config is not None and model_config != trained.model:
         raise UserError(f"model config does not match the generator in {run_dir}: "
                         f"requested {model_config}, trained {trained.model}")
-    generator = make_generator(trained.model)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        generator = make_generator(trained.model)
     try:
         generator.load_weights(str(paths.generator_weights))
     except Exception as error:  # h5py / Keras raise many types for a bad or mismatched file

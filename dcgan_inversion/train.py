@@ -7,14 +7,16 @@ exported generator that the inversion loads.
 from __future__ import annotations
 
 import math
+import shutil
 import sys
+import tempfile
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion import rundir
+from dcgan_inversion import distribute, rundir
 from dcgan_inversion.config import Config
 from dcgan_inversion.data import TrainingData, training_data
 from dcgan_inversion.images import to_uint8
@@ -43,38 +45,52 @@ def image_grid(images: np.ndarray, columns: int = SAMPLE_GRID) -> np.ndarray:
 
 
 class DCGANTrainer:
-    """Holds the models, optimizers, RNG and checkpoint of one training run."""
+    """Holds the models, optimizers, RNG and checkpoint of one training run, under a strategy.
 
-    def __init__(self, config: Config, run_dir):
+    Everything with state is created in `strategy.scope()`. Each step draws the global batch's
+    z in cross-replica context (every worker's RNG holds the same state, so all draw the same z)
+    and each replica takes its rows; per-example losses are averaged over the global batch,
+    because Keras optimizers sum the replicas' gradients.
+    """
+
+    def __init__(self, config: Config, run_dir, strategy=None):
         self.config = config
         self.paths = rundir.RunPaths(run_dir)
-        model_config = config.model
-        self.generator = make_generator(model_config)
-        self.discriminator = make_discriminator(model_config)
-        train = config.train
-        self.g_optimizer = keras.optimizers.Adam(train.learning_rate, beta_1=train.beta1, name="g_adam")
-        self.d_optimizer = keras.optimizers.Adam(train.learning_rate, beta_1=train.beta1, name="d_adam")
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.rng = tf.random.Generator.from_seed(config.seed)
-        self.step = tf.Variable(0, dtype=tf.int64, name="step")
-        self.sample_z = tf.Variable(
-            sample_latents(tf.random.Generator.from_seed(config.seed + 1), SAMPLE_GRID**2, model_config.z_dim),
-            trainable=False, name="sample_z",
-        )
-        self.checkpoint = tf.train.Checkpoint(
-            generator=self.generator, discriminator=self.discriminator,
-            g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
-            rng=self.rng, step=self.step, sample_z=self.sample_z,
-        )
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.chief = distribute.is_chief(self.strategy)
+        replicas = self.strategy.num_replicas_in_sync
+        if config.train.batch_size % replicas:
+            raise UserError(f"train.batch_size={config.train.batch_size} does not split evenly over {replicas} replicas")
+        model_config, train = config.model, config.train
+        with self.strategy.scope():
+            self.generator = make_generator(model_config, synchronized=replicas > 1)
+            self.discriminator = make_discriminator(model_config, synchronized=replicas > 1)
+            self.g_optimizer = keras.optimizers.Adam(train.learning_rate, beta_1=train.beta1, name="g_adam")
+            self.d_optimizer = keras.optimizers.Adam(train.learning_rate, beta_1=train.beta1, name="d_adam")
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.rng = tf.random.Generator.from_seed(config.seed)
+            self.step = tf.Variable(0, dtype=tf.int64, name="step")
+            self.sample_z = tf.Variable(
+                sample_latents(tf.random.Generator.from_seed(config.seed + 1), SAMPLE_GRID**2, model_config.z_dim),
+                trainable=False, name="sample_z",
+            )
+            self.checkpoint = tf.train.Checkpoint(
+                generator=self.generator, discriminator=self.discriminator,
+                g_optimizer=self.g_optimizer, d_optimizer=self.d_optimizer,
+                rng=self.rng, step=self.step, sample_z=self.sample_z,
+            )
+        # Every worker saves (the save is collective); only the chief's copy is kept.
+        self._scratch = None if self.chief else tempfile.mkdtemp(prefix="dcgan-worker-checkpoint-")
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, str(self.paths.checkpoints), max_to_keep=train.checkpoints_to_keep
+            self.checkpoint, self._scratch or str(self.paths.checkpoints),
+            max_to_keep=train.checkpoints_to_keep if self.chief else 1,
         )
-        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True)
+        self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, reduction=None)
 
     def restore(self) -> int:
-        """Resumes from the newest checkpoint, if any; returns the step reached."""
-        latest = self.manager.latest_checkpoint
+        """Resumes from the run's newest checkpoint, if any; returns the step reached."""
+        latest = tf.train.latest_checkpoint(str(self.paths.checkpoints))
         if latest:
             try:
                 self.checkpoint.restore(latest).assert_existing_objects_matched()
@@ -83,32 +99,47 @@ class DCGANTrainer:
                 raise UserError(f"checkpoint {latest} does not match this model config: {first_line}") from None
         return int(self.step.numpy())
 
+    def distribute(self, dataset: tf.data.Dataset):
+        """The global-batch dataset split over the replicas (workers shard it element-wise)."""
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return self.strategy.experimental_distribute_dataset(dataset.with_options(options))
+
     @tf.function
     def train_step(self, real_images):
         """One D update on real vs G(z), then `g_updates_per_step` G updates on the same z."""
-        batch = tf.shape(real_images)[0]
-        z = sample_latents(self.rng, batch, self.config.model.z_dim)
+        z = sample_latents(self.rng, self.config.train.batch_size, self.config.model.z_dim)
+        results = self.strategy.run(self._replica_step, args=(real_images, z))
+        self.step.assign_add(1)
+        return {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                for name, value in results.items()}
+
+    def _average(self, per_example):
+        return tf.nn.compute_average_loss(per_example, global_batch_size=self.config.train.batch_size)
+
+    def _replica_step(self, real_images, global_z):
+        rows = tf.shape(real_images)[0]
+        first = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int32) * rows
+        z = global_z[first:first + rows]
         with tf.GradientTape() as tape:
             fake_images = self.generator(z, training=True)
             real_logits = self.discriminator(real_images, training=True)
             fake_logits = self.discriminator(fake_images, training=True)
-            d_loss = self._cross_entropy(tf.ones_like(real_logits), real_logits) + self._cross_entropy(
-                tf.zeros_like(fake_logits), fake_logits
-            )
+            d_loss = self._average(self._cross_entropy(tf.ones_like(real_logits), real_logits)
+                                   + self._cross_entropy(tf.zeros_like(fake_logits), fake_logits))
         gradients = tape.gradient(d_loss, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(gradients, self.discriminator.trainable_variables))
         for _ in range(self.config.train.g_updates_per_step):
             with tf.GradientTape() as tape:
                 fake_logits = self.discriminator(self.generator(z, training=True), training=True)
-                g_loss = self._cross_entropy(tf.ones_like(fake_logits), fake_logits)
+                g_loss = self._average(self._cross_entropy(tf.ones_like(fake_logits), fake_logits))
             gradients = tape.gradient(g_loss, self.generator.trainable_variables)
             self.g_optimizer.apply_gradients(zip(gradients, self.generator.trainable_variables))
-        self.step.assign_add(1)
         return {
             "d_loss": d_loss,
             "g_loss": g_loss,
-            "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
-            "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+            "d_real": self._average(tf.sigmoid(real_logits[:, 0])),
+            "d_fake": self._average(tf.sigmoid(fake_logits[:, 0])),
         }
 
     def save_samples(self) -> None:
@@ -119,9 +150,15 @@ class DCGANTrainer:
         write_png(self.paths.latest_samples, grid)
 
     def save(self) -> None:
-        """Checkpoint (full state) plus the generator export the inversion loads."""
+        """Checkpoint (full state) plus the generator export the inversion loads (chief only)."""
         self.manager.save(checkpoint_number=int(self.step.numpy()))
-        rundir.export_generator(self.generator, self.paths, int(self.step.numpy()))
+        if self.chief:
+            rundir.export_generator(self.generator, self.paths, int(self.step.numpy()))
+
+    def close(self) -> None:
+        """Removes a worker's scratch checkpoints."""
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 def total_steps(config: Config, data: TrainingData) -> int:
@@ -131,33 +168,51 @@ def total_steps(config: Config, data: TrainingData) -> int:
 
 
 def train(config: Config, run_dir, verbose: bool = True) -> DCGANTrainer:
-    """Trains (or resumes) the run in `run_dir` until `total_steps`; Ctrl-C checkpoints first."""
+    """Trains (or resumes) the run in `run_dir` until `total_steps`; Ctrl-C checkpoints first.
+
+    Under `distribute.strategy=multi_worker` every worker runs this with the same `run_dir`
+    (shared storage); only the chief writes to it.
+    """
     rundir.check_training_inputs(config, run_dir)
-    paths = rundir.prepare_run(config, run_dir)
+    strategy = distribute.make_strategy(config.distribute.strategy)  # first: collectives start before other ops
+    chief = distribute.is_chief(strategy)
+    paths = rundir.prepare_run(config, run_dir) if chief else rundir.RunPaths(run_dir)
+    verbose = verbose and chief
     keras.utils.set_random_seed(config.seed)  # weights init, tf.data shuffles and flips, NumPy
     data = training_data(config)
-    trainer = DCGANTrainer(config, paths.root)
+    trainer = DCGANTrainer(config, paths.root, strategy)
+    try:
+        _train(trainer, data, verbose)
+    finally:
+        trainer.close()
+    return trainer
+
+
+def _train(trainer: DCGANTrainer, data: TrainingData, verbose: bool) -> None:
+    config, paths = trainer.config, trainer.paths
     start = trainer.restore()
     steps = total_steps(config, data)
     if verbose:
         action = f"resuming at step {start}" if start else "starting"
+        replicas = trainer.strategy.num_replicas_in_sync
+        on = f" on {replicas} replicas ({config.distribute.strategy})" if replicas > 1 else ""
         print(f"training {paths.root}: {data.description}, {steps} steps of batch "
-              f"{config.train.batch_size}, {action}", flush=True)
+              f"{config.train.batch_size}{on}, {action}", flush=True)
     if start >= steps:
         if not paths.generator_weights.exists():
             trainer.save()
         if verbose:
             print(f"already trained to step {start}: nothing to do (raise train.steps to continue)")
-        return trainer
+        return
 
-    writer = tf.summary.create_file_writer(str(paths.logs))
+    writer = tf.summary.create_file_writer(str(paths.logs)) if trainer.chief else tf.summary.create_noop_writer()
     progress = keras.utils.Progbar(
         steps, stateful_metrics=["d_loss", "g_loss", "D(x)", "D(G(z))"], verbose=1 if verbose else 0,
         interval=0.1 if sys.stdout.isatty() else 15.0, unit_name="step",  # keep logs short off a terminal
     )
     progress.update(start)
     train = config.train
-    batches = iter(data.dataset)
+    batches = iter(trainer.distribute(data.dataset))
     started = time.time()
     try:
         for step in range(start + 1, steps + 1):
@@ -169,7 +224,7 @@ def train(config: Config, run_dir, verbose: bool = True) -> DCGANTrainer:
                 with writer.as_default(step=step):
                     for name, value in metrics.items():
                         tf.summary.scalar(name, value)
-            if step % train.sample_every == 0 or step == steps:
+            if trainer.chief and (step % train.sample_every == 0 or step == steps):
                 trainer.save_samples()
             if step % train.checkpoint_every == 0 or step == steps:
                 trainer.save()
@@ -188,4 +243,3 @@ def train(config: Config, run_dir, verbose: bool = True) -> DCGANTrainer:
     if verbose:
         print(f"trained {steps - start} steps in {time.time() - started:.1f} s; "
               f"generator in {paths.generator_weights}, samples in {paths.latest_samples}")
-    return trainer

@@ -6,6 +6,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 from dcgan_inversion import config as config_lib  # noqa: E402
+from dcgan_inversion.distribute import split_cpu  # noqa: E402
+
+# Two logical CPU devices, so mirrored strategies have two replicas to compare with one device.
+# Set before any test runs an op; the default strategy keeps using the first.
+split_cpu(2)
 
 
 def one_error_line(result) -> str:
