@@ -87,12 +87,17 @@ def invert_main(argv=None) -> None:
         strategy = make_strategy(config.distribute.strategy)
         generator = load_generator(run_dir, config.model, strategy)
         paths = RunPaths(run_dir)
-        if args.image:
-            experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode,
-                                     strategy=strategy)
-            print(f"wrote z', reconstructions and errors to {paths.results / 'images'}")
-        else:
-            experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy)
+        try:
+            if args.image:
+                experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode,
+                                         strategy=strategy)
+                print(f"wrote z', reconstructions and errors to {paths.results / 'images'}")
+            else:
+                experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: checkpoints of unfinished inversions (every {config.invert.checkpoint_every} steps) "
+                  f"are kept under {paths.results}; run the same command to resume", file=sys.stderr)
+            raise
 
     _guarded(run)
 

@@ -235,10 +235,32 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
     records = {}
     for name in names:
         started = time.time()
+        done = _finished_record(results_dir, name, config)
+        if done is not None:  # same config and seed give the same numbers: no need to run it again
+            records[name] = done
+            if progress:
+                print(f"{name}: already done with this config in {results_dir / (name + '.json')} "
+                      "(delete it to run again)", flush=True)
+            continue
         records[name] = EXPERIMENTS[name](generator, config, results_dir, progress, strategy)
         if progress:
             print(f"{name}: done in {time.time() - started:.1f} s -> {results_dir / (name + '.json')}", flush=True)
     return records
+
+
+def _finished_record(results_dir: Path, name: str, config: Config) -> dict | None:
+    """The experiment's results, if a run with this exact config and package version wrote them."""
+    import json
+
+    path = Path(results_dir) / f"{name}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (record.get("config") == config_lib.to_dict(config)
+            and record.get("environment", {}).get("dcgan_inversion") == _package_version()
+            and (Path(results_dir) / f"{name}.npz").exists())
+    return record if same else None
 
 
 def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True,

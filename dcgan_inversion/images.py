@@ -30,6 +30,22 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+def require_a_readable_image(files: list[Path]) -> None:
+    """Training needs at least one decodable image (it skips the others), or it would wait forever.
+
+    Stops at the first readable file, so a normal folder costs one decode.
+    """
+    first_error = None
+    for path in files:
+        try:
+            load_image(path, 4, 4)
+            return
+        except UNREADABLE_IMAGE_ERRORS as error:
+            first_error = first_error or f"{path.name}: {type(error).__name__}"
+    raise UserError(f"none of the {len(files)} image files under {Path(files[0]).parent} can be read "
+                    f"(e.g. {first_error})")
+
+
 def check_image_file(path: str | Path) -> Path:
     """A path the user named as an image must be an existing file."""
     path = Path(path)

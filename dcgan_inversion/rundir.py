@@ -92,13 +92,13 @@ def check_model_matches(config: config_lib.Config, run_dir) -> None:
 
 def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     """Every mistake that can be found without TensorFlow: data folder, run folder, model shape."""
-    from dcgan_inversion.images import list_images, split_holdout
+    from dcgan_inversion.images import list_images, require_a_readable_image, split_holdout
 
     if config.data.source == "celeba":
         if not config.data.path:
             raise UserError("data.source is celeba but data.path is not set "
                             "(use --set data.path=/path/to/img_align_celeba)")
-        split_holdout(list_images(config.data.path), config.data.holdout)
+        require_a_readable_image(split_holdout(list_images(config.data.path), config.data.holdout)[0])
     if config.train.steps is None and config.train.epochs is None:
         raise UserError("train.steps and train.epochs are both null: set one of them")
     if config.distribute.strategy == "multi_worker":

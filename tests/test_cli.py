@@ -27,6 +27,16 @@ def test_empty_data_folder(tmp_path):
     assert "no .jpg/.jpeg/.png images" in one_error_line(result)
 
 
+def test_data_folder_without_a_readable_image(tmp_path):
+    """Unreadable files are skipped while training; a folder of nothing else would never yield a batch."""
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (tmp_path / "text.png").write_text("not an image")
+    result = _run("train/train.py", "--config", "celeba", "--run", str(tmp_path / "run"),
+                  "--set", f"data.path={tmp_path}", "--set", "data.holdout=0")
+    assert "none of the 2 image files" in one_error_line(result)
+    assert not (tmp_path / "run").exists()
+
+
 def test_bad_config_key(tmp_path):
     result = _run("train/train.py", "--run", str(tmp_path), "--set", "train.stepz=3")
     assert "unknown key 'train.stepz'" in one_error_line(result)
