@@ -7,6 +7,7 @@ to z, Adam update, clip); only how the steps are driven differs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import sys
@@ -162,6 +163,56 @@ def peak_memory_mb(batch: int, steps: int) -> float:
         return float(result.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return float("nan")  # not Linux, or the probe failed: reported as nan
+
+
+def _sharding_probe(replicas: int, batch: int, min_seconds: float) -> None:
+    """Run in a fresh process (the CPU is split before TensorFlow starts): prints JSON timings of
+    the default strategy and a mirrored one over `replicas` devices, inversion and training."""
+    import json
+    import tempfile
+
+    from dcgan_inversion.distribute import make_strategy, split_cpu
+    from dcgan_inversion.inversion import ShardedInversion
+    from dcgan_inversion.train import DCGANTrainer
+
+    if not tf.config.list_physical_devices("GPU"):
+        split_cpu(replicas)
+    model = MODELS["demo 32px gf32"]
+    generator, targets, z_init, z_true = _problem(model, batch)
+    config = config_lib.replace(config_lib.load_config("demo"), model=dataclasses.asdict(model))
+    images = tf.data.Dataset.from_tensors(tf.random.uniform((64, 32, 32, 3), -1, 1, seed=0)).repeat()
+    timings = {}
+    for name in ("default", "mirrored"):
+        strategy = make_strategy(name)
+        with strategy.scope():
+            replicated = make_generator(model)
+        replicated.set_weights(generator.get_weights())
+        inversion = ShardedInversion(replicated, InvertConfig(), targets, z_init, _modes(batch), z_true, strategy=strategy)
+        invert_seconds = _timed(lambda _: inversion.run_steps(5), min_seconds, 1) / 5
+        with tempfile.TemporaryDirectory() as run_dir:
+            trainer = DCGANTrainer(config, run_dir, strategy)
+            batches = iter(trainer.distribute(images))
+            train_seconds = _timed(lambda _: trainer.train_step(next(batches))["d_loss"].numpy(), min_seconds, 3)
+        timings[name] = {"replicas": strategy.num_replicas_in_sync, "invert_ms_per_step": 1e3 * invert_seconds,
+                         "train_ms_per_step": 1e3 * train_seconds}
+    print(json.dumps(timings))
+
+
+def sharding(replicas: int, batch: int, min_seconds: float, log) -> dict:
+    """Mirrored vs default strategy, in a fresh process: on one CPU split in logical devices this
+    is the cost of sharding (the cores are shared); on several GPUs it is the speed-up."""
+    import json
+    import subprocess
+
+    code = f"from dcgan_inversion.bench import _sharding_probe; _sharding_probe({replicas}, {batch}, {min_seconds})"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    try:
+        timings = json.loads(result.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        log(f"sharding probe failed: {result.stderr.strip().splitlines()[-1:]}")
+        return {}
+    log(f"strategies at demo batch {batch} (inversion) and 64 (training): {timings}")
+    return {"inversion_batch": batch, **timings}
 
 
 # ---- sections of the report -------------------------------------------------------------------
@@ -322,6 +373,14 @@ def markdown(report: dict) -> str:
         lines += ["", f"mixed_bfloat16, demo batch 256: {bf16['mixed_bfloat16_ms']:.1f} ms/step vs float32 "
                   f"{bf16['float32_ms']:.1f}; G(z) differs by up to {bf16['max_relative_pixel_difference']:.1e} of its range "
                   "(the float32 polish that follows removes the difference)."]
+    if report.get("strategies"):
+        strategies = report["strategies"]
+        default, mirrored = strategies["default"], strategies["mirrored"]
+        lines += ["", f"`distribute.strategy`, demo generator: inversion at batch {strategies['inversion_batch']} "
+                  f"{default['invert_ms_per_step']:.1f} ms/step on one device vs {mirrored['invert_ms_per_step']:.1f} "
+                  f"mirrored over {mirrored['replicas']} replicas; training at batch 64 {default['train_ms_per_step']:.0f} "
+                  f"vs {mirrored['train_ms_per_step']:.0f} ms/step"
+                  + (" (CPU split in logical devices: the replicas share the same cores)" if "CPU" in report["machine"] else "") + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -356,6 +415,7 @@ def main(argv=None) -> None:
             report["memory"] = memory_scaling(log)
             report["xla"] = xla_comparison(args.min_seconds, log)
             report["bfloat16"] = bfloat16_comparison(args.min_seconds, log)
+            report["strategies"] = sharding(2, 256, args.min_seconds, log)
         if (args.run / "generator.weights.h5").exists():
             report["steps_to_precision"] = steps_to_precision(args.run, 4 if args.quick else args.latents, log)
         else:

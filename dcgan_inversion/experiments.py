@@ -65,8 +65,18 @@ def save_results(results_dir: Path, name: str, config: Config, seconds: float, n
     if arrays:
         write_npz(results_dir / f"{name}.npz", **arrays)
     write_json(results_dir / f"{name}.json", record)
-    shutil.rmtree(state_dir(results_dir, name), ignore_errors=True)
+    drop_state(results_dir, name)
     return record
+
+
+def drop_state(results_dir: Path, name: str) -> None:
+    """Removes an experiment's checkpoints once its results are written (and `.state` when empty)."""
+    folder = state_dir(results_dir, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        folder.parent.rmdir()
+    except OSError:  # other experiments' checkpoints are still there, or it never existed
+        pass
 
 
 def _per_mode(modes, count):
@@ -282,7 +292,7 @@ def invert_files(generator, config: Config, paths, output_dir: Path, mode: str =
     write_json(output_dir / "images.json", {"mode": mode, "steps": result.steps, "images": summary,
                                             "seed": config.seed, "environment": environment(),
                                             "config": config_lib.to_dict(config)})
-    shutil.rmtree(state_dir(output_dir, "images"), ignore_errors=True)
+    drop_state(output_dir, "images")
     return summary
 
 

@@ -3,8 +3,9 @@
 First-order steps crawl near the solution because G's Jacobian is ill-conditioned. Per row,
 LM solves (J^T J + lambda s I) dz = J^T r, with J the P x z_dim Jacobian of G at z', r the
 pixel residual and s the mean diagonal of J^T J (so lambda is scale-free), and accepts the
-step only if that row's loss drops (then lambda shrinks); otherwise z' stays and lambda grows. J comes from forward-mode products, one tangent per latent
-direction, batched as a single forward pass over `chunk_rows * z_dim` copies of z'.
+step only if that row's loss drops (then lambda shrinks); otherwise z' stays and lambda grows.
+J comes from forward-mode products, one tangent per latent direction, batched as a single forward pass over `chunk_rows * z_dim` copies of z'. Under a
+tf.distribute strategy each replica iterates its own chunk of rows.
 """
 from __future__ import annotations
 
