@@ -76,10 +76,12 @@ class LevenbergMarquardt:
 
         Rows whose pixel MSE is below `converged_relative_error` times the target's mean square
         (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
-        is still converging.
+        is still converging. The polish works inside the box: rows start from z' projected into
+        [low, high] (a row left outside by an unclipped first-order phase would otherwise stay
+        there, every clipped step rejected) and every step is clipped to it.
         """
         iterations = self.config.iterations if iterations is None else iterations
-        z = np.array(z, np.float32)
+        z = np.clip(np.array(z, np.float32), self.low, self.high)
         targets = np.asarray(targets, np.float32)
         damping = np.full(len(z), self.config.initial_damping, np.float32)
         loss = np.mean(np.square(self.residual(tf.constant(z), tf.constant(targets)).numpy()), axis=1)

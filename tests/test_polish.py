@@ -49,3 +49,13 @@ def test_converged_rows_are_left_alone(tiny_generator, tiny_problem):
     z, info = LevenbergMarquardt(tiny_generator, PolishConfig(iterations=4)).run(start, targets)
     np.testing.assert_array_equal(z[:4], z_true[:4])
     assert info["row_iterations"] <= 4 * info["iterations"]
+
+
+def test_rows_outside_the_box_start_from_their_projection(tiny_generator, tiny_problem):
+    """An unclipped warm-up can leave z' outside [-1, 1], even at an exact pre-image out there
+    (where no clipped step could be accepted); the polish returns z' inside the box."""
+    z_true, _, _ = tiny_problem
+    outside = (z_true[:3] * 1.5).astype(np.float32)
+    targets = tiny_generator(outside, training=False).numpy()
+    z, info = LevenbergMarquardt(tiny_generator, PolishConfig(iterations=3)).run(outside, targets)
+    assert np.all(np.abs(z) <= 1.0) and info["iterations"] == 3
