@@ -378,6 +378,7 @@ class _FirstOrderLog:
         self.inversion, self.problem = inversion, problem
         self.done, self.finished = 0, False
         self.seconds, self.warm_seconds, self.warm_steps = 0.0, 0.0, 0
+        self._traced = False  # the first call of a process traces the step function
         self.history_steps, self.history, self.snapshots = [], [], {}
         self.directory = None if checkpoint_dir is None else Path(checkpoint_dir)
         self.manager = None
@@ -396,8 +397,6 @@ class _FirstOrderLog:
         self._traced = True
         self.seconds += elapsed
         self.done = stop
-
-    _traced = False
 
     def seconds_per_step(self) -> float:
         if self.warm_steps:
