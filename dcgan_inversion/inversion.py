@@ -327,10 +327,10 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
             log.history_steps.append(stop)
             log.history.append(inversion.z_error())
             values = _progress_values(log.history[-1])
-        if bar:
-            bar.update(stop, values)
         finished = stop == stops[-1] or (config.early_stop and z_true is not None
                                          and np.all(log.history[-1] < min(config.thresholds)))
+        if bar:
+            bar.update(stop, values, finalize=finished or None)  # an early stop still ends the bar's line
         if every and (stop % every == 0 or finished):
             log.save(finished)
         if finished:
@@ -470,6 +470,8 @@ def _polish(generator, config, polish, inversion, result, z_true, snapshot_rows,
         return config.early_stop and bool(np.all(z_error < thresholds.min()))
 
     z, info = polisher.run(result.z, inversion.targets(), on_iteration=on_iteration)
+    if bar and info["iterations"] < polish.iterations:
+        bar.update(info["iterations"], finalize=True)  # stopped early: end the bar's line
     result.z_before_polish, result.z_error_before_polish = result.z, result.z_error
     result.z = z
     result.pixel_error = info["pixel_error"]
