@@ -13,7 +13,7 @@ from conftest import tiny_config
 from dcgan_inversion import config as config_lib
 from dcgan_inversion import experiments
 from dcgan_inversion.inversion import ShardedInversion, invert
-from dcgan_inversion.train import DCGANTrainer
+from dcgan_inversion.train import DCGANTrainer, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = config_lib.InvertConfig(learning_rate=0.05, steps=60, steps_per_call=10, checkpoint_every=20, early_stop=False)
@@ -95,6 +95,13 @@ def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path)
         process.kill()
     killed_at = _latest_step(run_dir / "checkpoints")
     assert 10 <= killed_at < 400, "training should have been killed mid-run"
+    # Its last checkpoint is exactly a run that stopped there: same weights, same RNG state.
+    killed = DCGANTrainer(config, run_dir)
+    assert killed.restore() == killed_at
+    straight = train(config_lib.replace(config, train={"steps": killed_at}), tmp_path / "straight", verbose=False)
+    np.testing.assert_array_equal(killed.rng.state.numpy(), straight.rng.state.numpy())
+    for expected, actual in zip(straight.generator.get_weights(), killed.generator.get_weights()):
+        np.testing.assert_array_equal(actual, expected)
     shorter = config_lib.replace(config, train={"steps": killed_at + 5})
     config_lib.save_config(shorter, config_file)
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)
