@@ -304,7 +304,8 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
         with strategy.scope():
             first_order_generator = mixed_precision_copy(generator, config.precision)
     inversion = ShardedInversion(first_order_generator, config, targets, z_init, modes, z_true, seed, strategy)
-    problem = _fingerprint(config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows)
+    problem = _fingerprint(config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows,
+                           inversion.slices)  # another sharding (strategy) starts afresh
     log = _FirstOrderLog(inversion, checkpoint_dir, problem)
     every = config.checkpoint_every if checkpoint_dir is not None else 0
     stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:])
@@ -427,12 +428,12 @@ class _FirstOrderLog:
         if not log_file.exists():
             return False
         with np.load(log_file) as saved:
-            if str(saved["problem"]) != self.problem:  # another config or other inputs: start afresh
+            if str(saved["problem"]) != self.problem:  # another config, other inputs or shards: start afresh
                 return False
-        self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-        with np.load(log_file) as saved:
+            self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
             self.done, self.finished = int(saved["done"]), bool(saved["finished"])
-            self.seconds, self.warm_seconds, self.warm_steps = float(saved["seconds"][0]), float(saved["seconds"][1]), int(saved["seconds"][2])
+            seconds, warm_seconds, warm_steps = saved["seconds"]
+            self.seconds, self.warm_seconds, self.warm_steps = float(seconds), float(warm_seconds), int(warm_steps)
             self.history_steps = list(saved["history_steps"])
             self.history = list(saved["history"])
             self.snapshots = {int(step): saved[f"snapshot{step}"] for step in saved["snapshot_steps"]}

@@ -64,6 +64,19 @@ def test_a_checkpoint_of_another_problem_is_not_resumed(tiny_generator, tiny_pro
     assert sum(made) == 60 and other_seed.steps == 60
 
 
+def test_a_checkpoint_of_another_sharding_is_not_resumed(tiny_generator, tiny_problem, tmp_path, monkeypatch):
+    from dcgan_inversion.distribute import make_strategy
+
+    problem = _problem(tiny_generator, tiny_problem)
+    _interrupt_after(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path, strategy=make_strategy("mirrored"))
+    monkeypatch.undo()
+    made = _interrupt_after(monkeypatch, 100)
+    invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    assert sum(made) == 60
+
+
 def test_experiments_are_reproducible_and_drop_their_checkpoints(tiny_generator, tmp_path):
     config = config_lib.replace(tiny_config(), invert={"steps": 20, "steps_per_call": 5, "checkpoint_every": 10},
                                 experiments={"table1_latents": 3}, polish={"method": "levenberg_marquardt", "iterations": 2})
