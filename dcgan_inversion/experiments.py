@@ -9,6 +9,7 @@ time) and `<name>.npz` (arrays).
 """
 from __future__ import annotations
 
+import json
 import platform
 import shutil
 import time
@@ -260,8 +261,6 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
 
 def _finished_record(results_dir: Path, name: str, config: Config) -> dict | None:
     """The experiment's results, if a run with this exact config and package version wrote them."""
-    import json
-
     path = Path(results_dir) / f"{name}.json"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
