@@ -24,7 +24,7 @@ def check_tf_config() -> None:
     """multi_worker needs a cluster in TF_CONFIG; says what is wrong in one line (no TensorFlow)."""
     raw = os.environ.get("TF_CONFIG")
     if not raw:
-        raise UserError(f"distribute.strategy=multi_worker needs TF_CONFIG "
+        raise UserError("distribute.strategy=multi_worker needs TF_CONFIG "
                         '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                         '"task": {"type": "worker", "index": 0}}; see the README)')
     try:
