@@ -24,16 +24,16 @@ def out_of_bounds(z: tf.Tensor, low: float = -1.0, high: float = 1.0) -> tf.Tens
     return (z >= high) | (z <= low)
 
 
-def keyed_redraws(seed, step, total_rows: int, z_dim: int, first_row: int, rows: int,
-                  low: float = -1.0, high: float = 1.0) -> tf.Tensor:
-    """U(low, high) draws for rows `first_row`.. of a (total_rows, z_dim) matrix keyed by (seed, step).
+def keyed_redraws(seed, step, total_rows: int, z_dim: int, rows, low: float = -1.0, high: float = 1.0) -> tf.Tensor:
+    """U(low, high) draws for `rows` (indices) of a (total_rows, z_dim) matrix keyed by (seed, step).
 
-    Stateless: a row gets the same draws however the rows are sharded over replicas and whether
-    or not the run was interrupted and resumed, so results do not depend on either.
+    Stateless: a row gets the same draws however the rows are sharded over replicas, whichever
+    rows have left the batch, and whether or not the run was interrupted and resumed, so results
+    depend on none of these.
     """
     key = tf.stack([tf.cast(seed, tf.int64), tf.cast(step, tf.int64)])
     draws = tf.random.stateless_uniform((total_rows, z_dim), seed=key, minval=low, maxval=high)
-    return draws[first_row:first_row + rows]
+    return tf.gather(draws, rows)
 
 
 def stochastic_clip(z: tf.Tensor, redraws: tf.Tensor, low: float = -1.0, high: float = 1.0) -> tf.Tensor:

@@ -113,6 +113,13 @@ class PolishConfig:
     chunk_rows: int = _spec(16, minimum=1, doc="rows per Jacobian pass (memory: chunk_rows*z_dim images)")
     converged_relative_error: float = _spec(1e-12, minimum=0.0,
                                             doc="rows with pixel MSE below this x mean(target^2) are done")
+    switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
+                        doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
+                            "switches once its loss stalls (invert.steps at most)")
+    stall_window: int = _spec(25, minimum=1, doc="switch: stalled: steps between a row's stall checks")
+    stall_improvement: float = _spec(0.1, minimum=0.0, maximum=1.0,
+                                     doc="switch: stalled: a row stalls when its best pixel loss fell by less "
+                                         "than this fraction over the last window")
 
 
 @dataclass(frozen=True)

@@ -299,14 +299,16 @@ def _phases(result: InversionResult) -> dict:
     """How the work was spent: first-order steps, polish iterations, and their cost in steps."""
     return {"steps": result.steps, "polish_iterations": result.polish_iterations,
             "first_order_seconds": round(result.first_order_seconds, 2), "polish_seconds": round(result.polish_seconds, 2),
+            "first_order_step_equivalents": round(result.first_order_equivalents, 1),
             "step_equivalents": round(result.step_equivalents, 1)}
 
 
 def _arrays(result: InversionResult) -> dict:
     arrays = {"z": result.z, "pixel_error": result.pixel_error}
     if result.z_error is not None:
-        arrays.update(z_error=result.z_error, first_step=result.first_step,
-                      history_steps=result.history_steps, history_z_error=result.history_z_error)
+        arrays.update(z_error=result.z_error, first_step=result.first_step, switch_step=result.switch_step,
+                      history_steps=result.history_steps, history_equivalents=result.history_equivalents,
+                      history_z_error=result.history_z_error)
     if result.polish_z_error is not None:
         arrays.update(polish_z_error=result.polish_z_error, z_error_before_polish=result.z_error_before_polish)
     return arrays

@@ -61,7 +61,10 @@ class InversionResult:
     seconds: float
     first_order_seconds: float = 0.0
     seconds_per_step: float = 0.0                  # first-order cost, measured after the first (tracing) call
+    row_steps: int = 0                             # first-order steps summed over rows (rows may switch early)
+    switch_step: np.ndarray | None = None          # step at which each row left the first-order phase
     history_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    history_equivalents: np.ndarray = field(default_factory=lambda: np.zeros(0))  # row_steps / rows so far
     history_z_error: np.ndarray | None = None      # (calls, rows) during the first-order phase
     snapshots: dict = field(default_factory=dict)  # step -> G(z') of `snapshot_rows`
     # Polish phase (polish.py), when it ran:
@@ -72,11 +75,16 @@ class InversionResult:
     z_error_before_polish: np.ndarray | None = None
 
     @property
+    def first_order_equivalents(self) -> float:
+        """First-order steps per row on average: rows that switch to the polish early cost fewer."""
+        return self.row_steps / len(self.z) if self.row_steps else float(self.steps)
+
+    @property
     def step_equivalents(self) -> float:
         """First-order steps plus the polish's time counted in first-order steps of this batch."""
         if not self.steps:
             return float(self.polish_iterations)
-        return self.steps + self.polish_seconds / self.seconds_per_step
+        return self.first_order_equivalents + self.polish_seconds / self.seconds_per_step
 
     def below(self, threshold: float) -> np.ndarray:
         """Rows whose final z error is below `threshold`."""
@@ -90,12 +98,12 @@ class InversionResult:
 class LatentInversion:
     """State of one batched inversion: z', optimizer, step and per-row tracking.
 
-    One shard of rows: `first_row` and `total_rows` place it in the whole batch, so its
-    stochastic-clip draws (keyed by seed, step and row) are the same however rows are sharded.
+    One shard of rows: `row_ids` (their indices in the whole batch of `total_rows`) key its
+    stochastic-clip draws, so a row gets the same draws however rows are sharded or retired.
     """
 
     def __init__(self, generator: keras.Model, config: InvertConfig, targets, z_init, modes,
-                 z_true=None, seed: int = 0, first_row: int = 0, total_rows: int | None = None):
+                 z_true=None, seed: int = 0, row_ids=None, total_rows: int | None = None):
         self.generator = generator
         self.config = config
         rows = len(z_init)
@@ -108,7 +116,8 @@ class LatentInversion:
         self.thresholds = tf.constant(config.thresholds, tf.float32)
         self.first_step = tf.Variable(-tf.ones((rows, len(config.thresholds)), tf.int64), name="first_step")
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
-        self.seed, self.first_row = seed, first_row
+        self.seed = seed
+        self.row_ids = tf.constant(np.arange(rows) if row_ids is None else np.asarray(row_ids), tf.int64)
         self.total_rows = rows if total_rows is None else total_rows
         self.optimizer = make_optimizer(config)
         self.optimizer.build([self.z])
@@ -118,6 +127,20 @@ class LatentInversion:
     def state(self) -> dict:
         """What a checkpoint must hold to resume this shard exactly (clip draws are keyed by step)."""
         return {"z": self.z, "optimizer": self.optimizer, "step": self.step, "first_step": self.first_step}
+
+    def row_state(self) -> dict:
+        """Per-row state as numpy arrays (z', optimizer moments, tracking), for moving rows elsewhere."""
+        return {"z": self.z.numpy(), "first_step": self.first_step.numpy(),
+                **{f"moment{index}": moment.numpy() for index, moment in enumerate(self._moments)}}
+
+    def load(self, rows: dict, step: int, iterations: int) -> None:
+        """Continues rows exported by `row_state` of another shard: same z', moments, step."""
+        self.z.assign(rows["z"])
+        self.first_step.assign(rows["first_step"])
+        for index, moment in enumerate(self._moments):
+            moment.assign(rows[f"moment{index}"])
+        self.step.assign(step)
+        self.optimizer.iterations.assign(iterations)
 
     def pixel_error(self) -> tf.Tensor:
         """Mean squared pixel error of G(z') per row (the objective of Sec. 2, per image)."""
@@ -146,8 +169,8 @@ class LatentInversion:
             redrawn = out_of_bounds(updated, config.low, config.high) & (self.modes[:, None] == STOCHASTIC)
             for moment in self._moments:
                 moment.assign(tf.where(redrawn, tf.zeros_like(moment), moment))
-        redraws = keyed_redraws(self.seed, self.step, self.total_rows, updated.shape[1], self.first_row,
-                                updated.shape[0], config.low, config.high)
+        redraws = keyed_redraws(self.seed, self.step, self.total_rows, updated.shape[1], self.row_ids,
+                                config.low, config.high)
         self.z.assign(clip_latents(updated, self.modes, redraws, config.low, config.high))
         self.step.assign_add(1)
         if self.z_true is not None:
@@ -172,32 +195,52 @@ class ShardedInversion:
 
     Each shard's variables live on its replica's device and `strategy.run` steps all shards
     at once; nothing is exchanged between them. With the default strategy there is one shard.
-    Results come back as numpy arrays in the original row order.
+
+    Rows can leave the first-order phase one by one (`retire`): their z' and tracking are kept as
+    they were at that step, and `compact` later rebuilds the shards without them, so retired rows
+    stop costing steps. Results come back as numpy arrays over all rows in the original order.
     """
 
     def __init__(self, generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
                  strategy=None):
         self.strategy = strategy or tf.distribute.get_strategy()
-        self.generator = generator
+        self.generator, self.config, self.seed = generator, config, seed
+        self.all_targets = np.asarray(targets, np.float32)
+        self.all_modes = list(modes)
+        self.z_true = None if z_true is None else np.asarray(z_true, np.float32)
         rows = len(z_init)
-        devices = distribute.replica_devices(self.strategy)
-        self.slices = distribute.shard_slices(rows, len(devices))
+        self.retired_at = np.full(rows, -1, np.int64)   # step at which each row left, -1 while it steps
+        self._retired_z = np.array(z_init, np.float32)
+        self._retired_first_step = -np.ones((rows, len(config.thresholds)), np.int64)
+        self._devices = distribute.replica_devices(self.strategy)
+        self.slices = distribute.shard_slices(rows, len(self._devices))  # the initial sharding
+        self._replica_ids = distribute.replica_ids(self.strategy)
+        self._build(np.arange(rows), np.asarray(z_init, np.float32))
+
+    def _build(self, present: np.ndarray, z_init: np.ndarray) -> None:
+        """One shard per replica over the rows `present` (indices into the whole batch)."""
+        self.present = present
         self.shards = []
-        modes = list(modes)
-        for device, part in zip(devices, self.slices):
+        for device, part in zip(self._devices, distribute.shard_slices(len(present), len(self._devices))):
             if part.start == part.stop:
                 self.shards.append(None)  # fewer rows than replicas
                 continue
+            rows = present[part]
             with tf.device(device) if device else contextlib.nullcontext():
                 self.shards.append(LatentInversion(
-                    generator, config, np.asarray(targets)[part], np.asarray(z_init)[part], modes[part],
-                    None if z_true is None else np.asarray(z_true)[part], seed, part.start, rows))
-        self._replica_ids = distribute.replica_ids(self.strategy)
-        self._run = tf.function(self._run_eager)
+                    self.generator, self.config, self.all_targets[rows], z_init[part],
+                    [self.all_modes[row] for row in rows], None if self.z_true is None else self.z_true[rows],
+                    self.seed, rows, len(self.retired_at)))
+        self._run = tf.function(self._run_eager)  # a new set of shards needs a new trace
 
     @property
     def live(self) -> list[LatentInversion]:
         return [shard for shard in self.shards if shard is not None]
+
+    @property
+    def stepping(self) -> np.ndarray:
+        """Rows still in the first-order phase."""
+        return self.retired_at < 0
 
     def set_generator(self, generator) -> None:
         self.generator = generator
@@ -212,29 +255,90 @@ class ShardedInversion:
         self.strategy.run(replica, args=(self._replica_ids,))
 
     def run_steps(self, count: int) -> None:
-        self._run(tf.constant(count, tf.int64))
+        if self.live:
+            self._run(tf.constant(count, tf.int64))
 
-    def _gather(self, values) -> np.ndarray:
-        return np.concatenate([np.asarray(value) for value in values])
+    def _present(self, values) -> np.ndarray:
+        """Per-shard arrays of the present rows, concatenated in `present` order."""
+        values = [np.asarray(value) for value in values]
+        return np.concatenate(values) if values else np.zeros(0)
+
+    def _overlay(self, retired: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """All rows: present rows that still step from the shards, retired rows as they left."""
+        full = retired.copy()
+        stepping = self.stepping[self.present]
+        full[self.present[stepping]] = present[stepping]
+        return full
 
     def z(self) -> np.ndarray:
-        return self._gather(shard.z.numpy() for shard in self.live)
-
-    def z_error(self) -> np.ndarray:
-        return self._gather(shard.z_error().numpy() for shard in self.live)
-
-    def pixel_error(self) -> np.ndarray:
-        return self._gather(shard.pixel_error().numpy() for shard in self.live)
+        return self._overlay(self._retired_z, self._present(shard.z.numpy() for shard in self.live))
 
     def first_step(self) -> np.ndarray:
-        return self._gather(shard.first_step.numpy() for shard in self.live)
+        return self._overlay(self._retired_first_step, self._present(shard.first_step.numpy() for shard in self.live))
+
+    def z_error(self) -> np.ndarray:
+        return latent_error(self.z(), self.z_true)
+
+    def stepping_pixel_error(self) -> np.ndarray:
+        """Pixel error of every row still stepping (others: NaN), from the shards' generator."""
+        errors = np.full(len(self.retired_at), np.nan, np.float32)
+        present = self._present(shard.pixel_error().numpy() for shard in self.live)
+        stepping = self.stepping[self.present]
+        errors[self.present[stepping]] = present[stepping]
+        return errors
+
+    def pixel_error(self, chunk: int = 256) -> np.ndarray:
+        """Pixel error of G(z') for all rows (chunked to bound the generator's memory)."""
+        z = self.z()
+        return np.concatenate([
+            tf.reduce_mean(tf.square(self.generator(z[first:first + chunk], training=False)
+                                     - self.all_targets[first:first + chunk]), axis=[1, 2, 3]).numpy()
+            for first in range(0, len(z), chunk)])
 
     def targets(self) -> np.ndarray:
-        return self._gather(shard.targets.numpy() for shard in self.live)
+        return self.all_targets
 
     def images(self, rows=None, z=None) -> np.ndarray:
         z = self.z() if z is None else z
         return self.generator(tf.constant(z if rows is None else z[rows]), training=False).numpy()
+
+    def retire(self, rows: np.ndarray, step: int) -> None:
+        """Rows (a mask over all rows) leave the first-order phase as they are at `step`."""
+        rows = rows & self.stepping
+        z, first_step = self.z(), self.first_step()
+        self._retired_z[rows], self._retired_first_step[rows] = z[rows], first_step[rows]
+        self.retired_at[rows] = step
+
+    def idle_share(self) -> float:
+        """Share of the shards' rows that are retired but still computed."""
+        return 0.0 if not len(self.present) else float(np.mean(~self.stepping[self.present]))
+
+    def compact(self) -> None:
+        """Rebuilds the shards with only the rows still stepping, carrying their exact state."""
+        if not self.live:
+            return
+        keep = self.stepping[self.present]
+        states = [shard.row_state() for shard in self.live]
+        rows = {name: np.concatenate([state[name] for state in states])[keep] for name in states[0]}
+        step, iterations = int(self.live[0].step.numpy()), int(self.live[0].optimizer.iterations.numpy())
+        self._build(self.present[keep], rows["z"])
+        for shard, part in zip(self.shards, distribute.shard_slices(int(keep.sum()), len(self._devices))):
+            if shard is not None:
+                shard.load({name: values[part] for name, values in rows.items()}, step, iterations)
+
+    def layout(self) -> dict:
+        """What, besides the shards' checkpoint, describes where the rows are (see `restore_layout`)."""
+        return {"present": self.present, "retired_at": self.retired_at, "retired_z": self._retired_z,
+                "retired_first_step": self._retired_first_step}
+
+    def restore_layout(self, layout: dict) -> None:
+        """Rebuilds the shards a checkpoint was written from, before its state is restored into them."""
+        self.retired_at = np.array(layout["retired_at"], np.int64)
+        self._retired_z = np.array(layout["retired_z"], np.float32)
+        self._retired_first_step = np.array(layout["retired_first_step"], np.int64)
+        present = np.array(layout["present"], np.int64)
+        if not np.array_equal(present, self.present):
+            self._build(present, self._retired_z[present])
 
     def state(self) -> dict:
         return {f"shard{index}": tf.train.Checkpoint(**shard.state()) for index, shard in enumerate(self.live)}
@@ -280,13 +384,20 @@ def _concatenate(parts: list[InversionResult]) -> InversionResult:
         return np.concatenate([np.concatenate([v, np.repeat(v[-1:], length - len(v), axis=0)]) for v in values], axis=1)
 
     longest = max(parts, key=lambda part: len(part.history_steps))
+    weights = np.array([len(part.z) for part in parts], np.float64)
+    equivalents = [np.concatenate([part.history_equivalents,
+                                   np.repeat(part.history_equivalents[-1:], len(longest.history_steps)
+                                             - len(part.history_equivalents))]) for part in parts]
     return InversionResult(
         z=rows("z"), pixel_error=rows("pixel_error"), z_error=rows("z_error"), first_step=rows("first_step"),
         thresholds=parts[0].thresholds, steps=max(part.steps for part in parts),
         seconds=sum(part.seconds for part in parts),
         first_order_seconds=sum(part.first_order_seconds for part in parts),
         seconds_per_step=sum(part.seconds_per_step for part in parts),
+        row_steps=sum(part.row_steps for part in parts), switch_step=rows("switch_step"),
         history_steps=longest.history_steps, history_z_error=padded("history_z_error"),
+        history_equivalents=weights @ np.stack(equivalents) / weights.sum() if len(longest.history_steps) else
+        longest.history_equivalents,
         polish_iterations=max(part.polish_iterations for part in parts),
         polish_seconds=sum(part.polish_seconds for part in parts),
         polish_z_error=padded("polish_z_error") if all(part.polish_z_error is not None for part in parts) else None,
@@ -294,22 +405,34 @@ def _concatenate(parts: list[InversionResult]) -> InversionResult:
     )
 
 
+COMPACT_WHEN_IDLE = 0.25  # rebuild the shards once this share of their rows has retired (each rebuild retraces)
+
+
 def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows,
                   progress, polish, strategy, checkpoint_dir) -> InversionResult:
-    """First-order phase to `steps` (default config.steps), then the optional polish phase."""
+    """First-order phase to `steps` (default config.steps), then the optional polish phase.
+
+    With `polish.switch: stalled` each row leaves the first-order phase for the polish as soon
+    as its loss stalls, and leaves the batch at the next compaction.
+    """
     steps = config.steps if steps is None else steps
     strategy = strategy or tf.distribute.get_strategy()
+    polishing = polish is not None and polish.method != "none" and polish.iterations > 0
+    switching = polishing and polish.switch == "stalled"
     first_order_generator = generator
     if config.precision != "float32":
         with strategy.scope():
             first_order_generator = mixed_precision_copy(generator, config.precision)
     inversion = ShardedInversion(first_order_generator, config, targets, z_init, modes, z_true, seed, strategy)
     problem = _fingerprint(config, targets, z_init, modes, z_true, seed, steps, snapshot_steps, snapshot_rows,
-                           inversion.slices)  # another sharding (strategy) starts afresh
-    log = _FirstOrderLog(inversion, checkpoint_dir, problem)
+                           inversion.slices,  # another sharding (strategy) starts afresh
+                           switching and (polish.stall_window, polish.stall_improvement))
+    switch = _StallSwitch(inversion.stepping_pixel_error(), polish.stall_improvement) if switching else None
+    log = _FirstOrderLog(inversion, checkpoint_dir, problem, switch)
     every = config.checkpoint_every if checkpoint_dir is not None else 0
+    checks = set(range(polish.stall_window, steps, polish.stall_window)) if switching else set()
     stops = sorted({s for s in snapshot_steps if 0 < s < steps} | set(range(0, steps, config.steps_per_call)[1:])
-                   | (set(range(every, steps, every)) if every else set()) | {steps})
+                   | (set(range(every, steps, every)) if every else set()) | checks | {steps})
     if log.restore():
         stops = [stop for stop in stops if stop > log.done] if not log.finished else []
         if progress:
@@ -321,15 +444,21 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
         bar.update(log.done)
     for stop in stops:
         log.run(stop)
+        if stop in checks:
+            inversion.retire(switch.stalled(inversion.stepping_pixel_error()), stop)
+            if inversion.stepping.any() and inversion.idle_share() >= COMPACT_WHEN_IDLE:
+                inversion.compact()
+                log.rebuilt()
         if stop in snapshot_steps:
             log.snapshots[stop] = inversion.images(snapshot_rows)
         values = []
         if z_true is not None:
             log.history_steps.append(stop)
+            log.history_equivalents.append(log.row_steps / len(z_init))
             log.history.append(inversion.z_error())
             values = _progress_values(log.history[-1])
-        finished = stop == stops[-1] or (config.early_stop and z_true is not None
-                                         and np.all(log.history[-1] < min(config.thresholds)))
+        finished = stop == stops[-1] or not inversion.stepping.any() or (
+            config.early_stop and z_true is not None and np.all(log.history[-1] < min(config.thresholds)))
         if bar:
             bar.update(stop, values, finalize=finished or None)  # an early stop still ends the bar's line
         if every and (stop % every == 0 or finished):
@@ -350,11 +479,14 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
         seconds=log.seconds,
         first_order_seconds=log.seconds,
         seconds_per_step=log.seconds_per_step(),
+        row_steps=log.row_steps,
+        switch_step=np.where(inversion.stepping, log.done, inversion.retired_at),
         history_steps=np.asarray(log.history_steps, np.int64),
+        history_equivalents=np.asarray(log.history_equivalents, np.float64),
         history_z_error=np.stack(log.history) if log.history else None,
         snapshots=log.snapshots,
     )
-    if polish is not None and polish.method != "none" and polish.iterations > 0:
+    if polishing:
         _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress, strategy)
     return result
 
@@ -368,73 +500,115 @@ def _fingerprint(config, *inputs) -> str:
     return digest.hexdigest()
 
 
+class _StallSwitch:
+    """Decides when each row leaves the first-order phase for the polish.
+
+    The first-order loss keeps creeping down long after a row is close enough for the polish,
+    so a fixed warm-up must be tuned per generator. Instead a row switches once its best pixel
+    loss, checked every `stall_window` steps, fell by less than `improvement` since the last check.
+    """
+
+    def __init__(self, initial_loss: np.ndarray, improvement: float):
+        self.best = np.array(initial_loss, np.float32)
+        self.improvement = improvement
+
+    def stalled(self, loss: np.ndarray) -> np.ndarray:
+        """Rows (mask) that stalled; `loss` is NaN for rows that no longer step."""
+        stepping = ~np.isnan(loss)
+        best = np.where(stepping, np.minimum(self.best, loss), self.best)
+        stalled = stepping & (best > (1 - self.improvement) * self.best)
+        self.best = best
+        return stalled
+
+
 class _FirstOrderLog:
     """Steps run, timing, error history and snapshots of the first-order phase, and its checkpoints.
 
     A checkpoint is the shards' state (tf.train.CheckpointManager) plus `log-<step>.npz` with
-    everything else; the NPZ is written first, so the newest checkpoint always has its log.
+    everything else, including which rows have retired; the NPZ is written first, so the newest
+    checkpoint always has its log.
     """
 
-    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: str):
-        self.inversion, self.problem = inversion, problem
-        self.done, self.finished = 0, False
-        self.seconds, self.warm_seconds, self.warm_steps = 0.0, 0.0, 0
-        self._traced = False  # the first call of a process traces the step function
-        self.history_steps, self.history, self.snapshots = [], [], {}
+    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: str, switch: _StallSwitch | None):
+        self.inversion, self.problem, self.switch = inversion, problem, switch
+        self.done, self.finished, self.row_steps = 0, False, 0
+        self.seconds, self.warm_seconds, self.warm_row_steps = 0.0, 0.0, 0
+        self._traced = False  # the first call of a process, or after a rebuild, traces the step function
+        self.history_steps, self.history_equivalents, self.history, self.snapshots = [], [], [], {}
         self.directory = None if checkpoint_dir is None else Path(checkpoint_dir)
-        self.manager = None
-        if self.directory is not None:
-            self.manager = tf.train.CheckpointManager(tf.train.Checkpoint(**inversion.state()), str(self.directory),
-                                                      max_to_keep=1)
+        self._manager, self._managed_shards = None, None
 
     def run(self, stop: int) -> None:
-        """Steps to `stop`; the first call of a process includes tracing, so it is timed apart."""
+        """Steps to `stop`; a call that traces is timed apart from the per-step cost."""
         started = time.time()
         self.inversion.run_steps(stop - self.done)
         elapsed = time.time() - started
+        row_steps = (stop - self.done) * len(self.inversion.present)
         if self._traced:
             self.warm_seconds += elapsed
-            self.warm_steps += stop - self.done
+            self.warm_row_steps += row_steps
         self._traced = True
         self.seconds += elapsed
+        self.row_steps += row_steps
         self.done = stop
 
+    def rebuilt(self) -> None:
+        """The shards were rebuilt: their next call traces again."""
+        self._traced = False
+
     def seconds_per_step(self) -> float:
-        if self.warm_steps:
-            return self.warm_seconds / self.warm_steps
-        return self.seconds / max(self.done, 1)  # one call only: includes tracing, overstates the cost
+        """Seconds of one first-order step of the whole batch (cost taken as proportional to rows)."""
+        rows = len(self.inversion.retired_at)
+        if self.warm_row_steps:
+            return self.warm_seconds / self.warm_row_steps * rows
+        return self.seconds / max(self.row_steps, 1) * rows  # one call only: includes tracing, overstates the cost
+
+    def _manager_for_shards(self) -> tf.train.CheckpointManager:
+        if self._managed_shards is not self.inversion.shards:  # after a compaction the shards are new objects
+            self._manager = tf.train.CheckpointManager(tf.train.Checkpoint(**self.inversion.state()),
+                                                       str(self.directory), max_to_keep=1)
+            self._managed_shards = self.inversion.shards
+        return self._manager
 
     def save(self, finished: bool) -> None:
         from dcgan_inversion.io_utils import write_npz
 
         self.finished = finished
+        switch = {} if self.switch is None else {"switch_best": self.switch.best}
         write_npz(self.directory / f"log-{self.done}.npz", problem=self.problem, done=self.done, finished=finished,
-                  seconds=[self.seconds, self.warm_seconds, self.warm_steps],
+                  seconds=[self.seconds, self.warm_seconds], row_steps=[self.row_steps, self.warm_row_steps],
                   history_steps=np.asarray(self.history_steps, np.int64),
+                  history_equivalents=np.asarray(self.history_equivalents, np.float64),
                   history=np.stack(self.history) if self.history else np.zeros((0, 0)),
                   snapshot_steps=np.asarray(sorted(self.snapshots), np.int64),
+                  **{f"layout_{name}": value for name, value in self.inversion.layout().items()}, **switch,
                   **{f"snapshot{step}": images for step, images in self.snapshots.items()})
-        self.manager.save(checkpoint_number=self.done)
+        self._manager_for_shards().save(checkpoint_number=self.done)
         for old in self.directory.glob("log-*.npz"):
             if old.name != f"log-{self.done}.npz":
                 old.unlink(missing_ok=True)
 
     def restore(self) -> bool:
         """Continues from the newest checkpoint, if there is one; True if it did."""
-        if self.manager is None or not self.manager.latest_checkpoint:
+        latest = None if self.directory is None else tf.train.latest_checkpoint(str(self.directory))
+        if not latest:
             return False
-        step = int(self.manager.latest_checkpoint.rsplit("-", 1)[1])
-        log_file = self.directory / f"log-{step}.npz"
+        log_file = self.directory / f"log-{int(latest.rsplit('-', 1)[1])}.npz"
         if not log_file.exists():
             return False
         with np.load(log_file) as saved:
             if str(saved["problem"]) != self.problem:  # another config, other inputs or shards: start afresh
                 return False
-            self.manager.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+            self.inversion.restore_layout({name[len("layout_"):]: saved[name] for name in saved.files
+                                           if name.startswith("layout_")})
+            tf.train.Checkpoint(**self.inversion.state()).restore(latest).assert_existing_objects_matched()
+            if self.switch is not None:
+                self.switch.best = saved["switch_best"]
             self.done, self.finished = int(saved["done"]), bool(saved["finished"])
-            seconds, warm_seconds, warm_steps = saved["seconds"]
-            self.seconds, self.warm_seconds, self.warm_steps = float(seconds), float(warm_seconds), int(warm_steps)
+            self.seconds, self.warm_seconds = (float(value) for value in saved["seconds"])
+            self.row_steps, self.warm_row_steps = (int(value) for value in saved["row_steps"])
             self.history_steps = list(saved["history_steps"])
+            self.history_equivalents = list(saved["history_equivalents"])
             self.history = list(saved["history"])
             self.snapshots = {int(step): saved[f"snapshot{step}"] for step in saved["snapshot_steps"]}
         return True

@@ -20,3 +20,17 @@ def test_flop_count_matches_hand_count():
     # dense 100 -> 4*4*8, then 4x4x8 -> 8x8x4 and 8x8x4 -> 16x16x3, 5x5 kernels
     expected = 2 * (100 * 128 + 4 * 4 * 8 * 25 * 4 + 8 * 8 * 4 * 25 * 3)
     assert bench.generator_flops_per_row(generator) == expected
+
+
+def test_precision_report_with_rows_switching_on_stall(tiny_generator):
+    from conftest import tiny_config
+
+    config = tiny_config(invert={"steps": 60, "steps_per_call": 20, "learning_rate": 0.05},
+                         polish={"method": "levenberg_marquardt", "iterations": 2, "switch": "stalled",
+                                 "stall_window": 10, "stall_improvement": 0.05})
+    report = bench.precision_report(tiny_generator, config, 2, print)
+    assert report["first_order_step_equivalents"] <= report["first_order_steps"] == 60
+    assert set(report["modes"]) == set(config.experiments.modes)
+    text = bench.markdown({"date": "d", "machine": "m", "tensorflow": "t", "per_step": [],
+                           "steps_to_precision": {"after_steps": report, "stalled": report}})
+    assert "| stalled | stochastic |" in text

@@ -30,16 +30,17 @@ def test_bounds_themselves_are_redrawn():
 
 
 def test_keyed_redraws_are_uniform_and_keyed_by_seed_and_step():
-    draws = keyed_redraws(3, 7, 200, 100, 0, 200).numpy()
+    draws = keyed_redraws(3, 7, 200, 100, np.arange(200)).numpy()
     counts, _ = np.histogram(draws.ravel(), bins=10, range=(-1, 1))
     assert counts.min() > 0.8 * draws.size / 10 and counts.max() < 1.2 * draws.size / 10
-    np.testing.assert_array_equal(draws, keyed_redraws(3, 7, 200, 100, 0, 200).numpy())
-    assert not np.any(draws == keyed_redraws(3, 8, 200, 100, 0, 200).numpy())
+    np.testing.assert_array_equal(draws, keyed_redraws(3, 7, 200, 100, np.arange(200)).numpy())
+    assert not np.any(draws == keyed_redraws(3, 8, 200, 100, np.arange(200)).numpy())
 
 
-def test_keyed_redraws_of_a_shard_are_the_rows_of_the_whole():
-    whole = keyed_redraws(1, 2, 10, 100, 0, 10).numpy()
-    np.testing.assert_array_equal(keyed_redraws(1, 2, 10, 100, 4, 3).numpy(), whole[4:7])
+def test_keyed_redraws_of_some_rows_are_those_rows_of_the_whole():
+    whole = keyed_redraws(1, 2, 10, 100, np.arange(10)).numpy()
+    np.testing.assert_array_equal(keyed_redraws(1, 2, 10, 100, np.arange(4, 7)).numpy(), whole[4:7])
+    np.testing.assert_array_equal(keyed_redraws(1, 2, 10, 100, [9, 0, 5]).numpy(), whole[[9, 0, 5]])
 
 
 def test_modes_apply_per_row():

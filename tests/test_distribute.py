@@ -72,25 +72,30 @@ def test_training_refuses_a_batch_that_does_not_split(tmp_path, mirrored):
         DCGANTrainer(tiny_config(train={"batch_size": 7}), tmp_path, mirrored)
 
 
-@pytest.mark.parametrize("rows", [7, 1])
-def test_sharded_inversion_matches_one_device(tiny_generator, mirrored, rows):
-    """Rows split over two replicas (unevenly, or one idle) give the one-device result, polish included."""
+@pytest.mark.parametrize("rows, switch", [(7, "after_steps"), (1, "after_steps"), (12, "stalled")])
+def test_sharded_inversion_matches_one_device(tiny_generator, mirrored, rows, switch):
+    """Rows split over two replicas (unevenly, or one idle; or leaving one by one as their loss
+    stalls, the shards rebuilt) give the one-device result, polish included."""
     with mirrored.scope():
         generator = make_generator(tiny_config().model)
     generator.set_weights(tiny_generator.get_weights())
     rng = np.random.default_rng(1)
     z_true = rng.uniform(-1, 1, (rows, 100)).astype(np.float32)
     z_init = rng.uniform(-1, 1, (rows, 100)).astype(np.float32)
-    modes = (["stochastic", "standard", "none"] * 3)[:rows]
+    modes = (["stochastic", "standard", "none"] * 4)[:rows]
     targets = tiny_generator(z_true, training=False).numpy()
-    invert_config = config_lib.InvertConfig(learning_rate=0.05, steps=40, steps_per_call=10)
-    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=3, chunk_rows=2)
+    steps = 40 if switch == "after_steps" else 150
+    invert_config = config_lib.InvertConfig(learning_rate=0.05, steps=steps, steps_per_call=10)
+    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=3, chunk_rows=2, switch=switch,
+                                     stall_window=10, stall_improvement=0.05)
     expected = invert(tiny_generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish)
     actual = invert(generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish, strategy=mirrored)
+    np.testing.assert_array_equal(actual.switch_step, expected.switch_step)
+    assert switch == "after_steps" or len(set(expected.switch_step)) > 2
     np.testing.assert_allclose(actual.z_before_polish, expected.z_before_polish, atol=1e-5)
     np.testing.assert_allclose(actual.z, expected.z, atol=1e-5)
     np.testing.assert_allclose(actual.pixel_error, expected.pixel_error, rtol=1e-3, atol=1e-9)
-    assert actual.steps == expected.steps == 40
+    assert actual.steps == expected.steps
 
 
 def test_multi_worker_needs_tf_config(tmp_path):
