@@ -194,15 +194,15 @@ def _tensor_value(proto):
 
 
 def _first_order_text(record: dict) -> str:
-    """'300 steps', or where rows switched to the polish one by one, their mean and the most."""
+    """'300 steps', or where each row switched to the polish once its loss stalled, its mean."""
     per_row = record.get("first_order_step_equivalents", record["steps"])
     if per_row < record["steps"] - 0.5:
-        return f"~{per_row:.0f} steps per row until it stalled, at most {record['steps']}"
+        return f"stall switch at ~{per_row:.0f} steps per row"
     return f"{record['steps']} steps"
 
 
 def _phase_text(record: dict) -> str:
-    text = f"{_first_order_text(record)} first-order"
+    text = f"{_first_order_text(record)} (first-order, at most {record['steps']})"
     if record.get("polish_iterations"):
         text += f" + {record['polish_iterations']} LM iterations (~{record['step_equivalents']:.0f} step-equivalents)"
     return text
