@@ -32,5 +32,6 @@ def test_precision_report_with_rows_switching_on_stall(tiny_generator):
     assert report["first_order_step_equivalents"] <= report["first_order_steps"] == 60
     assert set(report["modes"]) == set(config.experiments.modes)
     text = bench.markdown({"date": "d", "machine": "m", "tensorflow": "t", "per_step": [],
-                           "steps_to_precision": {"after_steps": report, "stalled": report}})
-    assert "| stalled | stochastic |" in text
+                           "steps_to_precision": {"after_steps": report, "stalled": report},
+                           "untrained_64px_precision": {"after_steps": report, "stalled": report}})
+    assert "| stalled | stochastic |" in text and "celeba settings with the stall switch" in text
