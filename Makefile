@@ -1,6 +1,8 @@
 # dcgan-inversion: `make demo` runs everything on the offline demo config; `make test` runs the tests.
-# CONFIG picks a config (a shipped name or a YAML path); RUN the run directory.
+# CONFIG picks a config (a shipped name or a YAML path); RUN the run directory; PROTOCOL a named
+# inversion protocol (authors, authors_moving, amos) run on RUN's own model and data settings.
 CONFIG ?= demo
+PROTOCOL ?=
 RUN ?= runs/$(basename $(notdir $(CONFIG)))
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +18,8 @@ all: help
 help:
 	@echo "make demo      train, invert and draw figures on CONFIG (default: demo)"
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
-	@echo "make invert    run the inversion experiments (trains first if RUN has no generator)"
+	@echo "make invert    run the inversion experiments (trains first if RUN has no generator);"
+	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving)"
 	@echo "make figures   render figures and tables from RUN's results"
 	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the README shows them)"
 	@echo "make bench     time the inversion loops and training; writes $(DOCS)/bench.{json,md}"
@@ -37,11 +40,14 @@ train: $(STAMP)
 $(RUN)/generator.weights.h5: | $(STAMP)
 	$(PY) train/train.py --config $(CONFIG) --run $(RUN)
 
+# With PROTOCOL the model and data come from RUN's saved config, not from CONFIG.
+SETTINGS = $(if $(PROTOCOL),--protocol $(PROTOCOL),--config $(CONFIG))
+
 invert: $(STAMP) $(RUN)/generator.weights.h5
-	$(PY) invert/invert.py --config $(CONFIG) --run $(RUN) $(ARGS)
+	$(PY) invert/invert.py $(SETTINGS) --run $(RUN) $(ARGS)
 
 figures: $(STAMP)
-	$(PY) figures/figures.py --config $(CONFIG) --run $(RUN) $(ARGS)
+	$(PY) figures/figures.py $(SETTINGS) --run $(RUN) $(ARGS)
 
 docs: figures
 	mkdir -p $(DOCS)

@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["dcgan_inversion", "dcgan_inversion.*"]),
-    package_data={"dcgan_inversion": ["configs/*.yaml"]},
+    package_data={"dcgan_inversion": ["configs/*.yaml", "protocols/*.yaml"]},
     install_requires=[
         "tensorflow>=2.16",
         "numpy",

@@ -16,10 +16,14 @@ from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, STRATEGIES  # noqa: 
 from dcgan_inversion.errors import UserError  # noqa: E402
 
 
-def _parser(description: str, default_config: str | None = "demo") -> argparse.ArgumentParser:
+DEFAULT_CONFIG = "demo"
+
+
+def _parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--config", default=default_config,
-                        help="a shipped config name (demo, celeba, ...) or a path to a YAML file")
+    parser.add_argument("--config", default=None,
+                        help=f"a shipped config name (demo, celeba, ...) or a path to a YAML file "
+                             f"(default: {DEFAULT_CONFIG}; with --protocol, the run's own config)")
     parser.add_argument("--run", type=Path, default=None,
                         help="run directory (default: runs/<config name>)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
@@ -34,7 +38,32 @@ def _overrides(args) -> list[str]:
 
 
 def _run_dir(args) -> Path:
-    return args.run if args.run is not None else Path("runs") / Path(args.config).stem
+    return args.run if args.run is not None else Path("runs") / Path(args.config or DEFAULT_CONFIG).stem
+
+
+def _protocol_argument(parser, doing: str) -> None:
+    from dcgan_inversion.protocols import available_protocols
+
+    parser.add_argument("--protocol", default=None, choices=available_protocols(),
+                        help=f"{doing} a named inversion protocol (authors: the paper's gradient descent; "
+                             "amos: Amos's Adam; see dcgan_inversion/protocols/) in <run>/results/<protocol>/")
+
+
+def _inversion_config(args):
+    """The config to invert with: --config (or the demo's), or, with --protocol, the run's own
+    model, data and experiment sizes under the protocol's invert and polish settings."""
+    from dcgan_inversion.config import load_config
+
+    if not args.protocol:
+        return load_config(args.config or DEFAULT_CONFIG, _overrides(args))
+    from dcgan_inversion.protocols import protocol_config
+    from dcgan_inversion.rundir import RunPaths, saved_config
+
+    base = load_config(args.config) if args.config else saved_config(_run_dir(args))
+    if base is None:
+        raise UserError(f"{RunPaths(_run_dir(args)).config} is missing: train the run first "
+                        f"(make train RUN={_run_dir(args)}) or pass --config")
+    return protocol_config(args.protocol, base, _overrides(args))
 
 
 def _guarded(function) -> None:
@@ -55,7 +84,7 @@ def train_main(argv=None) -> None:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.rundir import check_training_inputs
 
-        config = load_config(args.config, _overrides(args))
+        config = load_config(args.config or DEFAULT_CONFIG, _overrides(args))
         check_training_inputs(config, _run_dir(args))  # fail fast, before TensorFlow loads
         from dcgan_inversion.train import train
 
@@ -71,22 +100,22 @@ def invert_main(argv=None) -> None:
     parser.add_argument("--image", nargs="+", type=Path, default=None,
                         help="invert these image files instead (writes <run>/results/images/)")
     parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image")
+    _protocol_argument(parser, "run")
     args = parser.parse_args(argv)
 
     def run():
-        from dcgan_inversion.config import load_config
         from dcgan_inversion.rundir import RunPaths, check_inversion_inputs
 
-        config = load_config(args.config, _overrides(args))
+        config = _inversion_config(args)
         run_dir = _run_dir(args)
-        check_inversion_inputs(config, run_dir, args.image)  # fail fast, before TensorFlow loads
+        check_inversion_inputs(config, run_dir, args.image, args.protocol)  # fail fast, before TensorFlow loads
         from dcgan_inversion import experiments
         from dcgan_inversion.distribute import make_strategy
         from dcgan_inversion.rundir import load_generator
 
         strategy = make_strategy(config.distribute.strategy)
         generator = load_generator(run_dir, config.model, strategy)
-        paths = RunPaths(run_dir)
+        paths = RunPaths(run_dir, args.protocol)
         try:
             if args.image:
                 experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode,
@@ -105,14 +134,15 @@ def invert_main(argv=None) -> None:
 def figures_main(argv=None) -> None:
     parser = _parser("Render the paper's figures and tables from a run's results.")
     parser.add_argument("--only", action="append", default=None,
-                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training"],
+                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols"],
                         help="render only this figure or table (repeatable)")
+    _protocol_argument(parser, "draw the results of")
     args = parser.parse_args(argv)
 
     def run():
         from dcgan_inversion.figures import make_figures
 
-        for path in make_figures(_run_dir(args), args.only):
+        for path in make_figures(_run_dir(args), args.only, args.protocol):
             print(f"wrote {path}")
 
     _guarded(run)

@@ -93,7 +93,16 @@ class InvertConfig:
     checkpoint_every: int = _spec(1000, minimum=0, doc="steps between checkpoints of a resumable inversion (0: none)")
     thresholds: typing.Tuple[float, ...] = _spec((1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10),
                                                  minimum=0.0, doc="tracked per row; the smallest ends the run early")
-    early_stop: bool = _spec(True, doc="stop once every row is below the smallest threshold")
+    early_stop: bool = _spec(True, doc="stop once every row is at early_stop_threshold (see early_stop_rule)")
+    early_stop_threshold: typing.Optional[float] = _spec(None, minimum=0.0,
+                                                         doc="one of thresholds; default: the smallest")
+    early_stop_rule: str = _spec("final", choices=("final", "sticky"),
+                                 doc="final: every row is below it now; sticky: every row has been below "
+                                     "it at some step (the authors' loop)")
+    batch_norm: str = _spec("moving", choices=("moving", "batch"),
+                            doc="moving: BN moving averages, rows independent; batch: each batch's own "
+                                "statistics, as the authors' code ran (rows coupled; one batch per group "
+                                "of rows; the saved moving averages never change)")
     jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
     precision: str = _spec("float32", choices=("float32", "mixed_bfloat16"),
                            doc="compute dtype of the first-order phase; the polish always runs in float32")
@@ -185,6 +194,14 @@ def resolve_config_path(name_or_path: str) -> Path:
 def load_config(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Config:
     """Loads, overrides (`section.key=value`) and validates a config."""
     path = resolve_config_path(name_or_path)
+    raw = read_mapping(path)
+    for override in overrides:
+        apply_override(raw, override)
+    return from_dict(raw, source=str(path))
+
+
+def read_mapping(path: Path) -> dict:
+    """A YAML file of sections (an empty file is an empty mapping), or one `ConfigError` line."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -196,13 +213,27 @@ def load_config(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Conf
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
-    for override in overrides:
-        _apply_override(raw, override)
-    return from_dict(raw, source=str(path))
+    return raw
 
 
 def from_dict(raw: dict, source: str = "<config>") -> Config:
-    return _build(Config, raw, source, prefix="")
+    config = _build(Config, raw, source, prefix="")
+    _check_combinations(config, source)
+    return config
+
+
+def _check_combinations(config: Config, source: str) -> None:
+    """Rules that span several keys."""
+    invert = config.invert
+    if invert.early_stop_threshold is not None and invert.early_stop_threshold not in invert.thresholds:
+        raise ConfigError(f"{source}: invert.early_stop_threshold: {invert.early_stop_threshold:g} is not one of "
+                          f"invert.thresholds ({', '.join(f'{t:g}' for t in invert.thresholds)})")
+    if invert.batch_norm == "batch":
+        if config.polish.method != "none" and config.polish.iterations > 0:
+            raise ConfigError(f"{source}: invert.batch_norm: batch couples the rows of a batch; the polish "
+                              "solves each row alone: set polish.method=none")
+        if invert.precision != "float32":
+            raise ConfigError(f"{source}: invert.batch_norm: batch runs in float32 only (invert.precision)")
 
 
 def to_dict(config) -> dict:
@@ -228,7 +259,8 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def _apply_override(raw: dict, override: str) -> None:
+def apply_override(raw: dict, override: str) -> None:
+    """Sets `section.key=value` (the value read as YAML) in a raw config mapping."""
     key, sep, text = override.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {override!r}: expected section.key=value")

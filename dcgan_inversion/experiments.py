@@ -23,16 +23,26 @@ from dcgan_inversion import metrics
 from dcgan_inversion.config import Config
 from dcgan_inversion.data import heldout_images, to_model_range
 from dcgan_inversion.images import read_user_image, to_uint8
-from dcgan_inversion.inversion import InversionResult, invert
+from dcgan_inversion.inversion import InversionResult, invert, uses_batch_statistics
 from dcgan_inversion.io_utils import write_json, write_npy, write_npz, write_png
+from dcgan_inversion.model import BatchStatisticsGenerator
 
 
 def uniform_latents(rng: np.random.Generator, rows: int, z_dim: int) -> np.ndarray:
     return rng.uniform(-1.0, 1.0, (rows, z_dim)).astype(np.float32)
 
 
-def generate(generator, z) -> np.ndarray:
-    return generator(tf.constant(z), training=False).numpy()
+def generate(generator, z, group_rows: int | None = None) -> np.ndarray:
+    """G(z); under batch statistics each run of `group_rows` rows is generated as one batch."""
+    if group_rows is None or not uses_batch_statistics(generator):
+        return generator(tf.constant(z), training=False).numpy()
+    return np.concatenate([generator(tf.constant(z[first:first + group_rows]), training=False).numpy()
+                           for first in range(0, len(z), group_rows)])
+
+
+def inversion_generator(generator, config: Config):
+    """The generator as the inversion sees it: moving averages, or each batch's own statistics."""
+    return BatchStatisticsGenerator(generator) if config.invert.batch_norm == "batch" else generator
 
 
 def environment() -> dict:
@@ -97,10 +107,10 @@ def recover_generated_latents(generator, config: Config, count: int, progress: s
     z_true = uniform_latents(rng, count, config.model.z_dim)
     z_init = uniform_latents(rng, count, config.model.z_dim)
     modes = config.experiments.modes
-    return invert(generator, config.invert, np.tile(generate(generator, z_true), (len(modes), 1, 1, 1)),
+    return invert(generator, config.invert, np.tile(generate(generator, z_true, count), (len(modes), 1, 1, 1)),
                   np.tile(z_init, (len(modes), 1)), _per_mode(modes, count), np.tile(z_true, (len(modes), 1)),
                   seed=config.seed, progress=progress, polish=config.polish, strategy=strategy,
-                  checkpoint_dir=checkpoint_dir)
+                  checkpoint_dir=checkpoint_dir, group_rows=count)
 
 
 def table1(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
@@ -133,7 +143,7 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True, s
     count, variances, modes = experiments.noise_latents, experiments.noise_variances, experiments.modes
     z_true = uniform_latents(rng, count, z_dim)
     z_init = uniform_latents(rng, count, z_dim)
-    clean = generate(generator, z_true)
+    clean = generate(generator, z_true, count)
     noisy = [np.clip(clean + np.sqrt(v) * rng.standard_normal(clean.shape), -1, 1).astype(np.float32) for v in variances]
     # Row layout: mode-major, then variance, then latent.
     targets = np.concatenate([noisy[v] for _ in modes for v in range(len(variances))])
@@ -141,8 +151,8 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True, s
                     _per_mode(modes, count * len(variances)), np.tile(z_true, (len(modes) * len(variances), 1)),
                     seed=config.seed, steps=experiments.noise_steps,
                     progress="noise: recovering latents from noisy images" if progress else None, polish=config.polish,
-                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "noise"))
-    clean_pixel_error = np.mean(np.square(generate(generator, result.z) - np.tile(clean, (len(modes) * len(variances), 1, 1, 1))),
+                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "noise"), group_rows=count)
+    clean_pixel_error = np.mean(np.square(generate(generator, result.z, count) - np.tile(clean, (len(modes) * len(variances), 1, 1, 1))),
                                 axis=(1, 2, 3))
     per_mode = {}
     for index, mode in enumerate(modes):
@@ -200,7 +210,8 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
     result = invert(generator, config.invert, targets, uniform_latents(rng, rows_per_mode * len(modes), z_dim),
                     _per_mode(modes, rows_per_mode), seed=config.seed,
                     progress="uniqueness: recovering unseen images from many starts" if progress else None,
-                    polish=config.polish, strategy=strategy, checkpoint_dir=state_dir(results_dir, "uniqueness"))
+                    polish=config.polish, strategy=strategy, checkpoint_dir=state_dir(results_dir, "uniqueness"),
+                    group_rows=rows_per_mode)
     per_mode = {}
     for index, mode in enumerate(modes):
         z = _mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
@@ -221,14 +232,14 @@ def trajectory(generator, config: Config, results_dir: Path, progress: bool = Tr
     count, modes = experiments.trajectory_targets, experiments.modes
     z_true = uniform_latents(rng, count, z_dim)
     z_init = uniform_latents(rng, count, z_dim)
-    targets = generate(generator, z_true)
+    targets = generate(generator, z_true, count)
     steps = experiments.trajectory_steps or config.invert.steps
     no_early_stop = config_lib.replace(config.invert, early_stop=False)  # the figure's last column is at `steps`
     result = invert(generator, no_early_stop, np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
                     _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), seed=config.seed, steps=steps,
                     snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
                     progress="trajectory: snapshots for Figure 1" if progress else None, polish=config.polish,
-                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "trajectory"))
+                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "trajectory"), group_rows=count)
     snapshot_steps = sorted(result.snapshots)
     numbers = {"targets": count, "snapshot_steps": snapshot_steps, **_phases(result),
                "modes": {mode: {"z_error": _mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
@@ -243,6 +254,7 @@ EXPERIMENTS = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "traj
 def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True,
                     strategy=None) -> dict:
     names = list(names or config.experiments.run)
+    generator = inversion_generator(generator, config)
     records = {}
     for name in names:
         started = time.time()
@@ -276,6 +288,7 @@ def invert_files(generator, config: Config, paths, output_dir: Path, mode: str =
                  strategy=None) -> dict:
     """A user's own images: recovered z' (.npy), target|reconstruction PNG, residual error."""
     size = config.model.image_size
+    generator = inversion_generator(generator, config)
     images = to_model_range(np.stack([read_user_image(p, size) for p in paths]), config.model.channels).numpy()
     rng = np.random.default_rng(config.seed)
     result = invert(generator, config.invert, images, uniform_latents(rng, len(images), config.model.z_dim),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -119,19 +120,29 @@ def figure2(paths: RunPaths) -> list[Path]:
     return save_figure(figure, paths.figures / "figure2")
 
 
-def convergence(paths: RunPaths) -> list[Path]:
-    """Share of rows below each threshold against first-order steps, the polish at its step cost."""
-    record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
-    modes = list(record["modes"])
-    # Rows that switch to the polish early stop costing steps: plot against steps per row so far.
+def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, z errors per step and row) of a Table 1 run, the polish placed at its step cost.
+
+    Rows that switch to the polish early stop costing steps: steps are per row so far.
+    """
     steps = arrays["history_equivalents" if "history_equivalents" in arrays else "history_steps"].astype(float)
     history = arrays["history_z_error"]
-    first_order_end = steps[-1]
     if "polish_z_error" in arrays and record["polish_iterations"]:
         first_order = record.get("first_order_step_equivalents", record["steps"])
         per_iteration = (record["step_equivalents"] - first_order) / record["polish_iterations"]
-        polish_steps = first_order_end + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
+        polish_steps = steps[-1] + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
         steps, history = np.concatenate([steps, polish_steps]), np.concatenate([history, arrays["polish_z_error"]])
+    return steps, history
+
+
+def convergence(paths: RunPaths) -> list[Path]:
+    """Share of rows below each threshold against first-order steps, the polish at its step cost."""
+    if paths.protocol:
+        return protocol_convergence(paths)
+    record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
+    modes = list(record["modes"])
+    first_order_end = arrays["history_equivalents" if "history_equivalents" in arrays else "history_steps"][-1]
+    steps, history = _recovery_curves(record, arrays)
     figure, axis = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
     rows = history.shape[1] // len(modes)
     for index, mode in enumerate(modes):
@@ -150,6 +161,47 @@ def convergence(paths: RunPaths) -> list[Path]:
     axis.legend(fontsize=7, ncol=1, loc="center left")  # the first-order stretch is empty
     axis.set_title(f"Recovery vs steps ({record['latents_per_mode']} latents per mode)")
     return save_figure(figure, paths.figures / "convergence")
+
+
+CONVERGENCE_LEVELS = ((1e-2, ":"), (1e-4, "-"), (1e-8, "--"))
+
+
+def protocol_convergence(paths: RunPaths) -> list[Path]:
+    """A protocol's recovery against steps (log axis), one panel per mode, our default method's
+    curve (step-equivalents, polish included) on the same axes when the run has its results."""
+    record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
+    modes = list(record["modes"])
+    curves = {protocol_label(paths.protocol, record): (arrays["history_steps"].astype(float), arrays["history_z_error"])}
+    default = paths.default()
+    if (default.results / "table1.json").exists():
+        ours = load_results(default, "table1")
+        curves[f"our default ({_phase_text(ours)})"] = _recovery_curves(ours, load_arrays(default, "table1"))
+    figure, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.6), sharey=True, layout="constrained",
+                                squeeze=False)
+    for axis, (index, mode) in zip(axes[0], enumerate(modes)):
+        for (label, (steps, history)), color in zip(curves.items(), ("tab:red", "black")):
+            rows = history.shape[1] // len(modes)
+            errors = history[:, index * rows:(index + 1) * rows]
+            for threshold, style in CONVERGENCE_LEVELS:
+                axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color,
+                          label=f"{label.split(':')[0]} < {threshold:g}")
+        axis.set_xscale("log")
+        axis.set_xlabel("steps (our default: step-equivalents)")
+        axis.set_title(f"{mode} clipping")
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0, 0].set_ylabel("share of latents below the level")
+    axes[0, 0].set_ylim(-0.02, 1.02)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step): "
+                    + "; ".join(curves))
+    return save_figure(figure, paths.figures / "convergence")
+
+
+def protocol_label(protocol: str, record: dict) -> str:
+    """'authors: sgd lr 1 (step), batch-statistics BN, 100000 steps' from a protocol's record."""
+    invert = record["config"]["invert"]
+    norm = "batch-statistics BN" if invert.get("batch_norm") == "batch" else "moving-average BN"
+    return f"{protocol}: {_optimizer_text(record['config'])}, {norm}, {record['steps']} steps"
 
 
 def training(paths: RunPaths) -> list[Path]:
@@ -222,6 +274,8 @@ def _write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: li
 
 def table1(paths: RunPaths) -> list[Path]:
     """One row per mode and source: ours (final), ours before the polish, the paper."""
+    if paths.protocol:
+        return protocol_table1(paths)
     record = load_results(paths, "table1")
     thresholds = [str(t) for t in record["table_thresholds"]]
     header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "< 1e-10", "median z error"]
@@ -243,6 +297,58 @@ def table1(paths: RunPaths) -> list[Path]:
              f"{record['wall_seconds']:.0f} s on {record['environment']['device']}. Paper: 1000 latents, 100k updates, "
              "Amos's 64 px CelebA DCGAN."]
     return _write_table(paths, "table1", header, rows, notes)
+
+
+STICKY = "ever below (sticky, as the paper counted)"
+FINAL = "at the end (final state)"
+
+
+def protocol_table1(paths: RunPaths) -> list[Path]:
+    """A protocol's Table 1: the sticky rate (the authors' metric) and the final state, beside the paper."""
+    record = load_results(paths, "table1")
+    thresholds = [str(t) for t in record["table_thresholds"]]
+    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "< 1e-10", "median z error"]
+    rows = []
+    for mode, values in record["modes"].items():
+        rows.append([mode, f"{paths.protocol}, {STICKY}"] + _rates(values["sticky"], thresholds) + [""])
+        rows.append([mode, f"{paths.protocol}, {FINAL}"] + _rates(values["final"], thresholds)
+                    + [f"{values['median_z_error']:.1e}"])
+        paper = PAPER_TABLE1.get(mode, {})
+        rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + ["", "", ""])
+    notes = [f"{protocol_label(paths.protocol, record)}; {record['latents_per_mode']} latents per mode, generator "
+             f"{_model_text(record['config'])}, seed {record['seed']}, {record['wall_seconds']:.0f} s on "
+             f"{record['environment']['device']}. Sticky: a row counts once its ||z - z'||² / 100 was below the "
+             "level at any step (the authors' accuracy matrix); final: below it at the last step."]
+    return _write_table(paths, "table1", header, rows, notes)
+
+
+def protocols_table1(paths: RunPaths) -> list[Path]:
+    """Table 1 of every protocol run on this run, beside our default method and the paper."""
+    default = load_results(paths, "table1")
+    thresholds = [str(t) for t in default["table_thresholds"]]
+    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8"]
+    protocols = {name: load_results(RunPaths(paths.root, name), "table1") for name in _protocols_with_results(paths)}
+    rows = []
+    for mode in default["modes"]:
+        paper = PAPER_TABLE1.get(mode, {})
+        rows.append([mode, "paper (authors' GD, 100k steps, sticky)"]
+                    + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + [""])
+        for name, record in protocols.items():
+            for label, key in (("sticky", "sticky"), ("final", "final")):
+                rows.append([mode, f"{protocol_label(name, record)}, {label}"]
+                            + _rates(record["modes"][mode][key], thresholds)[:-1])
+        rows.append([mode, f"our default ({_phase_text(default)}), final"]
+                    + _rates(default["modes"][mode]["final"], thresholds)[:-1])
+    notes = [f"Share of latents with ||z - z'||² / 100 below each level; {default['latents_per_mode']} latents per "
+             f"mode, generator {_model_text(default['config'])}. Sticky: below at any step (the authors' metric); "
+             "final: below at the end."]
+    return _write_table(paths, "table1_protocols", header, rows, notes)
+
+
+def _protocols_with_results(paths: RunPaths) -> list[str]:
+    from dcgan_inversion.protocols import available_protocols
+
+    return [name for name in available_protocols() if (RunPaths(paths.root, name).results / "table1.json").exists()]
 
 
 def _rates(rates: dict, thresholds: list) -> list:
@@ -277,16 +383,33 @@ def _model_text(config: dict) -> str:
 
 
 FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
-           "convergence": convergence, "training": training}
+           "convergence": convergence, "training": training, "protocols": protocols_table1}
+RESULTS = {"figure1": "trajectory", "figure2": "noise", "table1": "table1", "table2": "uniqueness",
+           "convergence": "table1", "protocols": "table1"}
 
 
-def make_figures(run_dir, names=None) -> list[Path]:
-    """Renders every figure and table whose results exist; a missing one is a `UserError`."""
-    paths = RunPaths(run_dir)
+def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]:
+    """Renders the figures and tables named (default: all of them); a missing result is a `UserError`.
+
+    A protocol's results come one experiment at a time (hours each on a CPU), so by default its
+    figures are those whose results exist; the others are named on stderr.
+    """
+    paths = RunPaths(run_dir, protocol)
     if not paths.results.is_dir():
-        raise UserError(f"no results in {paths.root}: run `make invert` (dcgan-invert --run {paths.root}) first")
+        command = f"dcgan-invert --run {paths.root}" + (f" --protocol {protocol}" if protocol else "")
+        raise UserError(f"no results in {paths.results}: run `{command}` first")
     ensure_writable(paths.figures)
     written = []
-    for name in names or FIGURES:
+    for name in names or _default_figures(paths):
         written += FIGURES[name](paths)
     return written
+
+
+def _default_figures(paths: RunPaths) -> list[str]:
+    if not paths.protocol:
+        return [name for name in FIGURES if name != "protocols" or _protocols_with_results(paths)]
+    names = [name for name in FIGURES if name not in ("training", "protocols")]
+    missing = [name for name in names if not (paths.results / f"{RESULTS[name]}.json").exists()]
+    for name in missing:
+        print(f"skipped {name}: {paths.results / (RESULTS[name] + '.json')} is not there yet", file=sys.stderr)
+    return [name for name in names if name not in missing]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import tensorflow as tf
 from dcgan_inversion import distribute
 from dcgan_inversion.clip import STOCHASTIC, clip_latents, keyed_redraws, mode_ids, out_of_bounds
 from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.errors import UserError
 from dcgan_inversion.model import mixed_precision_copy
 from dcgan_inversion.polish import LevenbergMarquardt
 
@@ -41,6 +43,11 @@ def make_optimizer(config: InvertConfig) -> keras.optimizers.Optimizer:
         return keras.optimizers.SGD(learning_rate(config))
     return keras.optimizers.Adam(learning_rate(config), beta_1=config.beta1, beta_2=config.beta2,
                                  epsilon=config.epsilon)
+
+
+def uses_batch_statistics(generator) -> bool:
+    """True for a generator whose batch norm uses each batch's statistics (model.BatchStatisticsGenerator)."""
+    return getattr(generator, "batch_statistics", False)
 
 
 def latent_error(z: np.ndarray, z_true: np.ndarray) -> np.ndarray:
@@ -186,6 +193,9 @@ class LatentInversion:
         self._run_steps(tf.constant(count, tf.int64))
 
     def images(self, rows=None) -> np.ndarray:
+        if uses_batch_statistics(self.generator):  # a row's image depends on the whole batch
+            images = self.generator(self.z, training=False).numpy()
+            return images if rows is None else images[rows]
         z = self.z if rows is None else tf.gather(self.z, rows)
         return self.generator(z, training=False).numpy()
 
@@ -213,6 +223,9 @@ class ShardedInversion:
         self._retired_z = np.array(z_init, np.float32)
         self._retired_first_step = -np.ones((rows, len(config.thresholds)), np.int64)
         self._devices = distribute.replica_devices(self.strategy)
+        if uses_batch_statistics(generator) and len(self._devices) > 1:
+            raise UserError("invert.batch_norm=batch normalises over the whole batch: it runs on one device "
+                            "(distribute.strategy=default)")
         self.slices = distribute.shard_slices(rows, len(self._devices))  # the initial sharding
         self._replica_ids = distribute.replica_ids(self.strategy)
         self._build(np.arange(rows), np.asarray(z_init, np.float32))
@@ -288,8 +301,12 @@ class ShardedInversion:
         return errors
 
     def pixel_error(self, chunk: int = 256) -> np.ndarray:
-        """Pixel error of G(z') for all rows (chunked to bound the generator's memory)."""
+        """Pixel error of G(z') for all rows (chunked to bound the generator's memory).
+
+        Under batch statistics the batch is one chunk: splitting it would change every image.
+        """
         z = self.z()
+        chunk = len(z) if uses_batch_statistics(self.generator) else chunk
         return np.concatenate([
             tf.reduce_mean(tf.square(self.generator(z[first:first + chunk], training=False)
                                      - self.all_targets[first:first + chunk]), axis=[1, 2, 3]).numpy()
@@ -300,6 +317,9 @@ class ShardedInversion:
 
     def images(self, rows=None, z=None) -> np.ndarray:
         z = self.z() if z is None else z
+        if uses_batch_statistics(self.generator):  # a row's image depends on the whole batch
+            images = self.generator(tf.constant(z), training=False).numpy()
+            return images if rows is None else images[rows]
         return self.generator(tf.constant(z if rows is None else z[rows]), training=False).numpy()
 
     def retire(self, rows: np.ndarray, step: int) -> None:
@@ -346,28 +366,62 @@ class ShardedInversion:
 
 def invert(generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
            steps: int | None = None, snapshot_steps=(), snapshot_rows=None, progress: str | None = None,
-           polish: PolishConfig | None = None, strategy=None, checkpoint_dir=None) -> InversionResult:
+           polish: PolishConfig | None = None, strategy=None, checkpoint_dir=None,
+           group_rows: int | None = None) -> InversionResult:
     """Inverts every row: batches of at most `config.max_rows`, one after the other.
 
     `strategy` (a tf.distribute strategy) shards each batch's rows over its replicas.
     `checkpoint_dir` makes the run resumable: the state is saved every `config.checkpoint_every`
     steps and an interrupted run continues from there to the same result.
+    `group_rows`: with `config.batch_norm == "batch"` (batch norm over the batch, as the authors
+    ran it) each run of `group_rows` consecutive rows is one batch, e.g. one clip mode, so that
+    only rows of one group share statistics; ignored otherwise, since rows are independent.
     """
     rows = len(z_init)
+    batch_rows = _batch_rows(config, rows, group_rows)
     batch_dir = (lambda index: None) if checkpoint_dir is None else (lambda index: Path(checkpoint_dir) / f"batch{index}")
-    if rows <= config.max_rows:
+    if rows <= batch_rows:
         return _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps, snapshot_steps,
                              snapshot_rows, progress, polish, strategy, batch_dir(0))
-    if snapshot_steps:
-        raise ValueError(f"snapshots need all rows in one batch: {rows} rows > invert.max_rows={config.max_rows}")
+    if snapshot_steps and snapshot_rows is not None:
+        raise ValueError(f"snapshots of chosen rows need all rows in one batch: {rows} rows > {batch_rows}")
     parts = []
-    for index, first in enumerate(range(0, rows, config.max_rows)):
-        part = slice(first, first + config.max_rows)
-        label = progress and f"{progress} (rows {first + 1}-{min(rows, first + config.max_rows)} of {rows})"
+    for index, first in enumerate(range(0, rows, batch_rows)):
+        part = slice(first, first + batch_rows)
+        label = progress and f"{progress} (rows {first + 1}-{min(rows, first + batch_rows)} of {rows}{_mode_note(modes[part])})"
         parts.append(_invert_batch(generator, config, np.asarray(targets)[part], np.asarray(z_init)[part],
                                    list(modes)[part], None if z_true is None else np.asarray(z_true)[part],
-                                   seed + index, steps, (), None, label, polish, strategy, batch_dir(index)))
+                                   seed + index, steps, snapshot_steps, None, label, polish, strategy,
+                                   batch_dir(index)))
     return _concatenate(parts)
+
+
+def _mode_note(modes) -> str:
+    """', stochastic' when a batch holds one clip mode (one batch per mode under batch statistics)."""
+    return f", {modes[0]}" if len(set(modes)) == 1 else ""
+
+
+class _ExpectedRetracing(logging.Filter):
+    """Each batch builds new variables, so its step function is traced anew: expected, not a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_ExpectedRetracing())
+
+
+def _batch_rows(config: InvertConfig, rows: int, group_rows: int | None) -> int:
+    """Rows per batch: up to max_rows, or exactly one group under batch statistics."""
+    if config.batch_norm != "batch":
+        return config.max_rows
+    group_rows = group_rows or rows
+    if rows % group_rows:
+        raise ValueError(f"{rows} rows do not split into groups of {group_rows}")
+    if group_rows > config.max_rows:
+        raise UserError(f"invert.batch_norm=batch normalises over one group of rows, but a group of {group_rows} "
+                        f"rows exceeds invert.max_rows={config.max_rows}: raise invert.max_rows")
+    return group_rows
 
 
 def _concatenate(parts: list[InversionResult]) -> InversionResult:
@@ -401,6 +455,8 @@ def _concatenate(parts: list[InversionResult]) -> InversionResult:
         polish_iterations=max(part.polish_iterations for part in parts),
         polish_seconds=sum(part.polish_seconds for part in parts),
         polish_z_error=padded("polish_z_error") if all(part.polish_z_error is not None for part in parts) else None,
+        snapshots={step: np.concatenate([part.snapshots[step] for part in parts])
+                   for step in set.intersection(*(set(part.snapshots) for part in parts))},
         z_before_polish=rows("z_before_polish"), z_error_before_polish=rows("z_error_before_polish"),
     )
 
@@ -458,7 +514,7 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
             log.history.append(inversion.z_error())
             values = _progress_values(log.history[-1])
         finished = stop == stops[-1] or not inversion.stepping.any() or (
-            config.early_stop and z_true is not None and np.all(log.history[-1] < min(config.thresholds)))
+            config.early_stop and z_true is not None and _all_recovered(config, log.history[-1], inversion))
         if bar:
             bar.update(stop, values, finalize=finished or None)  # an early stop still ends the bar's line
         if every and (stop % every == 0 or finished):
@@ -489,6 +545,18 @@ def _invert_batch(generator, config, targets, z_init, modes, z_true, seed, steps
     if polishing:
         _polish(generator, config, polish, inversion, result, z_true, snapshot_rows, progress, strategy)
     return result
+
+
+def _all_recovered(config: InvertConfig, z_error: np.ndarray, inversion: ShardedInversion) -> bool:
+    """The early stop: every row is below the stop threshold now ("final"), or has been ("sticky").
+
+    The authors' loop broke once every row had crossed every level of their accuracy matrix
+    (down to 1e-5) at some step, whatever its error later: the sticky rule.
+    """
+    threshold = config.early_stop_threshold if config.early_stop_threshold is not None else min(config.thresholds)
+    if config.early_stop_rule == "sticky":
+        return bool(np.all(inversion.first_step()[:, config.thresholds.index(threshold)] >= 0))
+    return bool(np.all(z_error < threshold))
 
 
 def _fingerprint(config, *inputs) -> str:

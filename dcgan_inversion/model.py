@@ -87,3 +87,27 @@ def mixed_precision_copy(generator: keras.Model, policy: str = "mixed_bfloat16")
     copy = keras.Model.from_config(config)
     copy.set_weights(generator.get_weights())
     return copy
+
+
+class BatchStatisticsGenerator:
+    """The generator as the authors inverted it: batch norm normalises with each call's own batch.
+
+    Their TensorFlow graph built G(z) and G(z') with batch norm in training mode, so the rows of
+    a batch were coupled through the batch's mean and variance. This view runs the trained
+    weights that way through `stateless_call`, which hands the updated moving averages back
+    instead of assigning them: the saved generator never changes. Called like a Keras model;
+    `training` is ignored (always the batch's statistics).
+    """
+
+    batch_statistics = True
+
+    def __init__(self, generator: keras.Model):
+        self.generator = generator
+
+    def __call__(self, z, training=None):
+        images, _ = self.generator.stateless_call(self.generator.trainable_variables,
+                                                  self.generator.non_trainable_variables, z, training=True)
+        return images
+
+    def get_weights(self):
+        return self.generator.get_weights()

@@ -7,6 +7,8 @@
     <run>/logs/                    TensorBoard scalars
     <run>/results/                 inversion experiments (JSON + NPZ)
     <run>/figures/                 figures and tables
+    <run>/results/<protocol>/      the same for a named protocol (protocols.py), and
+    <run>/figures/<protocol>/      its figures and tables
 """
 from __future__ import annotations
 
@@ -24,9 +26,15 @@ from dcgan_inversion.errors import UserError
 @dataclass(frozen=True)
 class RunPaths:
     root: Path
+    protocol: str | None = None  # results and figures of a named protocol live in their own folders
 
-    def __init__(self, root):
+    def __init__(self, root, protocol: str | None = None):
         object.__setattr__(self, "root", Path(root))
+        object.__setattr__(self, "protocol", protocol)
+
+    def default(self) -> "RunPaths":
+        """The run's own results (our default method), whatever protocol these paths are for."""
+        return RunPaths(self.root)
 
     @property
     def config(self) -> Path:
@@ -54,11 +62,11 @@ class RunPaths:
 
     @property
     def results(self) -> Path:
-        return self.root / "results"
+        return self.root / "results" / (self.protocol or "")
 
     @property
     def figures(self) -> Path:
-        return self.root / "figures"
+        return self.root / "figures" / (self.protocol or "")
 
 
 def ensure_writable(folder: Path) -> None:
@@ -109,11 +117,11 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     check_model_matches(config, run_dir)
 
 
-def check_inversion_inputs(config: config_lib.Config, run_dir, images=None) -> None:
+def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, protocol: str | None = None) -> None:
     """A trained generator of the same shape, a writable results folder, and existing image files."""
     from dcgan_inversion.images import read_user_image
 
-    paths = RunPaths(run_dir)
+    paths = RunPaths(run_dir, protocol)
     if config.distribute.strategy == "multi_worker":
         raise UserError("inversion runs on the devices of one machine: use distribute.strategy=mirrored "
                         "(rows are sharded over every local GPU)")
