@@ -49,10 +49,17 @@ invert: $(STAMP) $(RUN)/generator.weights.h5
 figures: $(STAMP)
 	$(PY) figures/figures.py $(SETTINGS) --run $(RUN) $(ARGS)
 
+# With PROTOCOL: that protocol's figures, tables and result JSONs (those that exist so far).
 docs: figures
+ifeq ($(PROTOCOL),)
 	mkdir -p $(DOCS)
 	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
 	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(DOCS)/
+	if [ -f $(RUN)/figures/table1_protocols.md ]; then cp $(RUN)/figures/table1_protocols.md $(DOCS)/; fi
+else
+	mkdir -p $(DOCS)/$(PROTOCOL)
+	cp $(RUN)/figures/$(PROTOCOL)/*.png $(RUN)/figures/$(PROTOCOL)/*.md $(RUN)/results/$(PROTOCOL)/*.json $(DOCS)/$(PROTOCOL)/
+endif
 
 bench: $(STAMP) $(RUN)/generator.weights.h5
 	$(PY) -m dcgan_inversion.bench --run $(RUN) --out $(DOCS) $(ARGS)

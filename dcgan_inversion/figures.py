@@ -42,7 +42,8 @@ def load_results(paths: RunPaths, name: str) -> dict:
     """A results JSON, or one line saying which command makes it."""
     path = paths.results / f"{name}.json"
     if not path.exists():
-        raise UserError(f"{path} is missing: run `make invert` (or dcgan-invert --run {paths.root} "
+        option = f" --protocol {paths.protocol}" if paths.protocol else ""
+        raise UserError(f"{path} is missing: run `make invert` (or dcgan-invert --run {paths.root}{option} "
                         f"--experiment {name}) first")
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -171,11 +172,13 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
     curve (step-equivalents, polish included) on the same axes when the run has its results."""
     record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
     modes = list(record["modes"])
-    curves = {protocol_label(paths.protocol, record): (arrays["history_steps"].astype(float), arrays["history_z_error"])}
+    curves = {paths.protocol: (arrays["history_steps"].astype(float), arrays["history_z_error"])}
+    descriptions = [protocol_label(paths.protocol, record)]
     default = paths.default()
     if (default.results / "table1.json").exists():
         ours = load_results(default, "table1")
-        curves[f"our default ({_phase_text(ours)})"] = _recovery_curves(ours, load_arrays(default, "table1"))
+        curves["our default"] = _recovery_curves(ours, load_arrays(default, "table1"))
+        descriptions.append(f"our default: {_optimizer_text(ours['config'])}, {_phase_text(ours)}")
     figure, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.6), sharey=True, layout="constrained",
                                 squeeze=False)
     for axis, (index, mode) in zip(axes[0], enumerate(modes)):
@@ -183,8 +186,7 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
             rows = history.shape[1] // len(modes)
             errors = history[:, index * rows:(index + 1) * rows]
             for threshold, style in CONVERGENCE_LEVELS:
-                axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color,
-                          label=f"{label.split(':')[0]} < {threshold:g}")
+                axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{label} < {threshold:g}")
         axis.set_xscale("log")
         axis.set_xlabel("steps (our default: step-equivalents)")
         axis.set_title(f"{mode} clipping")
@@ -192,8 +194,8 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
     axes[0, 0].set_ylabel("share of latents below the level")
     axes[0, 0].set_ylim(-0.02, 1.02)
     axes[0, 0].legend(fontsize=7, loc="upper left")
-    figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step): "
-                    + "; ".join(curves))
+    figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step)\n"
+                    + "\n".join(descriptions), fontsize=9)
     return save_figure(figure, paths.figures / "convergence")
 
 
@@ -396,8 +398,9 @@ def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]
     """
     paths = RunPaths(run_dir, protocol)
     if not paths.results.is_dir():
-        command = f"dcgan-invert --run {paths.root}" + (f" --protocol {protocol}" if protocol else "")
-        raise UserError(f"no results in {paths.results}: run `{command}` first")
+        option = f" --protocol {protocol}" if protocol else ""
+        raise UserError(f"no results in {paths.results}: run `make invert{option.replace(' --protocol ', ' PROTOCOL=')}` "
+                        f"(dcgan-invert --run {paths.root}{option}) first")
     ensure_writable(paths.figures)
     written = []
     for name in names or _default_figures(paths):
