@@ -6,6 +6,7 @@ and exit status 2; Ctrl-C exits with 130 after the library has saved what it can
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
 
 from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, STRATEGIES  # noqa: E402
+from dcgan_inversion import runlock  # noqa: E402
 from dcgan_inversion.errors import UserError  # noqa: E402
 
 
@@ -67,9 +69,18 @@ def _inversion_config(args):
 
 
 def _guarded(function) -> None:
-    """Runs `function`, turning user mistakes into one line and a non-zero exit."""
+    """Runs `function`, turning user mistakes into one line and a non-zero exit.
+
+    SIGTERM (preemption) makes the loops checkpoint and stop: one line, exit status 143.
+    """
+    from dcgan_inversion import preemption
+
     try:
-        function()
+        with preemption.watching():
+            function()
+    except preemption.Preempted as stopped:
+        print(f"stopped: {stopped}", file=sys.stderr)
+        sys.exit(preemption.EXIT_STATUS)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
@@ -86,9 +97,12 @@ def train_main(argv=None) -> None:
 
         config = load_config(args.config or DEFAULT_CONFIG, _overrides(args))
         check_training_inputs(config, _run_dir(args))  # fail fast, before TensorFlow loads
-        from dcgan_inversion.train import train
+        # One training per run; multi-worker runs share the folder (only their chief writes to it).
+        with runlock.locked(_run_dir(args), "dcgan-train") if config.distribute.strategy != "multi_worker" \
+                else contextlib.nullcontext():
+            from dcgan_inversion.train import train
 
-        train(config, _run_dir(args))
+            train(config, _run_dir(args))
 
     _guarded(run)
 
@@ -109,13 +123,18 @@ def invert_main(argv=None) -> None:
         config = _inversion_config(args)
         run_dir = _run_dir(args)
         check_inversion_inputs(config, run_dir, args.image, args.protocol)  # fail fast, before TensorFlow loads
+        paths = RunPaths(run_dir, args.protocol)
+        # Inversions share the run (they read its generator); each results folder has one writer.
+        with runlock.locked(run_dir, "dcgan-invert", exclusive=False), runlock.locked(paths.results, "dcgan-invert"):
+            invert(config, paths)
+
+    def invert(config, paths):
         from dcgan_inversion import experiments
         from dcgan_inversion.distribute import make_strategy
         from dcgan_inversion.rundir import load_generator
 
         strategy = make_strategy(config.distribute.strategy)
-        generator = load_generator(run_dir, config.model, strategy)
-        paths = RunPaths(run_dir, args.protocol)
+        generator = load_generator(paths.root, config.model, strategy)
         try:
             if args.image:
                 experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode,

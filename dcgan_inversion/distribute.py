@@ -7,7 +7,7 @@
 
 Training is data-parallel (train.py). Inversion is row-parallel: rows are independent problems
 in inference mode, so each replica owns a contiguous shard of rows and nothing is exchanged
-between replicas until the results are gathered in the original order (inversion.py).
+between replicas until the results are gathered in the original order (inversion/shards.py).
 """
 from __future__ import annotations
 

@@ -19,11 +19,11 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion import config as config_lib
-from dcgan_inversion import metrics
+from dcgan_inversion import metrics, preemption
 from dcgan_inversion.config import Config
 from dcgan_inversion.data import heldout_images, to_model_range
 from dcgan_inversion.images import read_user_image, to_uint8
-from dcgan_inversion.inversion import InversionResult, invert, uses_batch_statistics
+from dcgan_inversion.inversion import InversionProblem, InversionResult, InversionSettings, invert, uses_batch_statistics
 from dcgan_inversion.io_utils import write_json, write_npy, write_npz, write_png
 from dcgan_inversion.model import BatchStatisticsGenerator
 
@@ -107,10 +107,11 @@ def recover_generated_latents(generator, config: Config, count: int, progress: s
     z_true = uniform_latents(rng, count, config.model.z_dim)
     z_init = uniform_latents(rng, count, config.model.z_dim)
     modes = config.experiments.modes
-    return invert(generator, config.invert, np.tile(generate(generator, z_true, count), (len(modes), 1, 1, 1)),
-                  np.tile(z_init, (len(modes), 1)), _per_mode(modes, count), np.tile(z_true, (len(modes), 1)),
-                  seed=config.seed, progress=progress, polish=config.polish, strategy=strategy,
-                  checkpoint_dir=checkpoint_dir, group_rows=count)
+    problem = InversionProblem(np.tile(generate(generator, z_true, count), (len(modes), 1, 1, 1)),
+                               np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),
+                               np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count)
+    return invert(generator, problem, InversionSettings.from_config(config, progress=progress, strategy=strategy,
+                                                                    checkpoint_dir=checkpoint_dir))
 
 
 def table1(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
@@ -147,11 +148,12 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True, s
     noisy = [np.clip(clean + np.sqrt(v) * rng.standard_normal(clean.shape), -1, 1).astype(np.float32) for v in variances]
     # Row layout: mode-major, then variance, then latent.
     targets = np.concatenate([noisy[v] for _ in modes for v in range(len(variances))])
-    result = invert(generator, config.invert, targets, np.tile(z_init, (len(modes) * len(variances), 1)),
-                    _per_mode(modes, count * len(variances)), np.tile(z_true, (len(modes) * len(variances), 1)),
-                    seed=config.seed, steps=experiments.noise_steps,
-                    progress="noise: recovering latents from noisy images" if progress else None, polish=config.polish,
-                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "noise"), group_rows=count)
+    problem = InversionProblem(targets, np.tile(z_init, (len(modes) * len(variances), 1)),
+                               _per_mode(modes, count * len(variances)), np.tile(z_true, (len(modes) * len(variances), 1)),
+                               config.seed, group_rows=count)
+    result = invert(generator, problem, InversionSettings.from_config(
+        config, steps=experiments.noise_steps, progress="noise: recovering latents from noisy images" if progress else None,
+        strategy=strategy, checkpoint_dir=state_dir(results_dir, "noise")))
     clean_pixel_error = np.mean(np.square(generate(generator, result.z, count) - np.tile(clean, (len(modes) * len(variances), 1, 1, 1))),
                                 axis=(1, 2, 3))
     per_mode = {}
@@ -207,11 +209,11 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
     rng = np.random.default_rng(config.seed + 2)
     rows_per_mode = len(images) * restarts
     targets = np.tile(np.repeat(images, restarts, axis=0), (len(modes), 1, 1, 1))
-    result = invert(generator, config.invert, targets, uniform_latents(rng, rows_per_mode * len(modes), z_dim),
-                    _per_mode(modes, rows_per_mode), seed=config.seed,
-                    progress="uniqueness: recovering unseen images from many starts" if progress else None,
-                    polish=config.polish, strategy=strategy, checkpoint_dir=state_dir(results_dir, "uniqueness"),
-                    group_rows=rows_per_mode)
+    problem = InversionProblem(targets, uniform_latents(rng, rows_per_mode * len(modes), z_dim),
+                               _per_mode(modes, rows_per_mode), seed=config.seed, group_rows=rows_per_mode)
+    result = invert(generator, problem, InversionSettings.from_config(
+        config, progress="uniqueness: recovering unseen images from many starts" if progress else None,
+        strategy=strategy, checkpoint_dir=state_dir(results_dir, "uniqueness")))
     per_mode = {}
     for index, mode in enumerate(modes):
         z = _mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
@@ -234,12 +236,13 @@ def trajectory(generator, config: Config, results_dir: Path, progress: bool = Tr
     z_init = uniform_latents(rng, count, z_dim)
     targets = generate(generator, z_true, count)
     steps = experiments.trajectory_steps or config.invert.steps
-    no_early_stop = config_lib.replace(config.invert, early_stop=False)  # the figure's last column is at `steps`
-    result = invert(generator, no_early_stop, np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
-                    _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), seed=config.seed, steps=steps,
-                    snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
-                    progress="trajectory: snapshots for Figure 1" if progress else None, polish=config.polish,
-                    strategy=strategy, checkpoint_dir=state_dir(results_dir, "trajectory"), group_rows=count)
+    no_early_stop = config_lib.replace(config, invert={"early_stop": False})  # the figure's last column is at `steps`
+    problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
+                               _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count)
+    result = invert(generator, problem, InversionSettings.from_config(
+        no_early_stop, steps=steps, snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
+        progress="trajectory: snapshots for Figure 1" if progress else None, strategy=strategy,
+        checkpoint_dir=state_dir(results_dir, "trajectory")))
     snapshot_steps = sorted(result.snapshots)
     numbers = {"targets": count, "snapshot_steps": snapshot_steps, **_phases(result),
                "modes": {mode: {"z_error": _mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
@@ -257,6 +260,9 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
     generator = inversion_generator(generator, config)
     records = {}
     for name in names:
+        if preemption.requested():
+            raise preemption.Preempted(f"SIGTERM at step 0 of {name}: the experiments before it are saved; "
+                                       "run the same command to resume")
         started = time.time()
         done = _finished_record(results_dir, name, config)
         if done is not None:  # same config and seed give the same numbers: no need to run it again
@@ -291,9 +297,11 @@ def invert_files(generator, config: Config, paths, output_dir: Path, mode: str =
     generator = inversion_generator(generator, config)
     images = to_model_range(np.stack([read_user_image(p, size) for p in paths]), config.model.channels).numpy()
     rng = np.random.default_rng(config.seed)
-    result = invert(generator, config.invert, images, uniform_latents(rng, len(images), config.model.z_dim),
-                    [mode] * len(images), seed=config.seed, progress="inverting your images" if progress else None,
-                    polish=config.polish, strategy=strategy, checkpoint_dir=state_dir(output_dir, "images"))
+    problem = InversionProblem(images, uniform_latents(rng, len(images), config.model.z_dim), [mode] * len(images),
+                               seed=config.seed)
+    result = invert(generator, problem, InversionSettings.from_config(
+        config, progress="inverting your images" if progress else None, strategy=strategy,
+        checkpoint_dir=state_dir(output_dir, "images")))
     reconstructions = generate(generator, result.z)
     summary = {}
     for path, z, target, reconstruction, error in zip(paths, result.z, images, reconstructions, result.pixel_error):

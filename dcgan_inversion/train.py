@@ -16,7 +16,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion import distribute, rundir
+from dcgan_inversion import distribute, preemption, rundir
+from dcgan_inversion.checkpoints import restore_newest_intact
 from dcgan_inversion.config import Config
 from dcgan_inversion.data import TrainingData, training_data
 from dcgan_inversion.images import to_uint8
@@ -82,21 +83,23 @@ class DCGANTrainer:
             )
         # Every worker saves (the save is collective); only the chief's copy is kept.
         self._scratch = None if self.chief else tempfile.mkdtemp(prefix="dcgan-worker-checkpoint-")
-        self.manager = tf.train.CheckpointManager(
-            self.checkpoint, self._scratch or str(self.paths.checkpoints),
-            max_to_keep=train.checkpoints_to_keep if self.chief else 1,
-        )
+        self.manager = self._manager()
         self._cross_entropy = keras.losses.BinaryCrossentropy(from_logits=True, reduction=None)
+
+    def _manager(self) -> tf.train.CheckpointManager:
+        return tf.train.CheckpointManager(self.checkpoint, self._scratch or str(self.paths.checkpoints),
+                                          max_to_keep=self.config.train.checkpoints_to_keep if self.chief else 1)
 
     def restore(self) -> int:
         """Resumes from the run's newest checkpoint, if any; returns the step reached."""
-        latest = tf.train.latest_checkpoint(str(self.paths.checkpoints))
-        if latest:
-            try:
-                self.checkpoint.restore(latest).assert_existing_objects_matched()
-            except (ValueError, AssertionError, tf.errors.OpError) as error:
-                first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                raise UserError(f"checkpoint {latest} does not match this model config: {first_line}") from None
+        try:
+            restored = restore_newest_intact(self.checkpoint, self.paths.checkpoints)
+        except (ValueError, AssertionError, tf.errors.OpError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise UserError(f"a checkpoint in {self.paths.checkpoints} does not match this model config: "
+                            f"{first_line}") from None
+        if restored:
+            self.manager = self._manager()  # re-reads the index, which no longer lists damaged checkpoints
         return int(self.step.numpy())
 
     def distribute(self, dataset: tf.data.Dataset):
@@ -230,6 +233,11 @@ def _train(trainer: DCGANTrainer, data: TrainingData, verbose: bool) -> None:
                 trainer.save()
             progress.update(step, [("d_loss", metrics["d_loss"]), ("g_loss", metrics["g_loss"]),
                                    ("D(x)", metrics["d_real"]), ("D(G(z))", metrics["d_fake"])])
+            if preemption.requested() and step < steps:
+                if step % train.checkpoint_every:
+                    trainer.save()
+                raise preemption.Preempted(f"SIGTERM at step {step}: saved a checkpoint in {paths.checkpoints}; "
+                                           "run the same command to resume")
     except KeyboardInterrupt:
         trainer.save()
         print(f"\ninterrupted: saved a checkpoint at step {int(trainer.step.numpy())} in {paths.checkpoints}; "

@@ -59,3 +59,46 @@ def tiny_problem(tiny_generator):
     z_true = rng.uniform(-0.9, 0.9, (8, 100)).astype("float32")
     z_start = np.clip(z_true + rng.uniform(-0.1, 0.1, z_true.shape), -1, 1).astype("float32")
     return z_true, tiny_generator(z_true, training=False).numpy(), z_start
+
+
+def run_invert(generator, config, targets, starts, modes, z_true=None, seed=0, group_rows=None, polish=None,
+               **settings):
+    """`invert` from parallel arrays, as most engine tests state their problems."""
+    from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
+
+    problem = InversionProblem(targets, starts, modes, z_true, seed, group_rows)
+    return invert(generator, problem, InversionSettings(invert=config, polish=polish, **settings))
+
+
+def latest_checkpoint_step(folder) -> int:
+    """The step of the newest checkpoint in `folder` (0 when there is none)."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(folder))
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
+
+
+def training_command(tmp_path, config):
+    """`train/train.py` on `config` (written to a YAML file) and a fresh run folder: (command, run)."""
+    import sys
+    from pathlib import Path
+
+    config_file, run_dir = tmp_path / "tiny.yaml", tmp_path / "run"
+    config_lib.save_config(config, config_file)
+    script = Path(__file__).resolve().parents[1] / "train" / "train.py"
+    return [sys.executable, str(script), "--config", str(config_file), "--run", str(run_dir)], run_dir
+
+
+def assert_checkpoint_is_a_run_stopped_there(config, run_dir, step, scratch):
+    """The run's newest checkpoint is at `step` and equals a run trained straight to `step`
+    (weights and RNG state, bit for bit)."""
+    import numpy as np
+
+    from dcgan_inversion.train import DCGANTrainer, train
+
+    stopped = DCGANTrainer(config, run_dir)
+    assert stopped.restore() == step
+    straight = train(config_lib.replace(config, train={"steps": step}), scratch, verbose=False)
+    np.testing.assert_array_equal(stopped.rng.state.numpy(), straight.rng.state.numpy())
+    for expected, actual in zip(straight.generator.get_weights(), stopped.generator.get_weights()):
+        np.testing.assert_array_equal(actual, expected)

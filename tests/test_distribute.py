@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import one_error_line, tiny_config
+from conftest import one_error_line, run_invert, tiny_config
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.distribute import make_strategy, shard_slices
-from dcgan_inversion.inversion import invert
 from dcgan_inversion.model import make_generator
 from dcgan_inversion.train import DCGANTrainer
 
@@ -88,8 +87,8 @@ def test_sharded_inversion_matches_one_device(tiny_generator, mirrored, rows, sw
     invert_config = config_lib.InvertConfig(learning_rate=0.05, steps=steps, steps_per_call=10)
     polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=3, chunk_rows=2, switch=switch,
                                      stall_window=10, stall_improvement=0.05)
-    expected = invert(tiny_generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish)
-    actual = invert(generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish, strategy=mirrored)
+    expected = run_invert(tiny_generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish)
+    actual = run_invert(generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish, strategy=mirrored)
     np.testing.assert_array_equal(actual.switch_step, expected.switch_step)
     assert switch == "after_steps" or len(set(expected.switch_step)) > 2
     np.testing.assert_allclose(actual.z_before_polish, expected.z_before_polish, atol=1e-5)

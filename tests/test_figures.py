@@ -1,10 +1,8 @@
 """Figures and tables render from results of a tiny real run (never hand-written numbers)."""
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 

@@ -13,7 +13,7 @@ from dcgan_inversion.config import ConfigError
 from dcgan_inversion.protocols import available_protocols, protocol_config
 from dcgan_inversion.train import train
 
-from conftest import one_error_line, tiny_config
+from conftest import one_error_line, run_invert, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"table1_latents": 3, "noise_latents": 2, "noise_variances": [0.0, 0.1], "uniqueness_images": 1,
@@ -62,14 +62,13 @@ def test_protocol_and_config_mistakes_are_one_line():
 
 
 def _invert(generator, z_true, z_init, **invert):
-    from dcgan_inversion.inversion import invert as run_inversion
     from dcgan_inversion.model import BatchStatisticsGenerator
 
     config = config_lib.InvertConfig(**{"steps": 20, "steps_per_call": 5, **invert})
     phi = BatchStatisticsGenerator(generator) if config.batch_norm == "batch" else generator
     targets = phi(z_true).numpy()
     rows = len(z_true)
-    return run_inversion(phi, config, targets, z_init, ["stochastic"] * rows, z_true, group_rows=rows)
+    return run_invert(phi, config, targets, z_init, ["stochastic"] * rows, z_true, group_rows=rows)
 
 
 def test_batch_statistics_couple_rows_and_leave_moving_averages_alone(tiny_generator, tiny_problem):
@@ -100,17 +99,17 @@ def test_sticky_rule_counts_rows_that_drift_back():
     """A row that was ever below the level counts for the authors' stop, whatever its error now."""
     from types import SimpleNamespace
 
-    from dcgan_inversion.inversion import _all_recovered
+    from dcgan_inversion.inversion import all_recovered
 
     thresholds = (1e-1, 1e-5, 1e-8)
     crossed_then_left = SimpleNamespace(first_step=lambda: np.array([[3, 7, -1], [2, 9, -1]]))
     now = np.array([1e-6, 2e-5])  # the second row drifted back above 1e-5
     sticky = config_lib.InvertConfig(thresholds=thresholds, early_stop_threshold=1e-5, early_stop_rule="sticky")
     final = config_lib.InvertConfig(thresholds=thresholds, early_stop_threshold=1e-5, early_stop_rule="final")
-    assert _all_recovered(sticky, now, crossed_then_left)
-    assert not _all_recovered(final, now, crossed_then_left)
+    assert all_recovered(sticky, now, crossed_then_left)
+    assert not all_recovered(final, now, crossed_then_left)
     smallest = config_lib.InvertConfig(thresholds=thresholds)  # default: every row below the smallest now
-    assert not _all_recovered(smallest, np.array([1e-9, 1e-7]), crossed_then_left)
+    assert not all_recovered(smallest, np.array([1e-9, 1e-7]), crossed_then_left)
 
 
 @pytest.fixture(scope="module")

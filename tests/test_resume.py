@@ -1,19 +1,17 @@
 """Long runs lose nothing: a killed training resumes, an interrupted inversion resumes exactly."""
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from conftest import tiny_config
+from conftest import assert_checkpoint_is_a_run_stopped_there, latest_checkpoint_step, run_invert, tiny_config, training_command
 from dcgan_inversion import config as config_lib
 from dcgan_inversion import experiments
-from dcgan_inversion.inversion import ShardedInversion, invert
-from dcgan_inversion.train import DCGANTrainer, train
+from dcgan_inversion.inversion import ShardedInversion
+from dcgan_inversion.train import DCGANTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = config_lib.InvertConfig(learning_rate=0.05, steps=60, steps_per_call=10, checkpoint_every=20, early_stop=False)
@@ -42,13 +40,13 @@ def _interrupt_after(monkeypatch, calls):
 
 def test_interrupted_inversion_resumes_to_the_same_result(tiny_generator, tiny_problem, tmp_path, monkeypatch):
     problem = _problem(tiny_generator, tiny_problem)
-    straight = invert(tiny_generator, CONFIG, *problem, seed=2)
+    straight = run_invert(tiny_generator, CONFIG, *problem, seed=2)
     _interrupt_after(monkeypatch, 3)  # steps 10, 20 (checkpoint), 30, then interrupted
     with pytest.raises(KeyboardInterrupt):
-        invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+        run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
     monkeypatch.undo()
     made = _interrupt_after(monkeypatch, 100)
-    resumed = invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    resumed = run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
     assert sum(made) == 40  # resumed at the step-20 checkpoint: lost less than one interval
     np.testing.assert_array_equal(resumed.z, straight.z)
     np.testing.assert_array_equal(resumed.first_step, straight.first_step)
@@ -58,9 +56,9 @@ def test_interrupted_inversion_resumes_to_the_same_result(tiny_generator, tiny_p
 
 def test_a_checkpoint_of_another_problem_is_not_resumed(tiny_generator, tiny_problem, tmp_path, monkeypatch):
     problem = _problem(tiny_generator, tiny_problem)
-    invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
     made = _interrupt_after(monkeypatch, 100)
-    other_seed = invert(tiny_generator, CONFIG, *problem, seed=3, checkpoint_dir=tmp_path)
+    other_seed = run_invert(tiny_generator, CONFIG, *problem, seed=3, checkpoint_dir=tmp_path)
     assert sum(made) == 60 and other_seed.steps == 60
 
 
@@ -70,10 +68,10 @@ def test_a_checkpoint_of_another_sharding_is_not_resumed(tiny_generator, tiny_pr
     problem = _problem(tiny_generator, tiny_problem)
     _interrupt_after(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
-        invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path, strategy=make_strategy("mirrored"))
+        run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path, strategy=make_strategy("mirrored"))
     monkeypatch.undo()
     made = _interrupt_after(monkeypatch, 100)
-    invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
     assert sum(made) == 60
 
 
@@ -87,36 +85,24 @@ def test_experiments_are_reproducible_and_drop_their_checkpoints(tiny_generator,
     assert not (tmp_path / "a" / ".state").exists()
 
 
-def _latest_step(checkpoints: Path) -> int:
-    latest = tf.train.latest_checkpoint(str(checkpoints))
-    return int(latest.rsplit("-", 1)[1]) if latest else 0
-
-
 def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path):
     config = config_lib.replace(tiny_config(), train={"steps": 400, "checkpoint_every": 5, "sample_every": 1000})
-    config_file, run_dir = tmp_path / "tiny.yaml", tmp_path / "run"
-    config_lib.save_config(config, config_file)
-    command = [sys.executable, str(ROOT / "train" / "train.py"), "--config", str(config_file), "--run", str(run_dir)]
+    command, run_dir = training_command(tmp_path, config)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120
-        while _latest_step(run_dir / "checkpoints") < 10 and time.time() < deadline and process.poll() is None:
+        while latest_checkpoint_step(run_dir / "checkpoints") < 10 and time.time() < deadline and process.poll() is None:
             time.sleep(0.2)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
         process.kill()
-    killed_at = _latest_step(run_dir / "checkpoints")
+    killed_at = latest_checkpoint_step(run_dir / "checkpoints")
     assert 10 <= killed_at < 400, "training should have been killed mid-run"
     # Its last checkpoint is exactly a run that stopped there: same weights, same RNG state.
-    killed = DCGANTrainer(config, run_dir)
-    assert killed.restore() == killed_at
-    straight = train(config_lib.replace(config, train={"steps": killed_at}), tmp_path / "straight", verbose=False)
-    np.testing.assert_array_equal(killed.rng.state.numpy(), straight.rng.state.numpy())
-    for expected, actual in zip(straight.generator.get_weights(), killed.generator.get_weights()):
-        np.testing.assert_array_equal(actual, expected)
+    assert_checkpoint_is_a_run_stopped_there(config, run_dir, killed_at, tmp_path / "straight")
     shorter = config_lib.replace(config, train={"steps": killed_at + 5})
-    config_lib.save_config(shorter, config_file)
+    config_lib.save_config(shorter, command[command.index("--config") + 1])
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     assert f"resuming at step {killed_at}" in result.stdout

@@ -1,0 +1,235 @@
+"""The driver: `invert(generator, problem, settings)` runs Sec. 2 of the paper on every row.
+
+Rows are split into batches (at most `invert.max_rows`, or one group each under batch
+statistics). Each batch runs the first-order phase (gradient steps on z', the clip op after
+every step) as a short loop of named steps between stops: run to the stop, retire the rows that
+stalled, record, checkpoint. Then the polish, if configured, takes each row to float32 precision.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from dcgan_inversion import preemption
+from dcgan_inversion.config import InvertConfig
+from dcgan_inversion.errors import UserError
+from dcgan_inversion.inversion.checkpoint import FirstOrderLog, fingerprint
+from dcgan_inversion.inversion.polishing import polish
+from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
+from dcgan_inversion.inversion.progress import progress_bar, progress_values
+from dcgan_inversion.inversion.result import InversionResult, concatenate, latent_error
+from dcgan_inversion.inversion.shards import COMPACT_WHEN_IDLE, ShardedInversion
+from dcgan_inversion.inversion.switch import StallSwitch
+from dcgan_inversion.model import mixed_precision_copy
+
+
+def invert(generator, problem: InversionProblem, settings: InversionSettings) -> InversionResult:
+    """Inverts every row of `problem`, batch after batch, as `settings` say.
+
+    `settings.checkpoint_dir` makes the run resumable: an interrupted run continues from its last
+    checkpoint to the same result. Under batch statistics (`invert.batch_norm: batch`, the
+    authors' way) each run of `problem.group_rows` rows is one batch, so only the rows of one
+    group (e.g. one clip mode) share statistics.
+    """
+    batch_rows = _batch_rows(settings.invert, problem.rows, problem.group_rows)
+    if problem.rows <= batch_rows:
+        return _invert_batch(generator, problem, settings, _batch_dir(settings, 0))
+    if settings.snapshot_steps and settings.snapshot_rows is not None:
+        raise ValueError(f"snapshots of chosen rows need all rows in one batch: {problem.rows} rows > {batch_rows}")
+    parts = []
+    for index, first in enumerate(range(0, problem.rows, batch_rows)):
+        rows = slice(first, first + batch_rows)
+        part = problem.part(rows, problem.seed + index)
+        title = settings.progress and (f"{settings.progress} (rows {first + 1}-{min(problem.rows, first + batch_rows)} "
+                                       f"of {problem.rows}{_mode_note(part.modes)})")
+        part_settings = dataclasses.replace(settings, snapshot_rows=None, progress=title)
+        parts.append(_invert_batch(generator, part, part_settings, _batch_dir(settings, index)))
+    return concatenate(parts)
+
+
+def _batch_dir(settings: InversionSettings, index: int):
+    return None if settings.checkpoint_dir is None else Path(settings.checkpoint_dir) / f"batch{index}"
+
+
+def _mode_note(modes) -> str:
+    """', stochastic' when a batch holds one clip mode (one batch per mode under batch statistics)."""
+    return f", {modes[0]}" if len(set(modes)) == 1 else ""
+
+
+def _batch_rows(config: InvertConfig, rows: int, group_rows: int | None) -> int:
+    """Rows per batch: up to max_rows, or exactly one group under batch statistics."""
+    if config.batch_norm != "batch":
+        return config.max_rows
+    group_rows = group_rows or rows
+    if rows % group_rows:
+        raise ValueError(f"{rows} rows do not split into groups of {group_rows}")
+    if group_rows > config.max_rows:
+        raise UserError(f"invert.batch_norm=batch normalises over one group of rows, but a group of {group_rows} "
+                        f"rows exceeds invert.max_rows={config.max_rows}: raise invert.max_rows")
+    return group_rows
+
+
+class _ExpectedRetracing(logging.Filter):
+    """Each batch builds new variables, so its step function is traced anew: expected, not a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+tf.get_logger().addFilter(_ExpectedRetracing())
+
+
+def _invert_batch(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> InversionResult:
+    """First-order phase, then the polish (if any) on one batch of rows."""
+    phase = FirstOrderPhase(generator, problem, settings, checkpoint_dir)
+    result = phase.run()
+    if settings.polishing:
+        polish(generator, settings, phase.inversion, result, problem.z_true)
+    return result
+
+
+class FirstOrderPhase:
+    """Gradient steps on z' with the clip op, from the start (or the last checkpoint) to the end.
+
+    With `polish.switch: stalled` each row leaves for the polish as soon as its loss stalls, and
+    leaves the batch at the next compaction.
+    """
+
+    def __init__(self, generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir):
+        self.generator, self.problem, self.settings = generator, problem, settings
+        self.config, self.steps = settings.invert, settings.total_steps
+        self.strategy = settings.strategy or tf.distribute.get_strategy()
+        self.inversion = ShardedInversion(self._first_order_generator(), self.config, problem.targets, problem.starts,
+                                          list(problem.modes), problem.z_true, problem.seed, self.strategy)
+        polish_config = settings.polish
+        self.switch = StallSwitch(self.inversion.stepping_pixel_error(), polish_config.stall_improvement) \
+            if settings.switching else None
+        self.log = FirstOrderLog(self.inversion, checkpoint_dir, self._fingerprint(), self.switch)
+        self.every = self.config.checkpoint_every if checkpoint_dir is not None else 0
+        self.checks = set(range(polish_config.stall_window, self.steps, polish_config.stall_window)) \
+            if settings.switching else set()
+        self.bar = None
+
+    def _first_order_generator(self):
+        if self.config.precision == "float32":
+            return self.generator
+        with self.strategy.scope():
+            return mixed_precision_copy(self.generator, self.config.precision)
+
+    def _fingerprint(self) -> str:
+        problem, settings, polish_config = self.problem, self.settings, self.settings.polish
+        return fingerprint(self.config, problem.targets, problem.starts, list(problem.modes), problem.z_true,
+                           problem.seed, self.steps, settings.snapshot_steps, settings.snapshot_rows,
+                           self.inversion.slices,  # another sharding (strategy) starts afresh
+                           settings.switching and (polish_config.stall_window, polish_config.stall_improvement))
+
+    def _stops(self) -> list[int]:
+        """Steps at which Python wakes: calls, snapshots, checkpoints, stall checks, the end."""
+        steps, every, config = self.steps, self.every, self.config
+        return sorted({s for s in self.settings.snapshot_steps if 0 < s < steps}
+                      | set(range(0, steps, config.steps_per_call)[1:])
+                      | (set(range(every, steps, every)) if every else set()) | self.checks | {steps})
+
+    def run(self) -> InversionResult:
+        stops = self._resume_or_start(self._stops())
+        for stop in stops:
+            self.log.run(stop)
+            self._retire_stalled(stop)
+            finished = self._record(stop, stop == stops[-1])
+            self._checkpoint(stop, finished)
+            if finished:
+                break
+            self._stop_if_preempted(stop)
+        return self._result()
+
+    def _resume_or_start(self, stops: list[int]) -> list[int]:
+        """The stops still to run: all of them, or those after the last checkpoint."""
+        progress, log = self.settings.progress, self.log
+        if log.restore():
+            stops = [stop for stop in stops if stop > log.done] if not log.finished else []
+            if progress:
+                print(f"{progress.rstrip(':')}: resuming from step {log.done}", flush=True)
+        elif 0 in self.settings.snapshot_steps:
+            log.snapshots[0] = self.inversion.images(self.settings.snapshot_rows)
+        self.bar = progress_bar(progress, self.steps, self.problem.z_true is not None)
+        if self.bar and log.done:
+            self.bar.update(log.done)
+        return stops
+
+    def _retire_stalled(self, stop: int) -> None:
+        """At a stall check: rows whose loss stalled leave; the shards shrink once enough have."""
+        if stop not in self.checks:
+            return
+        inversion = self.inversion
+        inversion.retire(self.switch.stalled(inversion.stepping_pixel_error()), stop)
+        if inversion.stepping.any() and inversion.idle_share() >= COMPACT_WHEN_IDLE:
+            inversion.compact()
+            self.log.rebuilt()
+
+    def _record(self, stop: int, last: bool) -> bool:
+        """Snapshot, error history and progress at `stop`; True when the phase is over."""
+        log, inversion, z_true = self.log, self.inversion, self.problem.z_true
+        if stop in self.settings.snapshot_steps:
+            log.snapshots[stop] = inversion.images(self.settings.snapshot_rows)
+        values = []
+        if z_true is not None:
+            log.history_steps.append(stop)
+            log.history_equivalents.append(log.row_steps / self.problem.rows)
+            log.history.append(inversion.z_error())
+            values = progress_values(log.history[-1])
+        finished = last or not inversion.stepping.any() or (
+            self.config.early_stop and z_true is not None and all_recovered(self.config, log.history[-1], inversion))
+        if self.bar:
+            self.bar.update(stop, values, finalize=finished or None)  # an early stop still ends the bar's line
+        return finished
+
+    def _checkpoint(self, stop: int, finished: bool) -> None:
+        if self.every and (stop % self.every == 0 or finished):
+            self.log.save(finished)
+
+    def _stop_if_preempted(self, stop: int) -> None:
+        """After SIGTERM: checkpoint at this stop (a consistent state) and leave."""
+        if not preemption.requested():
+            return
+        if not self.every:
+            raise preemption.Preempted(f"SIGTERM at step {stop}: this inversion keeps no checkpoints")
+        if stop % self.every:
+            self.log.save(False)
+        raise preemption.Preempted(f"SIGTERM at step {stop}: saved the inversion's state in {self.log.directory}; "
+                                   "run the same command to resume")
+
+    def _result(self) -> InversionResult:
+        """Final errors and images always come from the float32 generator."""
+        log, inversion, z_true = self.log, self.inversion, self.problem.z_true
+        inversion.set_generator(self.generator)
+        if self.settings.snapshot_steps:
+            log.snapshots[log.done] = inversion.images(self.settings.snapshot_rows)
+        z = inversion.z()
+        return InversionResult(
+            z=z, pixel_error=inversion.pixel_error(),
+            z_error=None if z_true is None else latent_error(z, z_true),
+            first_step=None if z_true is None else inversion.first_step(),
+            thresholds=tuple(self.config.thresholds), steps=log.done, seconds=log.seconds,
+            first_order_seconds=log.seconds, seconds_per_step=log.seconds_per_step(), row_steps=log.row_steps,
+            switch_step=np.where(inversion.stepping, log.done, inversion.retired_at),
+            history_steps=np.asarray(log.history_steps, np.int64),
+            history_equivalents=np.asarray(log.history_equivalents, np.float64),
+            history_z_error=np.stack(log.history) if log.history else None,
+            snapshots=log.snapshots,
+        )
+
+
+def all_recovered(config: InvertConfig, z_error: np.ndarray, inversion: ShardedInversion) -> bool:
+    """The early stop: every row is below the stop threshold now ("final"), or has been ("sticky").
+
+    The authors' loop broke once every row had crossed every level of their accuracy matrix
+    (down to 1e-5) at some step, whatever its error later: the sticky rule.
+    """
+    threshold = config.early_stop_threshold if config.early_stop_threshold is not None else min(config.thresholds)
+    if config.early_stop_rule == "sticky":
+        return bool(np.all(inversion.first_step()[:, config.thresholds.index(threshold)] >= 0))
+    return bool(np.all(z_error < threshold))

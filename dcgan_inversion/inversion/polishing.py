@@ -1,0 +1,64 @@
+"""The polish phase: a second-order method takes the first-order z' to float32 precision.
+
+Methods live behind one small interface, chosen by `polish.method`: a class built as
+`Method(generator, polish_config, low, high, strategy)` whose `run(z, targets, on_iteration)`
+returns the polished z' and a dict with `iterations`, `seconds` and `pixel_error`, calling
+`on_iteration(iteration, z)` after each iteration (True stops it). A new method is one module
+and one line in `METHODS`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dcgan_inversion import preemption
+from dcgan_inversion.inversion.progress import progress_bar, progress_values
+from dcgan_inversion.inversion.result import InversionResult, latent_error
+from dcgan_inversion.inversion.shards import ShardedInversion
+from dcgan_inversion.polish import LevenbergMarquardt
+
+METHODS = {"levenberg_marquardt": LevenbergMarquardt}
+TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish"}
+
+
+def polish(generator, settings, inversion: ShardedInversion, result: InversionResult, z_true) -> None:
+    """Runs the polish on the first-order result and folds its outcome into `result`."""
+    config, polish_config = settings.invert, settings.polish
+    polisher = METHODS[polish_config.method](generator, polish_config, config.low, config.high, settings.strategy)
+    title = settings.progress and f"{settings.progress.rstrip(':')}: {TITLES[polish_config.method]}"
+    bar = progress_bar(title, polish_config.iterations, z_true is not None)
+    history = []
+    thresholds = np.asarray(config.thresholds)
+    first_step = result.first_step
+
+    def on_iteration(iteration, z):
+        if preemption.requested():  # the first-order phase is saved as finished: a resume redoes the polish
+            raise preemption.Preempted(f"SIGTERM in the polish (iteration {iteration}); the first-order phase is "
+                                       "saved: run the same command to resume")
+        if z_true is None:
+            return bar.update(iteration) if bar else False
+        z_error = latent_error(z, z_true)
+        history.append(z_error)
+        crossed = (z_error[:, None] < thresholds[None, :]) & (first_step < 0)
+        first_step[crossed] = result.steps + iteration  # polish iterations continue the step count
+        if bar:
+            bar.update(iteration, progress_values(z_error))
+        return config.early_stop and bool(np.all(z_error < thresholds.min()))
+
+    z, info = polisher.run(result.z, inversion.targets(), on_iteration=on_iteration)
+    if bar and info["iterations"] < polish_config.iterations:
+        bar.update(info["iterations"], finalize=True)  # stopped early: end the bar's line
+    _fold(result, z, info, history, z_true)
+    if result.snapshots:
+        result.snapshots[result.steps + info["iterations"]] = inversion.images(settings.snapshot_rows, z)
+
+
+def _fold(result: InversionResult, z, info: dict, history: list, z_true) -> None:
+    """The polished rows replace the first-order ones; the first-order state is kept beside them."""
+    result.z_before_polish, result.z_error_before_polish = result.z, result.z_error
+    result.z = z
+    result.pixel_error = info["pixel_error"]
+    result.z_error = None if z_true is None else latent_error(z, z_true)
+    result.polish_iterations = info["iterations"]
+    result.polish_seconds = info["seconds"]
+    result.seconds += info["seconds"]
+    result.polish_z_error = np.stack(history) if history else None

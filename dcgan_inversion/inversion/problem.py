@@ -1,0 +1,72 @@
+"""What to invert and how: the problem (rows) and the settings of one run of the engine.
+
+`InversionProblem` holds the rows: targets x, starts z'_0, each row's clip mode, the true
+latents when they are known (generated targets), and the seed of the stochastic clip's draws.
+`InversionSettings` holds everything else: the first-order config, the polish, how many steps,
+snapshots, progress, strategy and checkpoints. Experiments build both and call `invert`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dcgan_inversion.config import Config, InvertConfig, PolishConfig
+
+
+@dataclass(frozen=True)
+class InversionProblem:
+    """The rows to invert; row i is (targets[i], starts[i], modes[i], z_true[i])."""
+
+    targets: np.ndarray                 # (rows, H, W, C) in [-1, 1]
+    starts: np.ndarray                  # (rows, z_dim): z' at step 0
+    modes: tuple                        # clip mode per row: none, standard, stochastic
+    z_true: np.ndarray | None = None    # (rows, z_dim), when known: tracks ||z - z'||^2 / z_dim
+    seed: int = 0                       # keys the stochastic clip's draws
+    group_rows: int | None = None       # under batch statistics: rows per batch (e.g. one clip mode)
+
+    def __post_init__(self):
+        object.__setattr__(self, "modes", tuple(self.modes))
+        rows = len(self.starts)
+        if len(self.targets) != rows or len(self.modes) != rows or (self.z_true is not None and len(self.z_true) != rows):
+            raise ValueError("targets, starts, modes and z_true need one entry per row")
+
+    @property
+    def rows(self) -> int:
+        return len(self.starts)
+
+    def part(self, rows: slice, seed: int) -> "InversionProblem":
+        """Some consecutive rows as a problem of their own (one batch), with their own seed."""
+        return InversionProblem(np.asarray(self.targets)[rows], np.asarray(self.starts)[rows], self.modes[rows],
+                                None if self.z_true is None else np.asarray(self.z_true)[rows], seed, self.group_rows)
+
+
+@dataclass(frozen=True)
+class InversionSettings:
+    """How to invert: first-order phase, polish, length, snapshots, progress, devices, checkpoints."""
+
+    invert: InvertConfig = field(default_factory=InvertConfig)
+    polish: PolishConfig | None = None
+    steps: int | None = None             # first-order steps (at most); default invert.steps
+    snapshot_steps: tuple = ()           # steps at which G(z') of `snapshot_rows` is kept (Figure 1)
+    snapshot_rows: object = None         # row indices, or None for all rows
+    progress: str | None = None          # a progress bar with this title, or silence
+    strategy: object = None              # a tf.distribute strategy; rows are sharded over its replicas
+    checkpoint_dir: object = None        # makes the run resumable (every invert.checkpoint_every steps)
+
+    @classmethod
+    def from_config(cls, config: Config, **settings) -> "InversionSettings":
+        return cls(invert=config.invert, polish=config.polish, **settings)
+
+    @property
+    def total_steps(self) -> int:
+        return self.invert.steps if self.steps is None else self.steps
+
+    @property
+    def polishing(self) -> bool:
+        return self.polish is not None and self.polish.method != "none" and self.polish.iterations > 0
+
+    @property
+    def switching(self) -> bool:
+        """Rows switch to the polish one by one, once their loss stalls."""
+        return self.polishing and self.polish.switch == "stalled"
