@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -86,6 +87,18 @@ def _guarded(function) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # noqa: BLE001 - only a full disk is turned into a line; the rest propagates
+        if not _disk_full(error):
+            raise
+        where = f" writing {error.filename}" if getattr(error, "filename", None) else ""
+        print(f"error: no space left on the device{where}; the checkpoints and results written before are intact: "
+              "free some space and run the same command to resume", file=sys.stderr)
+        sys.exit(2)
+
+
+def _disk_full(error: BaseException) -> bool:
+    """ENOSPC from Python, or from TensorFlow's own file writers (which raise their own error types)."""
+    return (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "No space left on device" in str(error)
 
 
 def train_main(argv=None) -> None:

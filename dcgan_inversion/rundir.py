@@ -178,5 +178,26 @@ def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, 
     try:
         generator.load_weights(str(paths.generator_weights))
     except Exception as error:  # h5py / Keras raise many types for a bad or mismatched file
-        raise UserError(f"cannot load {paths.generator_weights}: {str(error).splitlines()[0]}") from None
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if not _rebuilt_from_checkpoint(generator, paths, reason):
+            raise UserError(f"cannot load {paths.generator_weights}: {reason}") from None
     return generator
+
+
+def _rebuilt_from_checkpoint(generator, paths: RunPaths, reason: str) -> bool:
+    """A damaged generator export is rebuilt from the newest intact training checkpoint, and rewritten."""
+    import sys
+
+    import tensorflow as tf
+
+    from dcgan_inversion.checkpoints import restore_newest_intact
+
+    if not paths.checkpoints.is_dir():
+        return False
+    restored = restore_newest_intact(tf.train.Checkpoint(generator=generator), paths.checkpoints)
+    if restored is None:
+        return False
+    print(f"warning: cannot load {paths.generator_weights} ({reason}); rebuilt it from {restored}",
+          file=sys.stderr, flush=True)
+    export_generator(generator, paths, int(restored.rsplit("-", 1)[1]))
+    return True

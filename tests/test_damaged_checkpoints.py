@@ -73,3 +73,20 @@ def test_inversion_resumes_from_the_checkpoint_before_a_damaged_one(tiny_generat
     assert (batch / "damaged" / "log-40.npz").exists()
     np.testing.assert_array_equal(resumed.z, straight.z)
     np.testing.assert_array_equal(resumed.history_z_error, straight.history_z_error)
+
+
+def test_a_damaged_generator_export_is_rebuilt_from_the_training_checkpoint(tmp_path, capsys):
+    from dcgan_inversion.rundir import load_generator
+
+    run = tmp_path / "run"
+    trained = train(CONFIG, run, verbose=False)
+    weights = run / "generator.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:100])
+    generator = load_generator(run)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "rebuilt it from" in lines[0] and lines[0].endswith("ckpt-6")
+    for expected, actual in zip(trained.generator.get_weights(), generator.get_weights()):
+        np.testing.assert_array_equal(actual, expected)
+    for expected, actual in zip(trained.generator.get_weights(), load_generator(run).get_weights()):
+        np.testing.assert_array_equal(actual, expected)  # the export was rewritten
+    assert capsys.readouterr().err == ""
