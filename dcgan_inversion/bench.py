@@ -20,6 +20,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from dcgan_inversion import bench_input  # noqa: E402
 from dcgan_inversion import config as config_lib  # noqa: E402
 from dcgan_inversion.clip import clip_latents, mode_ids  # noqa: E402
 from dcgan_inversion.config import InvertConfig, ModelConfig  # noqa: E402
@@ -410,7 +411,23 @@ def markdown(report: dict) -> str:
                   f"mirrored over {mirrored['replicas']} replicas; training at batch 64 {default['train_ms_per_step']:.0f} "
                   f"vs {mirrored['train_ms_per_step']:.0f} ms/step"
                   + (" (CPU split in logical devices: the replicas share the same cores)" if "CPU" in report["machine"] else "") + "."]
+    if "input_pipeline" in report:
+        lines += bench_input.markdown(report["input_pipeline"], report.get("training"))
     return "\n".join(lines) + "\n"
+
+
+def _add_input_pipeline(args, log) -> None:
+    """The input pipeline, measured now, written into the report in `args.out` (the rest stays)."""
+    import json
+
+    path = args.out / "bench.json"
+    if not path.exists():
+        raise UserError(f"{path} is missing: run `make bench` once first")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["input_pipeline"] = {**bench_input.input_pipeline(args.input_images, log), "date": time.strftime("%Y-%m-%d")}
+    write_json(path, report)
+    atomic_write_text(args.out / "bench.md", markdown(report))
+    print(f"wrote the input pipeline into {path} and {args.out / 'bench.md'}")
 
 
 def _mb(values: dict) -> str:
@@ -425,6 +442,9 @@ def main(argv=None) -> None:
     parser.add_argument("--naive-max-batch", type=int, default=256, help="largest batch timed with the naive loops")
     parser.add_argument("--latents", type=int, default=128, help="latents per mode for steps to precision")
     parser.add_argument("--min-seconds", type=float, default=1.0, help="time each measurement at least this long")
+    parser.add_argument("--input-images", type=int, default=1024, help="CelebA-shaped files for the input pipeline")
+    parser.add_argument("--input-only", action="store_true",
+                        help="measure only the input pipeline and add it to the report already in --out")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
                         help="also run the default inversion on an untrained 64 px generator (minutes per latent on CPU)")
@@ -434,12 +454,16 @@ def main(argv=None) -> None:
         print(text, flush=True)
 
     try:
+        if args.input_only:
+            return _add_input_pipeline(args, log)
         report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,
                   "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
                   else ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))}
         models = {"demo 32px gf32": MODELS["demo 32px gf32"]} if args.quick else MODELS
         report["per_step"] = per_step_costs(models, args.batches, args.min_seconds, args.naive_max_batch, log)
         report["training"] = training_throughput(models, args.min_seconds, log)
+        report["input_pipeline"] = bench_input.input_pipeline(64 if args.quick else args.input_images, log,
+                                                              image_size=16 if args.quick else 64)
         if not args.quick:
             report["memory"] = memory_scaling(log)
             report["xla"] = xla_comparison(args.min_seconds, log)

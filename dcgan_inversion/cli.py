@@ -17,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, STRATEGIES  # noqa: E402
 from dcgan_inversion import runlock  # noqa: E402
 from dcgan_inversion.errors import UserError  # noqa: E402
+from dcgan_inversion.tf_startup import load_tensorflow  # noqa: E402
 
 
 DEFAULT_CONFIG = "demo"
@@ -113,6 +114,7 @@ def train_main(argv=None) -> None:
         # One training per run; multi-worker runs share the folder (only their chief writes to it).
         with runlock.locked(_run_dir(args), "dcgan-train") if config.distribute.strategy != "multi_worker" \
                 else contextlib.nullcontext():
+            load_tensorflow()
             from dcgan_inversion.train import train
 
             train(config, _run_dir(args))
@@ -142,6 +144,7 @@ def invert_main(argv=None) -> None:
             invert(config, paths)
 
     def invert(config, paths):
+        load_tensorflow()
         from dcgan_inversion import experiments
         from dcgan_inversion.distribute import make_strategy
         from dcgan_inversion.rundir import load_generator

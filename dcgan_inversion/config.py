@@ -54,6 +54,8 @@ class DataConfig:
     crop_size: int = _spec(108, minimum=1, doc="centre crop before resizing (celeba)")
     holdout: int = _spec(4, minimum=0, doc="images kept out of training for the experiments")
     shuffle_buffer: int = _spec(10000, minimum=1)
+    cache: str = _spec("off", doc="celeba: off (Pillow decodes every epoch), memory (decoded once per run), "
+                                  "or a folder where the decoded images are kept for later runs (cache.py)")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.config import Config
+from dcgan_inversion.errors import UserError
 from dcgan_inversion.images import UNREADABLE_IMAGE_ERRORS, list_images, load_image, split_holdout
 
 DEMO_FACES = 100  # skimage's lfw_subset(): the first 100 of its 200 crops are faces
@@ -58,6 +59,8 @@ def to_model_range(images_uint8, channels: int = 3) -> tf.Tensor:
 
 def celeba_dataset(config: Config) -> TrainingData:
     files, _ = split_holdout(list_images(config.data.path or ""), config.data.holdout)
+    if config.data.cache != "off":
+        return cached_dataset(config, files)
     size, crop, channels = config.model.image_size, config.data.crop_size, config.model.channels
     skipped = SkippedFiles()
 
@@ -85,6 +88,32 @@ def celeba_dataset(config: Config) -> TrainingData:
         .prefetch(tf.data.AUTOTUNE)
     )
     return TrainingData(dataset, len(files), skipped, f"{len(files)} images under {config.data.path}")
+
+
+def cached_dataset(config: Config, files: list) -> TrainingData:
+    """Batches gathered from the images decoded once (cache.py): no decoding after the first pass."""
+    from dcgan_inversion.cache import decoded_images
+
+    size, channels, batch = config.model.image_size, config.model.channels, config.train.batch_size
+    skipped = SkippedFiles()
+    decoded = decoded_images(files, size, config.data.crop_size, config.data.cache, on_skip=skipped.add)
+    images, count = decoded.images, len(decoded.images)
+    if count == 0:
+        raise UserError(f"none of the {len(files)} image files under {config.data.path} can be decoded")
+
+    def gather(indices):
+        images_uint8 = tf.numpy_function(lambda rows: images[rows], [indices], tf.uint8, stateful=False)
+        return to_model_range(tf.ensure_shape(images_uint8, (batch, size, size, 3)), channels)
+
+    dataset = (
+        tf.data.Dataset.range(count)
+        .shuffle(min(count, config.data.shuffle_buffer), seed=config.seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch, drop_remainder=True)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return TrainingData(dataset, count, skipped, f"{count} images under {config.data.path} ({decoded.source})")
 
 
 def demo_faces(image_size: int, channels: int = 3) -> np.ndarray:

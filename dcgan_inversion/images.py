@@ -74,10 +74,12 @@ def read_user_image(path: str | Path, size: int) -> np.ndarray:
 
 
 def load_image(path: str | Path, image_size: int, crop_size: int) -> np.ndarray:
-    """One file -> uint8 RGB (image_size, image_size, 3): centre crop, then area resize.
+    """One file -> uint8 RGB (image_size, image_size, 3): centre crop, then bilinear resize.
 
-    Pillow converts every mode (grayscale, palette, RGBA, CMYK, 16-bit) to RGB; images
-    smaller than the crop are cropped to their shorter side instead.
+    Amos resized with `scipy.misc.imresize`, i.e. PIL's bilinear filter (antialiased when
+    shrinking); decode.py does the same in TensorFlow. Pillow converts every mode (grayscale,
+    palette, RGBA, CMYK, 16-bit) to RGB; images smaller than the crop are cropped to their
+    shorter side instead.
     """
     with Image.open(path) as image:
         image = ImageOps.exif_transpose(image)
@@ -87,7 +89,7 @@ def load_image(path: str | Path, image_size: int, crop_size: int) -> np.ndarray:
         side = min(crop_size, *image.size)
         left, top = (image.width - side) // 2, (image.height - side) // 2
         image = image.crop((left, top, left + side, top + side))
-        image = image.resize((image_size, image_size), Image.Resampling.BICUBIC, reducing_gap=None)
+        image = image.resize((image_size, image_size), Image.Resampling.BILINEAR, reducing_gap=None)
         return np.asarray(image, dtype=np.uint8)
 
 

@@ -13,6 +13,9 @@ def test_quick_benchmark_writes_json_and_markdown(tmp_path):
     entry = report["per_step"][0]
     assert entry["batch"] == 2 and entry["engine_ms"] > 0 and "eager_ms" in entry
     assert "| demo 32px gf32 | 2 |" in (tmp_path / "bench.md").read_text()
+    loaders = report["input_pipeline"]
+    assert all(loaders[f"{name}_per_s"] > 0 for name in ("pillow", "native", "cache"))
+    assert "| decoded cache (data.cache: a folder), later epochs and runs |" in (tmp_path / "bench.md").read_text()
 
 
 def test_flop_count_matches_hand_count():

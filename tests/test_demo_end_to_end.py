@@ -26,3 +26,27 @@ def test_demo_config_train_invert_figures(tmp_path):
     assert table1["latents_per_mode"] == 16 and table1["polish_iterations"] >= 1
     for name in ("figure1.png", "figure2.png", "convergence.png", "training.png", "table1.md", "table2.md"):
         assert (tmp_path / "demo" / "figures" / name).exists()
+
+
+@pytest.mark.slow
+def test_make_demo_on_a_celeba_shaped_folder(tmp_path):
+    """`make demo CONFIG=celeba` (the paper's 64 px model) on generated 178x218 JPEGs, the decoded
+    cache on, tiny step counts: training, all four experiments and the figures."""
+    from dcgan_inversion.celeba_like import make_folder
+
+    make_folder(tmp_path / "img_align_celeba", 200)
+    run = tmp_path / "celeba"
+    settings = [f"data.path={tmp_path / 'img_align_celeba'}", f"data.cache={tmp_path / 'cache'}", "train.steps=3",
+                "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "experiments.table1_latents=2",
+                "experiments.noise_latents=1", "experiments.noise_variances=[0.0,0.1]",
+                "experiments.uniqueness_restarts=2", "experiments.trajectory_targets=1",
+                "experiments.trajectory_steps=10"]
+    result = subprocess.run(["make", "demo", "CONFIG=celeba", f"RUN={run}",
+                             "ARGS=" + " ".join(f"--set {setting}" for setting in settings)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "184 images under" in result.stdout and "(decoded now" not in result.stdout  # 200 minus 16 held out
+    assert len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    for name in ("figure1.png", "figure2.png", "convergence.png", "training.png", "table1.md", "table2.md"):
+        assert (run / "figures" / name).exists()
+    assert json.loads((run / "results" / "table1.json").read_text())["config"]["model"]["image_size"] == 64
