@@ -157,3 +157,20 @@ def test_authors_protocol_end_to_end(runs, index):
 def test_protocol_needs_a_trained_run(tmp_path):
     line = one_error_line(_command("invert", "--run", tmp_path, "--protocol", "authors"))
     assert "config.yaml is missing: train the run first" in line
+
+
+def test_protocols_table_puts_each_protocol_beside_our_default_and_the_paper(runs):
+    run = runs[0]
+    config = run / "tiny.yaml"
+    config_lib.save_config(config_lib.load_config(str(run / "config.yaml"), ["invert.steps=10", "polish.method=none"]),
+                           config)
+    assert _command("invert", "--run", run, "--config", config, "--experiment", "table1").returncode == 0
+    if not (run / "results" / "authors" / "table1.json").exists():
+        assert _command("invert", "--run", run, "--protocol", "authors", "--experiment", "table1", *SHORT).returncode == 0
+    figures = _command("figures", "--run", run, "--only", "protocols")
+    assert figures.returncode == 0, figures.stderr
+    table = (run / "figures" / "table1_protocols.md").read_text()
+    for mode in ("none", "standard", "stochastic"):
+        assert f"| {mode} | paper (authors' GD, 100k steps, sticky) |" in table
+        assert f"| {mode} | authors: sgd lr 1 (step), batch-statistics BN, 40 steps, sticky |" in table
+        assert f"| {mode} | our default (10 steps (first-order, at most 10)), final |" in table
