@@ -164,6 +164,27 @@ class DCGANTrainer:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
 
+def _coordinated_on_preemption(trainer: DCGANTrainer):
+    """The training step; across workers, wrapped in TensorFlow's PreemptionCheckpointHandler.
+
+    SIGTERM may reach one worker of a cluster only, and a checkpoint is a collective save: the
+    handler has every worker save at the same step, then exits. In one process the plain handler
+    of preemption.py is enough (the loop checks it after each step).
+    """
+    if not isinstance(trainer.strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return trainer.train_step
+
+    def stopped():
+        print(f"stopped: SIGTERM in the cluster: every worker saved a checkpoint at step {int(trainer.step.numpy())}; "
+              "run the same command on every worker to resume", file=sys.stderr, flush=True)
+        sys.exit(preemption.EXIT_STATUS)
+
+    handler = tf.distribute.experimental.PreemptionCheckpointHandler(
+        trainer.strategy.cluster_resolver, trainer.manager,
+        termination_config=tf.distribute.experimental.TerminationConfig(exit_fn=stopped))
+    return lambda batch: handler.run(trainer.train_step, batch)
+
+
 def total_steps(config: Config, data: TrainingData) -> int:
     if config.train.steps is not None:
         return config.train.steps
@@ -216,10 +237,11 @@ def _train(trainer: DCGANTrainer, data: TrainingData, verbose: bool) -> None:
     progress.update(start)
     train = config.train
     batches = iter(trainer.distribute(data.dataset))
+    step_function = _coordinated_on_preemption(trainer)
     started = time.time()
     try:
         for step in range(start + 1, steps + 1):
-            metrics = {name: float(value) for name, value in trainer.train_step(next(batches)).items()}
+            metrics = {name: float(value) for name, value in step_function(next(batches)).items()}
             if not all(math.isfinite(value) for value in metrics.values()):
                 raise UserError(f"training diverged at step {step} (non-finite loss {metrics}); "
                                 f"the last good checkpoint is kept in {paths.checkpoints}")

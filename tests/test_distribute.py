@@ -1,19 +1,22 @@
 """tf.distribute: a mirrored strategy over two logical CPUs matches one device; two workers train."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import one_error_line, run_invert, tiny_config
+from conftest import latest_checkpoint_step, one_error_line, run_invert, tiny_config
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.distribute import make_strategy, shard_slices
 from dcgan_inversion.model import make_generator
+from dcgan_inversion.preemption import EXIT_STATUS
 from dcgan_inversion.train import DCGANTrainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,12 +118,10 @@ def _free_ports(count):
     return ports
 
 
-def test_two_workers_train_and_the_chief_checkpoint_loads(tmp_path):
-    """Two processes on 127.0.0.1 with TF_CONFIG; bounded by a timeout so it cannot hang CI."""
-    config = tiny_config()
+def _start_two_workers(config, tmp_path, run_dir) -> list:
+    """`train.py --distribute multi_worker` twice on 127.0.0.1, each with its TF_CONFIG."""
     config_file = tmp_path / "tiny.yaml"
     config_lib.save_config(config, config_file)
-    run_dir = tmp_path / "run"
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     workers = []
     for index in range(2):
@@ -128,6 +129,14 @@ def test_two_workers_train_and_the_chief_checkpoint_loads(tmp_path):
         workers.append(subprocess.Popen(
             [sys.executable, str(ROOT / "train" / "train.py"), "--config", str(config_file), "--run", str(run_dir),
              "--distribute", "multi_worker"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment))
+    return workers
+
+
+def test_two_workers_train_and_the_chief_checkpoint_loads(tmp_path):
+    """Two processes on 127.0.0.1 with TF_CONFIG; bounded by a timeout so it cannot hang CI."""
+    config = tiny_config()
+    run_dir = tmp_path / "run"
+    workers = _start_two_workers(config, tmp_path, run_dir)
     try:
         outputs = [worker.communicate(timeout=240)[0] for worker in workers]
     finally:
@@ -139,3 +148,24 @@ def test_two_workers_train_and_the_chief_checkpoint_loads(tmp_path):
     restored = DCGANTrainer(config, run_dir)
     assert restored.restore() == config.train.steps
     assert (run_dir / "generator.weights.h5").exists()
+
+
+def test_sigterm_to_one_worker_makes_every_worker_save_and_stop(tmp_path):
+    """TensorFlow's PreemptionCheckpointHandler: one worker is preempted, all save the same step."""
+    config = config_lib.replace(tiny_config(), train={"steps": 100000, "checkpoint_every": 20, "sample_every": 100000})
+    run_dir = tmp_path / "run"
+    workers = _start_two_workers(config, tmp_path, run_dir)
+    try:
+        deadline = time.time() + 180
+        while latest_checkpoint_step(run_dir / "checkpoints") < 20 and time.time() < deadline:
+            time.sleep(0.2)
+        workers[1].send_signal(signal.SIGTERM)  # the non-chief only
+        outputs = [worker.communicate(timeout=180)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert [worker.returncode for worker in workers] == [EXIT_STATUS, EXIT_STATUS], outputs
+    assert "stopped: SIGTERM in the cluster: every worker saved a checkpoint at step" in outputs[0]
+    stopped_at = int(outputs[0].split("checkpoint at step ")[1].split(";")[0])
+    restored = DCGANTrainer(config, run_dir)
+    assert restored.restore() == stopped_at >= 20
