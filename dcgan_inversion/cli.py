@@ -45,6 +45,14 @@ def _run_dir(args) -> Path:
     return args.run if args.run is not None else Path("runs") / Path(args.config or DEFAULT_CONFIG).stem
 
 
+def _config_name(args) -> str:
+    """--config; without it, the config a run already holds (<run>/config.yaml), else the demo's."""
+    if args.config:
+        return args.config
+    saved = _run_dir(args) / "config.yaml"
+    return str(saved) if saved.is_file() else DEFAULT_CONFIG
+
+
 def _protocol_argument(parser, doing: str) -> None:
     from dcgan_inversion.protocols import available_protocols
 
@@ -59,7 +67,7 @@ def _inversion_config(args):
     from dcgan_inversion.config import load_config
 
     if not args.protocol:
-        return load_config(args.config or DEFAULT_CONFIG, _overrides(args))
+        return load_config(_config_name(args), _overrides(args))
     from dcgan_inversion.protocols import protocol_config
     from dcgan_inversion.rundir import RunPaths, saved_config
 
@@ -109,7 +117,7 @@ def train_main(argv=None) -> None:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.rundir import check_training_inputs
 
-        config = load_config(args.config or DEFAULT_CONFIG, _overrides(args))
+        config = load_config(_config_name(args), _overrides(args))
         check_training_inputs(config, _run_dir(args))  # fail fast, before TensorFlow loads
         # One training per run; multi-worker runs share the folder (only their chief writes to it).
         with runlock.locked(_run_dir(args), "dcgan-train") if config.distribute.strategy != "multi_worker" \
@@ -127,7 +135,9 @@ def invert_main(argv=None) -> None:
     parser.add_argument("--experiment", action="append", default=None, choices=sorted(EXPERIMENTS),
                         help="run only this experiment (repeatable); default: the config's experiments.run")
     parser.add_argument("--image", nargs="+", type=Path, default=None,
-                        help="invert these image files instead (writes <run>/results/images/)")
+                        help="invert these image files, and every image under these folders, instead "
+                             "(writes <run>/results/images/)")
+    parser.add_argument("--starts", type=_positive, default=16, help="random starts per image; the best is kept")
     parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image")
     _protocol_argument(parser, "run")
     args = parser.parse_args(argv)
@@ -153,9 +163,7 @@ def invert_main(argv=None) -> None:
         generator = load_generator(paths.root, config.model, strategy)
         try:
             if args.image:
-                experiments.invert_files(generator, config, args.image, paths.results / "images", args.mode,
-                                         strategy=strategy)
-                print(f"wrote z', reconstructions and errors to {paths.results / 'images'}")
+                _invert_your_images(generator, config, args, paths.results / "images", strategy)
             else:
                 experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy)
         except KeyboardInterrupt:
@@ -164,6 +172,29 @@ def invert_main(argv=None) -> None:
             raise
 
     _guarded(run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> None:
+    """--image: the best of --starts recoveries per image, and the verdict of the run's calibration."""
+    from dcgan_inversion import your_images
+
+    calibrated = your_images.calibration(generator, config, args.starts, args.mode, output_dir, strategy)
+    rows = your_images.invert_images(generator, config, args.image, output_dir, args.starts, args.mode, calibrated,
+                                     strategy)
+    print(f"threshold {calibrated['threshold']:.1e} (pixel MSE; generated images up to {calibrated['worst_generated']:.1e}, "
+          f"unseen real ones from {calibrated['best_real']:.1e})")
+    for row in rows:
+        spread = f", spread {row['spread']:.1e}" if row["spread"] is not None else ""
+        print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
+              f"({row['margin_decades']:+.1f} decades from the threshold)")
+    print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
 
 
 def figures_main(argv=None) -> None:

@@ -124,6 +124,9 @@ class PolishConfig:
     chunk_rows: int = _spec(16, minimum=1, doc="rows per Jacobian pass (memory: chunk_rows*z_dim images)")
     converged_relative_error: float = _spec(1e-12, minimum=0.0,
                                             doc="rows with pixel MSE below this x mean(target^2) are done")
+    row_patience: int = _spec(0, minimum=0, doc="a row leaves the polish after this many iterations in a row that "
+                                                "lowered its loss by less than row_tolerance (0: never)")
+    row_tolerance: float = _spec(1e-3, minimum=0.0, maximum=1.0, doc="relative loss decrease that counts as progress")
     switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
                         doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
                             "switches once its loss stalls (invert.steps at most)")

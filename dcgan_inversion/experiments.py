@@ -22,9 +22,8 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion import metrics, preemption
 from dcgan_inversion.config import Config
 from dcgan_inversion.data import heldout_images, to_model_range
-from dcgan_inversion.images import read_user_image, to_uint8
 from dcgan_inversion.inversion import InversionProblem, InversionResult, InversionSettings, invert, uses_batch_statistics
-from dcgan_inversion.io_utils import write_json, write_npy, write_npz, write_png
+from dcgan_inversion.io_utils import write_json, write_npz
 from dcgan_inversion.model import BatchStatisticsGenerator
 
 
@@ -288,32 +287,6 @@ def _finished_record(results_dir: Path, name: str, config: Config) -> dict | Non
             and record.get("environment", {}).get("dcgan_inversion") == _package_version()
             and (Path(results_dir) / f"{name}.npz").exists())
     return record if same else None
-
-
-def invert_files(generator, config: Config, paths, output_dir: Path, mode: str = "stochastic", progress: bool = True,
-                 strategy=None) -> dict:
-    """A user's own images: recovered z' (.npy), target|reconstruction PNG, residual error."""
-    size = config.model.image_size
-    generator = inversion_generator(generator, config)
-    images = to_model_range(np.stack([read_user_image(p, size) for p in paths]), config.model.channels).numpy()
-    rng = np.random.default_rng(config.seed)
-    problem = InversionProblem(images, uniform_latents(rng, len(images), config.model.z_dim), [mode] * len(images),
-                               seed=config.seed)
-    result = invert(generator, problem, InversionSettings.from_config(
-        config, progress="inverting your images" if progress else None, strategy=strategy,
-        checkpoint_dir=state_dir(output_dir, "images")))
-    reconstructions = generate(generator, result.z)
-    summary = {}
-    for path, z, target, reconstruction, error in zip(paths, result.z, images, reconstructions, result.pixel_error):
-        stem = Path(path).stem
-        write_npy(output_dir / f"{stem}.z.npy", z)
-        write_png(output_dir / f"{stem}.reconstruction.png", to_uint8(np.concatenate([target, reconstruction], axis=1)))
-        summary[str(path)] = {"pixel_mse": float(error), "z": str(output_dir / f"{stem}.z.npy")}
-    write_json(output_dir / "images.json", {"mode": mode, "steps": result.steps, "images": summary,
-                                            "seed": config.seed, "environment": environment(),
-                                            "config": config_lib.to_dict(config)})
-    drop_state(output_dir, "images")
-    return summary
 
 
 def _phases(result: InversionResult) -> dict:

@@ -30,6 +30,15 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+def collect_image_files(paths) -> list[tuple[Path, str]]:
+    """(file, output name) for every image named, or under a named folder; output names never
+    collide, even for same-named files from different folders."""
+    files = []
+    for path in map(Path, paths):
+        files += list_images(path) if path.is_dir() else [check_image_file(path)]
+    return [(file, f"{index:03d}-{file.stem}") for index, file in enumerate(files, 1)]
+
+
 def require_a_readable_image(files: list[Path]) -> None:
     """Training needs at least one decodable image (it skips the others), or it would wait forever.
 

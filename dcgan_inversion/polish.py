@@ -76,7 +76,8 @@ class LevenbergMarquardt:
 
         Rows whose pixel MSE is below `converged_relative_error` times the target's mean square
         (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
-        is still converging. The polish works inside the box: rows start from z' projected into
+        is still converging; with `row_patience`, so are rows whose loss stopped falling (a real
+        photo outside G's range never reaches the floor). The polish works inside the box: rows start from z' projected into
         [low, high] (a row left outside by an unclipped first-order phase would otherwise stay
         there, every clipped step rejected) and every step is clipped to it.
         """
@@ -88,18 +89,26 @@ class LevenbergMarquardt:
         converged = self.config.converged_relative_error * np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
         chunk = self.config.chunk_rows
         started, done, row_iterations = time.time(), 0, 0
+        stalled = np.zeros(len(z), np.int64)  # iterations in a row without progress
         for iteration in range(1, iterations + 1):
-            active = np.flatnonzero(loss > converged)
+            active = np.flatnonzero((loss > converged) & self._still_improving(stalled))
             if active.size == 0:
                 break
             chunks = [active[first:first + chunk] for first in range(0, active.size, chunk)]
+            before = loss.copy()
             for first in range(0, len(chunks), self.replicas):  # one chunk per replica at a time
                 self._step_chunks(chunks[first:first + self.replicas], z, targets, damping, loss)
+            progress = loss[active] < (1 - self.config.row_tolerance) * before[active]
+            stalled[active] = np.where(progress, 0, stalled[active] + 1)
             done, row_iterations = iteration, row_iterations + active.size
             if on_iteration is not None and on_iteration(iteration, z):
                 break
         return z, {"iterations": done, "row_iterations": row_iterations, "seconds": time.time() - started,
                    "pixel_error": loss, "damping": damping}
+
+    def _still_improving(self, stalled: np.ndarray) -> np.ndarray:
+        patience = self.config.row_patience
+        return stalled < patience if patience else np.ones(len(stalled), bool)
 
     def _step_chunks(self, chunks, z, targets, damping, loss) -> None:
         """Iterates each chunk of rows on its own replica; updates the arrays in place."""

@@ -119,7 +119,7 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
 
 def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, protocol: str | None = None) -> None:
     """A trained generator of the same shape, a writable results folder, and existing image files."""
-    from dcgan_inversion.images import read_user_image
+    from dcgan_inversion.images import collect_image_files, read_user_image
 
     paths = RunPaths(run_dir, protocol)
     if config.distribute.strategy == "multi_worker":
@@ -129,7 +129,7 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, prot
         raise UserError(f"no trained generator in {paths.root} (run `make train` or dcgan-train --run {paths.root})")
     check_model_matches(config, run_dir)
     ensure_writable(paths.results)
-    for image in images or ():
+    for image, _ in collect_image_files(images or ()):
         read_user_image(image, config.model.image_size)
 
 

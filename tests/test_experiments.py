@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from dcgan_inversion import config as config_lib
 from dcgan_inversion import experiments, rundir
@@ -80,33 +79,6 @@ def _write_config(tmp_path):
     path = tmp_path / "tiny.yaml"
     config_lib.save_config(_config(), path)
     return str(path)
-
-
-def test_invert_user_images(trained_run, tmp_path):
-    image = tmp_path / "face.png"
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)).save(image)
-    result = _invert("--config", _write_config(tmp_path), "--run", str(trained_run), "--image", str(image))
-    assert result.returncode == 0, result.stderr
-    out = trained_run / "results" / "images"
-    assert np.load(out / "face.z.npy").shape == (100,)
-    assert Image.open(out / "face.reconstruction.png").size == (32, 16)
-    assert json.loads((out / "images.json").read_text())["images"][str(image)]["pixel_mse"] >= 0
-
-
-def test_invert_image_errors(trained_run, tmp_path):
-    config = _write_config(tmp_path)
-    missing = _invert("--config", config, "--run", str(trained_run), "--image", str(tmp_path / "nope.jpg"))
-    assert "image not found" in one_error_line(missing)
-    folder = _invert("--config", config, "--run", str(trained_run), "--image", str(tmp_path))
-    assert "got a folder" in one_error_line(folder)
-    corrupt = tmp_path / "bad.jpg"
-    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    assert "cannot read image" in one_error_line(_invert("--config", config, "--run", str(trained_run),
-                                                          "--image", str(corrupt)))
-    small = tmp_path / "small.png"
-    Image.new("RGB", (8, 8)).save(small)
-    assert "smaller than the model's 16x16" in one_error_line(
-        _invert("--config", config, "--run", str(trained_run), "--image", str(small)))
 
 
 def test_invert_without_generator_or_with_wrong_model(trained_run, tmp_path):
