@@ -16,9 +16,9 @@ import tensorflow as tf
 
 from dcgan_inversion.checkpoints import DAMAGED, set_aside
 from dcgan_inversion.inversion.shards import ShardedInversion
+from dcgan_inversion.inversion.switch import StallSwitch
 
 KEEP = 2  # the newest checkpoint and the one before it, in case the newest is damaged
-from dcgan_inversion.inversion.switch import StallSwitch
 
 
 def fingerprint(config, *inputs) -> str:
@@ -28,7 +28,6 @@ def fingerprint(config, *inputs) -> str:
         value = value.numpy() if hasattr(value, "numpy") else value
         digest.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
     return digest.hexdigest()
-
 
 
 class FirstOrderLog:
