@@ -116,7 +116,8 @@ class InvertConfig:
 class PolishConfig:
     """Second-order polish after the first-order phase (beyond the paper; see polish.py)."""
 
-    method: str = _spec("none", choices=("none", "levenberg_marquardt"))
+    method: str = _spec("none", choices=("none", "levenberg_marquardt", "layerwise_lm"),
+                        doc="layerwise_lm: the same LM, its Jacobian pushed layer by layer (polish.py)")
     iterations: int = _spec(10, minimum=0)
     initial_damping: float = _spec(1e-3, minimum=0.0)
     damping_down: float = _spec(0.3, minimum=0.0, maximum=1.0, doc="lambda factor after an accepted step")

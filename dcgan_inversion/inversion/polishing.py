@@ -14,10 +14,10 @@ from dcgan_inversion import preemption
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.result import InversionResult, latent_error
 from dcgan_inversion.inversion.shards import ShardedInversion
-from dcgan_inversion.polish import LevenbergMarquardt
+from dcgan_inversion.polish import LayerwiseLevenbergMarquardt, LevenbergMarquardt
 
-METHODS = {"levenberg_marquardt": LevenbergMarquardt}
-TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish"}
+METHODS = {"levenberg_marquardt": LevenbergMarquardt, "layerwise_lm": LayerwiseLevenbergMarquardt}
+TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish", "layerwise_lm": "Levenberg-Marquardt polish (layer-wise Jacobian)"}
 
 
 def polish(generator, settings, inversion: ShardedInversion, result: InversionResult, z_true) -> None:
