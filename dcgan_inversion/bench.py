@@ -20,7 +20,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from dcgan_inversion import bench_input  # noqa: E402
+from dcgan_inversion import bench_input, bench_polish  # noqa: E402
 from dcgan_inversion import config as config_lib  # noqa: E402
 from dcgan_inversion.clip import clip_latents, mode_ids  # noqa: E402
 from dcgan_inversion.config import InvertConfig, ModelConfig  # noqa: E402
@@ -268,65 +268,6 @@ def bfloat16_comparison(min_seconds: float, log) -> dict:
     return {"float32_ms": 1e3 * float32, "mixed_bfloat16_ms": 1e3 * bf16, "max_relative_pixel_difference": error}
 
 
-DEMO_FIXED_WARMUP = 300     # the best fixed warm-up found by a sweep of 100..1,500 steps (README)
-CELEBA_FIXED_WARMUP = 1500  # the celeba config's fixed warm-up before the stall switch
-
-
-def switch_comparison(generator, config, fixed_steps: int, latents: int, log) -> dict:
-    """The same problem with a fixed warm-up for every row, and with each row switching to the
-    polish once its loss stalls (the shipped configs; invert.steps is then only a budget)."""
-    fixed = config_lib.replace(config, invert={"steps": fixed_steps}, polish={"switch": "after_steps"})
-    stalled = config_lib.replace(config, polish={"switch": "stalled"})
-    return {"after_steps": precision_report(generator, fixed, latents, log),
-            "stalled": precision_report(generator, stalled, latents, log)}
-
-
-def steps_to_precision(run_dir: Path, latents: int, log) -> dict:
-    """Trained demo generator: when 99% / 100% of rows cross, per switch rule."""
-    from dcgan_inversion.rundir import load_generator
-
-    config = config_lib.load_config("demo")
-    return switch_comparison(load_generator(run_dir, config.model), config, DEMO_FIXED_WARMUP, latents, log)
-
-
-def untrained_paper_scale_precision(latents: int, log) -> dict:
-    """The celeba config's inversion settings on a freshly initialised 64 px generator."""
-    config = config_lib.load_config("celeba")
-    keras.utils.set_random_seed(config.seed)
-    return switch_comparison(make_generator(config.model), config, CELEBA_FIXED_WARMUP, latents, log)
-
-
-def precision_report(generator, config, latents: int, log) -> dict:
-    from dcgan_inversion.experiments import recover_generated_latents
-
-    modes = config.experiments.modes
-    result = recover_generated_latents(generator, config, latents)
-    log(f"{config.polish.switch} switch: {result.first_order_equivalents:.0f} first-order steps per row "
-        f"(at most {result.steps}), {result.polish_iterations} LM iterations, {result.seconds:.0f} s")
-    first_order = result.first_order_equivalents
-    per_iteration = (result.step_equivalents - first_order) / max(result.polish_iterations, 1)
-    report = {"latents_per_mode": latents, "first_order_steps": result.steps,
-              "first_order_step_equivalents": first_order, "polish_iterations": result.polish_iterations,
-              "step_equivalents": result.step_equivalents, "wall_seconds": result.seconds, "modes": {}}
-    history_steps = np.concatenate([[0], result.history_steps])  # step -> steps per row spent so far
-    history_equivalents = np.concatenate([[0.0], result.history_equivalents])
-    for index, mode in enumerate(modes):
-        first = result.first_step[index * latents:(index + 1) * latents]
-        final = result.z_error[index * latents:(index + 1) * latents]
-        entry = {"final share < 1e-4": float(np.mean(final < 1e-4)), "final share < 1e-8": float(np.mean(final < 1e-8))}
-        for threshold in (1e-4, 1e-8):
-            crossed = first[:, result.thresholds.index(threshold)]
-            as_equivalents = np.where(crossed > result.steps, first_order + (crossed - result.steps) * per_iteration,
-                                      np.interp(crossed, history_steps, history_equivalents))
-            for share in (0.99, 1.0):
-                needed = int(np.ceil(share * latents))
-                reached = np.sort(as_equivalents[crossed >= 0])
-                entry[f"{share:.0%} < {threshold:g}"] = float(reached[needed - 1]) if len(reached) >= needed else None
-        report["modes"][mode] = entry
-        log(f"steps to precision, {config.model.image_size} px, {mode}: {entry}")
-    return report
-
-
 def training_throughput(models, min_seconds: float, log) -> dict:
     import tempfile
 
@@ -365,29 +306,7 @@ def markdown(report: dict) -> str:
                      f"{entry['gflops']:.1f} | {entry['bare_ms'] / entry['engine_ms']:.2f}x | {ratios[0]} | {ratios[1]} |")
     lines += ["", "`bare loop` is forward + backward + Adam with no clip or tracking, as a ratio of the engine's time "
               "(below 1 means the engine's extras cost that much)."]
-    if "steps_to_precision" in report:
-        runs = report["steps_to_precision"]
-        lines += ["", f"Steps to precision (demo generator, {runs['after_steps']['latents_per_mode']} latents per mode; "
-                  "first-order steps per row plus polish iterations at their measured cost; the paper: "
-                  f"{PAPER_STEPS:,} updates). `after_steps`: every row takes a fixed {DEMO_FIXED_WARMUP}-step warm-up "
-                  "(the best of a sweep); `stalled` (the demo config): each row switches to the polish once its loss "
-                  "stalls:", "",
-                  "| switch | clipping | 99% < 1e-4 | 100% < 1e-4 | 99% < 1e-8 | 100% < 1e-8 | total step-eq. | wall s |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for switch, run in runs.items():
-            for mode, entry in run["modes"].items():
-                cells = [f"{entry[k]:.0f}" if entry[k] is not None else "not reached"
-                         for k in ("99% < 0.0001", "100% < 0.0001", "99% < 1e-08", "100% < 1e-08")]
-                lines.append(f"| {switch} | {mode} | " + " | ".join(cells)
-                             + f" | {run['step_equivalents']:.0f} | {run['wall_seconds']:.0f} |")
-    if "untrained_64px_precision" in report:
-        for switch, entry in report["untrained_64px_precision"].items():
-            warmup = f"fixed {CELEBA_FIXED_WARMUP}-step warm-up" if switch == "after_steps" else "stall switch"
-            lines += ["", f"Untrained 64 px generator, celeba settings with the {warmup}, {entry['latents_per_mode']} "
-                      f"latents per mode, {entry['first_order_step_equivalents']:.0f} first-order steps per row, "
-                      f"{entry['step_equivalents']:.0f} step-equivalents in all, {entry['wall_seconds']:.0f} s: " + "; ".join(
-                          f"{mode} {values['final share < 1e-8']:.0%} below 1e-8" for mode, values in entry["modes"].items())
-                      + "."]
+    lines += bench_polish.markdown(report)
     if "training" in report:
         lines += ["", "Training: " + "; ".join(f"{name} {v['images_per_s']:.0f} images/s ({v['ms_per_step']:.0f} ms per step of 64)"
                                              for name, v in report["training"].items()) + "."]
@@ -447,7 +366,9 @@ def main(argv=None) -> None:
                         help="measure only the input pipeline and add it to the report already in --out")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
-                        help="also run the default inversion on an untrained 64 px generator (minutes per latent on CPU)")
+                        help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
+    parser.add_argument("--noise-latents", type=int, default=0,
+                        help="also compare the polish methods on the noise experiment at 64 px (latents per variance)")
     args = parser.parse_args(argv)
 
     def log(text):
@@ -470,11 +391,15 @@ def main(argv=None) -> None:
             report["bfloat16"] = bfloat16_comparison(args.min_seconds, log)
             report["strategies"] = sharding(2, 256, args.min_seconds, log)
         if (args.run / "generator.weights.h5").exists():
-            report["steps_to_precision"] = steps_to_precision(args.run, 4 if args.quick else args.latents, log)
+            report["steps_to_precision"] = bench_polish.demo_methods(args.run, 4 if args.quick else args.latents, log)
         else:
             log(f"no trained generator in {args.run}: skipping steps to precision (run `make train` first)")
+        if not args.quick:
+            report["polish_memory"] = bench_polish.peak_memory()
         if args.paper_scale_latents:
-            report["untrained_64px_precision"] = untrained_paper_scale_precision(args.paper_scale_latents, log)
+            report["untrained_64px_precision"] = bench_polish.untrained_64px_methods(args.paper_scale_latents, log)
+        if args.noise_latents:
+            report["noise_64px"] = bench_polish.noise_64px(args.noise_latents, log)
         write_json(args.out / "bench.json", report)
         text = markdown(report)
         atomic_write_text(args.out / "bench.md", text)

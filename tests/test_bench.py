@@ -25,16 +25,25 @@ def test_flop_count_matches_hand_count():
     assert bench.generator_flops_per_row(generator) == expected
 
 
-def test_precision_report_with_rows_switching_on_stall(tiny_generator):
+def test_polish_methods_side_by_side(tiny_generator):
     from conftest import tiny_config
 
+    from dcgan_inversion import bench_polish
+
     config = tiny_config(invert={"steps": 60, "steps_per_call": 20, "learning_rate": 0.05},
-                         polish={"method": "levenberg_marquardt", "iterations": 2, "switch": "stalled",
+                         polish={"method": "layerwise_lm", "iterations": 2, "switch": "stalled",
                                  "stall_window": 10, "stall_improvement": 0.05})
-    report = bench.precision_report(tiny_generator, config, 2, print)
+    runs = bench_polish.compare_methods(tiny_generator, config, 2, print)
+    assert list(runs) == ["previous", "levenberg_marquardt", "layerwise_lm"]
+    assert [run["method"] for run in runs.values()] == ["levenberg_marquardt", "levenberg_marquardt", "layerwise_lm"]
+    report = runs["layerwise_lm"]
     assert report["first_order_step_equivalents"] <= report["first_order_steps"] == 60
     assert set(report["modes"]) == set(config.experiments.modes)
-    text = bench.markdown({"date": "d", "machine": "m", "tensorflow": "t", "per_step": [],
-                           "steps_to_precision": {"after_steps": report, "stalled": report},
-                           "untrained_64px_precision": {"after_steps": report, "stalled": report}})
-    assert "| stalled | stochastic |" in text and "celeba settings with the stall switch" in text
+    noise = {name: {"rows": 3, "polish_seconds_per_row": 0.5, "polish_iterations": 2, "step_equivalents": 9.0,
+                    "mean_z_error": [0.1, 0.2, 0.3], "mean_pixel_error_vs_noisy": [0.1, 0.2, 0.3]} for name in runs}
+    text = bench.markdown({"date": "d", "machine": "m", "tensorflow": "t", "per_step": [], "steps_to_precision": runs,
+                           "untrained_64px_precision": runs, "noise_64px": noise,
+                           "polish_memory": {"layerwise_lm": {"32": 500.0, "256": 510.0}}})
+    assert "| layerwise_lm | stochastic |" in text and "| previous | none |" in text
+    assert "celeba settings, `layerwise_lm`" in text and "| previous | 3 | 0.50 |" in text
+    assert "`layerwise_lm` 32 rows 500, 256 rows 510" in text
