@@ -335,18 +335,39 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _add_input_pipeline(args, log) -> None:
-    """The input pipeline, measured now, written into the report in `args.out` (the rest stays)."""
+def _update_report(args, sections: dict) -> None:
+    """Sections measured now, written into the report in `args.out` (the rest stays)."""
     import json
 
     path = args.out / "bench.json"
     if not path.exists():
         raise UserError(f"{path} is missing: run `make bench` once first")
     report = json.loads(path.read_text(encoding="utf-8"))
-    report["input_pipeline"] = {**bench_input.input_pipeline(args.input_images, log), "date": time.strftime("%Y-%m-%d")}
+    report.update(sections)
     write_json(path, report)
     atomic_write_text(args.out / "bench.md", markdown(report))
-    print(f"wrote the input pipeline into {path} and {args.out / 'bench.md'}")
+    print(f"wrote {', '.join(sections)} into {path} and {args.out / 'bench.md'}")
+
+
+def _add_input_pipeline(args, log) -> None:
+    _update_report(args, {"input_pipeline": {**bench_input.input_pipeline(args.input_images, log),
+                                             "date": time.strftime("%Y-%m-%d")}})
+
+
+def _polish_sections(args, log) -> dict:
+    """The polish methods side by side, on what the arguments ask for."""
+    sections = {}
+    if (args.run / "generator.weights.h5").exists():
+        sections["steps_to_precision"] = bench_polish.demo_methods(args.run, 4 if args.quick else args.latents, log)
+    else:
+        log(f"no trained generator in {args.run}: skipping steps to precision (run `make train` first)")
+    if not args.quick:
+        sections["polish_memory"] = bench_polish.peak_memory()
+    if args.paper_scale_latents:
+        sections["untrained_64px_precision"] = bench_polish.untrained_64px_methods(args.paper_scale_latents, log)
+    if args.noise_latents:
+        sections["noise_64px"] = bench_polish.noise_64px(args.noise_latents, log)
+    return sections
 
 
 def _mb(values: dict) -> str:
@@ -364,6 +385,8 @@ def main(argv=None) -> None:
     parser.add_argument("--input-images", type=int, default=1024, help="CelebA-shaped files for the input pipeline")
     parser.add_argument("--input-only", action="store_true",
                         help="measure only the input pipeline and add it to the report already in --out")
+    parser.add_argument("--polish-only", action="store_true",
+                        help="measure only the polish methods and add them to the report already in --out")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
                         help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
@@ -377,6 +400,8 @@ def main(argv=None) -> None:
     try:
         if args.input_only:
             return _add_input_pipeline(args, log)
+        if args.polish_only:
+            return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
         report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,
                   "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
                   else ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))}
@@ -390,16 +415,7 @@ def main(argv=None) -> None:
             report["xla"] = xla_comparison(args.min_seconds, log)
             report["bfloat16"] = bfloat16_comparison(args.min_seconds, log)
             report["strategies"] = sharding(2, 256, args.min_seconds, log)
-        if (args.run / "generator.weights.h5").exists():
-            report["steps_to_precision"] = bench_polish.demo_methods(args.run, 4 if args.quick else args.latents, log)
-        else:
-            log(f"no trained generator in {args.run}: skipping steps to precision (run `make train` first)")
-        if not args.quick:
-            report["polish_memory"] = bench_polish.peak_memory()
-        if args.paper_scale_latents:
-            report["untrained_64px_precision"] = bench_polish.untrained_64px_methods(args.paper_scale_latents, log)
-        if args.noise_latents:
-            report["noise_64px"] = bench_polish.noise_64px(args.noise_latents, log)
+        report.update(_polish_sections(args, log))
         write_json(args.out / "bench.json", report)
         text = markdown(report)
         atomic_write_text(args.out / "bench.md", text)

@@ -154,7 +154,8 @@ def markdown(report: dict) -> list[str]:
     if "steps_to_precision" in report:
         runs = report["steps_to_precision"]
         first = next(iter(runs.values()))
-        lines += ["", f"Polish methods side by side (demo generator, Table 1 settings, {first['latents_per_mode']} "
+        when = f"measured {report['polish_date']}, " if "polish_date" in report else ""
+        lines += ["", f"Polish methods side by side ({when}demo generator, Table 1 settings, {first['latents_per_mode']} "
                   "latents per mode, seed 0): step-equivalents (first-order steps per row plus the polish's time in "
                   "first-order steps of the same batch) until 99% / 100% of a mode's rows are below 1e-4 and 1e-8; "
                   f"the paper: 100,000 updates. `previous`: autodiff-Jacobian LM as shipped before (20 iterations, "

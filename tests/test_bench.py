@@ -16,6 +16,9 @@ def test_quick_benchmark_writes_json_and_markdown(tmp_path):
     loaders = report["input_pipeline"]
     assert all(loaders[f"{name}_per_s"] > 0 for name in ("pillow", "native", "cache"))
     assert "| decoded cache (data.cache: a folder), later epochs and runs |" in (tmp_path / "bench.md").read_text()
+    bench.main(["--quick", "--polish-only", "--out", str(tmp_path), "--run", str(tmp_path / "no-run")])
+    updated = json.loads((tmp_path / "bench.json").read_text())
+    assert updated["per_step"] == report["per_step"] and "polish_date" in updated
 
 
 def test_flop_count_matches_hand_count():
