@@ -149,21 +149,29 @@ def _memory_probe(batch: int, steps: int) -> None:
     generator, targets, z_init, z_true = _problem(MODELS["demo 32px gf32"], batch)
     inversion = LatentInversion(generator, InvertConfig(), targets, z_init, _modes(batch), z_true)
     inversion.run_steps(steps)
+    print_peak_rss()
+
+
+def print_peak_rss() -> None:
+    """The last line a memory probe prints: this process's peak RSS in MB (Linux)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             print(int(line.split()[1]) / 1024)
 
 
-def peak_memory_mb(batch: int, steps: int) -> float:
-    """Peak RSS of a fresh process (TensorFlow's allocator never gives memory back in-process)."""
+def probe_peak_mb(code: str) -> float:
+    """Runs a probe in a fresh process (TensorFlow's allocator never gives memory back in-process)."""
     import subprocess
 
-    code = f"from dcgan_inversion.bench import _memory_probe; _memory_probe({batch}, {steps})"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     try:
         return float(result.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return float("nan")  # not Linux, or the probe failed: reported as nan
+
+
+def peak_memory_mb(batch: int, steps: int) -> float:
+    return probe_peak_mb(f"from dcgan_inversion.bench import _memory_probe; _memory_probe({batch}, {steps})")
 
 
 def _sharding_probe(replicas: int, batch: int, min_seconds: float) -> None:

@@ -11,8 +11,6 @@ run, so a noisy machine shifts both alike. Numbers are printed and written, neve
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -115,6 +113,7 @@ def noise_64px(latents: int, log) -> dict:
 
 def _memory_probe(method: str, rows: int) -> None:
     """Run in a fresh process: prints the peak RSS (MB) of polishing `rows` demo-sized rows."""
+    from dcgan_inversion.bench import print_peak_rss
     from dcgan_inversion.inversion.polishing import METHODS
 
     config = config_lib.load_config("demo")
@@ -125,23 +124,19 @@ def _memory_probe(method: str, rows: int) -> None:
     starts = np.clip(z_true + rng.uniform(-0.3, 0.3, z_true.shape), -1, 1).astype(np.float32)
     polish = config_lib.replace(config, polish={"iterations": 2}).polish
     METHODS[method](generator, polish).run(starts, generator(z_true, training=False).numpy())
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            print(int(line.split()[1]) / 1024)
+    print_peak_rss()
 
 
 def peak_memory(rows: tuple = (32, 256)) -> dict:
     """Peak RSS of a fresh process polishing more and more rows, chunk_rows fixed (demo: 16)."""
+    from dcgan_inversion.bench import probe_peak_mb
+
     report = {}
     for method in ("levenberg_marquardt", "layerwise_lm"):
         report[method] = {}
         for count in rows:
-            code = f"from dcgan_inversion.bench_polish import _memory_probe; _memory_probe({method!r}, {count})"
-            result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-            try:
-                report[method][str(count)] = float(result.stdout.strip().splitlines()[-1])
-            except (IndexError, ValueError):
-                report[method][str(count)] = float("nan")  # not Linux, or the probe failed
+            report[method][str(count)] = probe_peak_mb(
+                f"from dcgan_inversion.bench_polish import _memory_probe; _memory_probe({method!r}, {count})")
     return report
 
 
