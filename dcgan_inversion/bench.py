@@ -31,7 +31,6 @@ from dcgan_inversion.model import make_generator, mixed_precision_copy  # noqa: 
 
 MODELS = {"demo 32px gf32": ModelConfig(image_size=32, gf_dim=32, df_dim=32),
           "paper 64px gf64": ModelConfig(image_size=64, gf_dim=64, df_dim=64)}
-PAPER_STEPS = 100_000
 EXPECTED_FLOPS_PER_S = 150e9  # only sizes the timed calls; the report uses measured rates
 
 

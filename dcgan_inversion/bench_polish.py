@@ -22,6 +22,7 @@ from dcgan_inversion.model import make_generator
 
 PREVIOUS_POLISH = {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0, "stall_improvement": 0.1}
 NOISE_VARIANCES = (0.01, 0.1, 1.0)
+PAPER_STEPS = 100_000
 
 
 def variants(config) -> dict:
@@ -153,7 +154,7 @@ def markdown(report: dict) -> list[str]:
         lines += ["", f"Polish methods side by side ({when}demo generator, Table 1 settings, {first['latents_per_mode']} "
                   "latents per mode, seed 0): step-equivalents (first-order steps per row plus the polish's time in "
                   "first-order steps of the same batch) until 99% / 100% of a mode's rows are below 1e-4 and 1e-8; "
-                  f"the paper: 100,000 updates. `previous`: autodiff-Jacobian LM as shipped before (20 iterations, "
+                  f"the paper: {PAPER_STEPS:,} updates. `previous`: autodiff-Jacobian LM as shipped before (20 iterations, "
                   "no per-row stop, switch at <10% over 25 steps); `levenberg_marquardt`: the autodiff Jacobian with "
                   "today's settings; `layerwise_lm`: as shipped.", "",
                   "| polish | clipping | 99% < 1e-4 | 100% < 1e-4 | 99% < 1e-8 | 100% < 1e-8 | first-order | polish | total step-eq. | wall s |",
