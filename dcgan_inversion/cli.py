@@ -139,6 +139,10 @@ def invert_main(argv=None) -> None:
                              "(writes <run>/results/images/)")
     parser.add_argument("--starts", type=_positive, default=16, help="random starts per image; the best is kept")
     parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image")
+    parser.add_argument("--curvature", action="store_true",
+                        help="instead: the loss's curvature at Table 1's latents beside the decay rates the "
+                             "finished table1 measured (why gradient descent takes as long as it does; writes "
+                             "curvature.json)")
     _protocol_argument(parser, "run")
     args = parser.parse_args(argv)
 
@@ -164,6 +168,8 @@ def invert_main(argv=None) -> None:
         try:
             if args.image:
                 _invert_your_images(generator, config, args, paths.results / "images", strategy)
+            elif args.curvature:
+                _report_curvature(generator, config, paths.results)
             else:
                 experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy)
         except KeyboardInterrupt:
@@ -197,10 +203,25 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
     print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
 
 
+def _report_curvature(generator, config, results_dir: Path) -> None:
+    from dcgan_inversion import curvature
+
+    record = curvature.measure(generator, config, results_dir)
+    spectrum = record["spectrum"]
+    print(f"lambda_min median {spectrum['lambda_min']['median']:.2e}, lambda_max median "
+          f"{spectrum['lambda_max']['median']:.2e}, largest stable rate {spectrum['largest_stable_rate']:.2f}")
+    for mode, numbers in record["modes"].items():
+        predicted = numbers.get("measured_over_predicted_median")
+        print(f"{mode}: decay rate {numbers['measured_rate_median']:.2e}/step"
+              + (f" ({predicted:.2f}x 2 eta lambda_min)" if predicted is not None else "")
+              + f", rank correlation of lambda_min with the final error {numbers['rank_correlation_lambda_min_final_error']:+.2f}")
+    print(f"wrote {results_dir / 'curvature.json'}")
+
+
 def figures_main(argv=None) -> None:
     parser = _parser("Render the paper's figures and tables from a run's results.")
     parser.add_argument("--only", action="append", default=None,
-                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols"],
+                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols", "curvature"],
                         help="render only this figure or table (repeatable)")
     _protocol_argument(parser, "draw the results of")
     args = parser.parse_args(argv)

@@ -99,12 +99,16 @@ def _mode_rows(result_array, modes, index):
     return result_array[index * count:(index + 1) * count]
 
 
+def generated_latents(config: Config, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Table 1's `count` true latents and starts (the same for every mode), from the config's seed."""
+    rng = np.random.default_rng(config.seed)
+    return uniform_latents(rng, count, config.model.z_dim), uniform_latents(rng, count, config.model.z_dim)
+
+
 def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None, strategy=None,
                               checkpoint_dir=None) -> InversionResult:
     """`count` latents z ~ U(-1, 1) per clip mode, targets G(z), the same starts for every mode."""
-    rng = np.random.default_rng(config.seed)
-    z_true = uniform_latents(rng, count, config.model.z_dim)
-    z_init = uniform_latents(rng, count, config.model.z_dim)
+    z_true, z_init = generated_latents(config, count)
     modes = config.experiments.modes
     problem = InversionProblem(np.tile(generate(generator, z_true, count), (len(modes), 1, 1, 1)),
                                np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),

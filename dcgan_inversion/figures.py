@@ -5,6 +5,7 @@ figure2      z error (and pixel error) vs added noise variance, one line per cli
 table1/2     Markdown and CSV with the paper's numbers in adjacent columns (Tables 1 and 2).
 convergence  share of latents recovered vs step, per mode and threshold (not in the paper).
 training     D and G losses and the generator's last sample grid (not in the paper).
+curvature    final z error vs the loss's smallest curvature, measured vs predicted decay (not in the paper).
 """
 from __future__ import annotations
 
@@ -199,6 +200,64 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
     return save_figure(figure, paths.figures / "convergence")
 
 
+def curvature(paths: RunPaths) -> list[Path]:
+    """Per latent: the final z error against lam_min, and the decay rate measured in the run's last
+    steps against gradient descent's 2 eta lam_min (the diagonal: the quadratic model's prediction)."""
+    record, arrays = load_results(paths, "curvature"), load_arrays(paths, "curvature")
+    count, rate = record["latents"], record["learning_rate_in_window"]
+    lam_min = arrays["spectra"][:, 0]
+    predicted = 2.0 * rate * lam_min if rate is not None else lam_min
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    for index, mode in enumerate(record["modes"]):
+        color, marker = MODE_STYLE.get(mode, ("black", "x"))
+        rows = slice(index * count, (index + 1) * count)
+        left.scatter(lam_min, arrays["z_error"][rows], s=10, marker=marker, color=color, label=mode)
+        decaying = arrays["decay_rates"][rows] > 0
+        right.scatter(predicted[decaying], arrays["decay_rates"][rows][decaying], s=10, marker=marker, color=color,
+                      label=mode)
+    if rate is not None:
+        span = np.array([predicted.min(), predicted.max()])
+        right.plot(span, span, "k--", lw=1, label="measured = predicted")
+    left.set_xlabel("λ_min of the loss's Hessian at the true z")
+    left.set_ylabel("final ||z - z'||² / 100")
+    right.set_xlabel("predicted decay 2 η λ_min per step" if rate is not None else "λ_min")
+    right.set_ylabel("measured decay of ln(z error) per step")
+    right.set_title(f"decay over steps {record['window'][0]:.0f}-{record['window'][1]:.0f}")
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(title="clipping", fontsize=7)
+    spectrum = record["spectrum"]
+    figure.suptitle(f"{protocol_label(paths.protocol or 'ours', record)}: curvature at {count} true latents "
+                    f"(λ_min median {spectrum['lambda_min']['median']:.1e}, condition ~{spectrum['condition_median']:.0e})",
+                    fontsize=9)
+    return save_figure(figure, paths.figures / "curvature") + _curvature_table(paths, record)
+
+
+def _curvature_table(paths: RunPaths, record: dict) -> list[Path]:
+    header = ["clipping", "measured decay / step", "2 η λ_min", "measured / predicted", "steps per e-fold (predicted)",
+              "rank corr. λ_min vs final error", "< 1e-4 now", "< 1e-4 at 2x steps*", "< 1e-4 at 5x steps*"]
+    rows = []
+    for mode, values in record["modes"].items():
+        def number(key, form):
+            return format(values[key], form) if key in values else "n/a"
+        rows.append([mode, number("measured_rate_median", ".2e"), number("predicted_rate_median", ".2e"),
+                     number("measured_over_predicted_median", ".2f"), number("steps_per_e_fold_median", ",.0f"),
+                     number("rank_correlation_lambda_min_final_error", "+.2f"), number("below_target_now", ".3f"),
+                     number("below_target_after_2x_steps", ".3f"), number("below_target_after_5x_steps", ".3f")])
+    spectrum, rate = record["spectrum"], record["learning_rate_in_window"]
+    notes = [f"Medians over {record['latents']} latents per mode. λ: eigenvalues of the per-image loss's Gauss-Newton "
+             f"Hessian (2/P) JᵀJ at the true z (λ_min {spectrum['lambda_min']['min']:.1e} - "
+             f"{spectrum['lambda_min']['max']:.1e}, median {spectrum['lambda_min']['median']:.1e}; λ_max median "
+             f"{spectrum['lambda_max']['median']:.1e}); gradient descent is stable up to a rate of "
+             f"{spectrum['largest_stable_rate']:.2f} on every latent"
+             + (f", the protocol used {rate:g} in the window" if rate is not None else "") + ". Decay rates: -d ln(z error)"
+             f" / d step over steps {record['window'][0]:.0f}-{record['window'][1]:.0f}. *Extrapolated: each row "
+             "continued at its measured rate."]
+    return _write_table(paths, "curvature", header, rows, notes)
+
+
 def protocol_label(protocol: str, record: dict) -> str:
     """'authors: sgd lr 1 (step), batch-statistics BN, 100000 steps' from a protocol's record."""
     invert = record["config"]["invert"]
@@ -385,9 +444,9 @@ def _model_text(config: dict) -> str:
 
 
 FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
-           "convergence": convergence, "training": training, "protocols": protocols_table1}
+           "convergence": convergence, "training": training, "protocols": protocols_table1, "curvature": curvature}
 RESULTS = {"figure1": "trajectory", "figure2": "noise", "table1": "table1", "table2": "uniqueness",
-           "convergence": "table1", "protocols": "table1"}
+           "convergence": "table1", "protocols": "table1", "curvature": "curvature"}
 
 
 def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]:
@@ -409,8 +468,9 @@ def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]
 
 
 def _default_figures(paths: RunPaths) -> list[str]:
-    if not paths.protocol:
-        return [name for name in FIGURES if name != "protocols" or _protocols_with_results(paths)]
+    if not paths.protocol:  # protocols and curvature only once there is something to draw
+        return [name for name in FIGURES if (name != "protocols" or _protocols_with_results(paths))
+                and (name != "curvature" or (paths.results / "curvature.json").exists())]
     names = [name for name in FIGURES if name not in ("training", "protocols")]
     missing = [name for name in names if not (paths.results / f"{RESULTS[name]}.json").exists()]
     for name in missing:

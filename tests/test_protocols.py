@@ -147,11 +147,24 @@ def test_authors_protocol_end_to_end(runs, index):
     assert {"table1.json", "noise.json", "uniqueness.json", "trajectory.json"} <= {p.name for p in results.iterdir()}
     assert not (run / "results" / "table1.json").exists()  # the default results stay apart
     assert "(rows 1-3 of 9, none)" in result.stdout  # one batch per clip mode
+    if index == 0:  # the curvature analysis compares with the finished table1
+        curvature = _command("invert", "--run", run, "--protocol", "authors", "--curvature", *SHORT)
+        assert curvature.returncode == 0, curvature.stderr
+        assert "largest stable rate" in curvature.stdout
+        record = json.loads((results / "curvature.json").read_text())
+        assert record["learning_rate_in_window"] == 1.0 and record["latents"] == 3
+        assert set(record["modes"]) == {"none", "standard", "stochastic"}
     figures = _command("figures", "--run", run, "--protocol", "authors")
     assert figures.returncode == 0, figures.stderr
     table = (run / "figures" / "authors" / "table1.md").read_text()
     assert "ever below (sticky, as the paper counted)" in table and "at the end (final state)" in table
     assert (run / "figures" / "authors" / "convergence.png").exists()
+    assert (run / "figures" / "authors" / "curvature.png").exists() == (index == 0)
+
+
+def test_curvature_needs_a_finished_table1(runs):
+    line = one_error_line(_command("invert", "--run", runs[0], "--protocol", "amos", "--curvature"))
+    assert "compares with a finished table1" in line
 
 
 def test_protocol_needs_a_trained_run(tmp_path):
