@@ -103,7 +103,7 @@ def extra_steps(final: np.ndarray, rates: np.ndarray, level: float = TARGET) -> 
 
 def measure(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
     """Spectrum at Table 1's latents, and each mode's measured decay beside it; writes curvature.json/npz."""
-    from dcgan_inversion.experiments import generated_latents, inversion_generator, save_results
+    from dcgan_inversion.experiments import generated_latents, inversion_generator, mode_rows, save_results
 
     started = time.time()
     table1, arrays = _table1(results_dir)
@@ -125,8 +125,8 @@ def measure(generator, config: Config, results_dir: Path, progress: bool = True)
         "spectrum": {"lambda_min": _quantiles(lam_min), "lambda_max": _quantiles(lam_max),
                      "condition_median": float(np.median(lam_max / lam_min)),
                      "largest_stable_rate": float(2.0 / lam_max.max())},
-        "modes": {mode: _mode_numbers(arrays["z_error"][index * count:(index + 1) * count].astype(np.float64),
-                                      rates[index * count:(index + 1) * count], lam_min, rate, int(steps[-1]))
+        "modes": {mode: _mode_numbers(mode_rows(arrays["z_error"], modes, index).astype(np.float64),
+                                      mode_rows(rates, modes, index), lam_min, rate, int(steps[-1]))
                   for index, mode in enumerate(modes)},
     }
     return save_results(results_dir, "curvature", config, time.time() - started, numbers,

@@ -94,7 +94,7 @@ def _per_mode(modes, count):
     return [mode for mode in modes for _ in range(count)]
 
 
-def _mode_rows(result_array, modes, index):
+def mode_rows(result_array, modes, index):
     count = len(result_array) // len(modes)
     return result_array[index * count:(index + 1) * count]
 
@@ -125,11 +125,11 @@ def table1(generator, config: Config, results_dir: Path, progress: bool = True, 
                                        state_dir(results_dir, "table1"))
     per_mode = {}
     for index, mode in enumerate(modes):
-        errors = _mode_rows(result.z_error, modes, index)
-        first = _mode_rows(result.first_step, modes, index)
+        errors = mode_rows(result.z_error, modes, index)
+        first = mode_rows(result.first_step, modes, index)
         per_mode[mode] = {
             "final": {str(t): metrics.success_rate(errors, t) for t in result.thresholds},
-            **({"before_polish": {str(t): metrics.success_rate(_mode_rows(result.z_error_before_polish, modes, index), t)
+            **({"before_polish": {str(t): metrics.success_rate(mode_rows(result.z_error_before_polish, modes, index), t)
                                   for t in result.thresholds}} if result.polish_iterations else {}),
             "sticky": {str(t): float(np.mean(first[:, i] >= 0)) for i, t in enumerate(result.thresholds)},
             "median_z_error": float(np.median(errors)),
@@ -161,9 +161,9 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True, s
                                 axis=(1, 2, 3))
     per_mode = {}
     for index, mode in enumerate(modes):
-        z_errors = _mode_rows(result.z_error, modes, index).reshape(len(variances), count)
-        pixel = _mode_rows(result.pixel_error, modes, index).reshape(len(variances), count)
-        clean_pixel = _mode_rows(clean_pixel_error, modes, index).reshape(len(variances), count)
+        z_errors = mode_rows(result.z_error, modes, index).reshape(len(variances), count)
+        pixel = mode_rows(result.pixel_error, modes, index).reshape(len(variances), count)
+        clean_pixel = mode_rows(clean_pixel_error, modes, index).reshape(len(variances), count)
         per_mode[mode] = {"mean_z_error": z_errors.mean(axis=1).tolist(), "median_z_error": np.median(z_errors, axis=1).tolist(),
                           "mean_pixel_error_vs_noisy": pixel.mean(axis=1).tolist(),
                           "mean_pixel_error_vs_clean": clean_pixel.mean(axis=1).tolist()}
@@ -219,8 +219,8 @@ def uniqueness(generator, config: Config, results_dir: Path, progress: bool = Tr
         strategy=strategy, checkpoint_dir=state_dir(results_dir, "uniqueness")))
     per_mode = {}
     for index, mode in enumerate(modes):
-        z = _mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
-        pixel = _mode_rows(result.pixel_error, modes, index).reshape(len(images), restarts)
+        z = mode_rows(result.z, modes, index).reshape(len(images), restarts, z_dim)
+        pixel = mode_rows(result.pixel_error, modes, index).reshape(len(images), restarts)
         distances = [metrics.mean_pairwise_distance(z_image) for z_image in z]
         per_mode[mode] = {"mean_pairwise_distance": float(np.mean(distances)), "per_image": distances,
                           "mean_pixel_error": float(pixel.mean())}
@@ -248,7 +248,7 @@ def trajectory(generator, config: Config, results_dir: Path, progress: bool = Tr
         checkpoint_dir=state_dir(results_dir, "trajectory")))
     snapshot_steps = sorted(result.snapshots)
     numbers = {"targets": count, "snapshot_steps": snapshot_steps, **_phases(result),
-               "modes": {mode: {"z_error": _mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
+               "modes": {mode: {"z_error": mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
     snapshots = np.stack([result.snapshots[s] for s in snapshot_steps])  # (snapshots, rows, H, W, C)
     return save_results(results_dir, "trajectory", config, result.seconds, numbers, targets=targets,
                         snapshots=snapshots, snapshot_steps=np.asarray(snapshot_steps), **_arrays(result))
