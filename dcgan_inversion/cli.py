@@ -227,6 +227,7 @@ def figures_main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     def run():
+        load_tensorflow()  # the training plot reads TensorBoard logs through TensorFlow
         from dcgan_inversion.figures import make_figures
 
         for path in make_figures(_run_dir(args), args.only, args.protocol):

@@ -7,15 +7,22 @@ import pytest  # noqa: E402
 
 from dcgan_inversion import config as config_lib  # noqa: E402
 from dcgan_inversion.distribute import split_cpu  # noqa: E402
+from dcgan_inversion.tf_startup import line_level  # noqa: E402
 
 # Two logical CPU devices, so mirrored strategies have two replicas to compare with one device.
 # Set before any test runs an op; the default strategy keeps using the first.
 split_cpu(2)
 
 
+def project_lines(stderr: str) -> list[str]:
+    """The non-blank stderr lines the project wrote: TensorFlow's log records (which lines it
+    writes depends on the CPU, the GPU and the driver) are not counted."""
+    return [line for line in stderr.splitlines() if line.strip() and line_level(line) is None]
+
+
 def one_error_line(result) -> str:
     """A user mistake through the command line: exit 2, one line on stderr, no traceback."""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = project_lines(result.stderr)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import tiny_config
+from conftest import project_lines, tiny_config
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.errors import UserError
 from dcgan_inversion.train import DCGANTrainer, train
@@ -83,7 +83,7 @@ def test_a_damaged_generator_export_is_rebuilt_from_the_training_checkpoint(tmp_
     weights = run / "generator.weights.h5"
     weights.write_bytes(weights.read_bytes()[:100])
     generator = load_generator(run)
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    lines = project_lines(capsys.readouterr().err)
     assert len(lines) == 1 and "rebuilt it from" in lines[0] and lines[0].endswith("ckpt-6")
     for expected, actual in zip(trained.generator.get_weights(), generator.get_weights()):
         np.testing.assert_array_equal(actual, expected)

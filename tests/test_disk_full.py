@@ -5,7 +5,7 @@ import errno
 import pytest
 import tensorflow as tf
 
-from conftest import latest_checkpoint_step, tiny_config
+from conftest import latest_checkpoint_step, project_lines, tiny_config
 from dcgan_inversion import config as config_lib
 from dcgan_inversion import io_utils
 from dcgan_inversion.cli import invert_main, train_main
@@ -26,7 +26,7 @@ def _full_disk_after(monkeypatch, owner, name, calls):
 
 
 def _one_line(capsys) -> str:
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    lines = project_lines(capsys.readouterr().err)
     assert len(lines) == 1 and "Traceback" not in lines[0], lines
     return lines[0]
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import assert_checkpoint_is_a_run_stopped_there, latest_checkpoint_step, one_error_line, tiny_config, training_command
+from conftest import (assert_checkpoint_is_a_run_stopped_there, latest_checkpoint_step, one_error_line, project_lines,
+                      tiny_config, training_command)
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.preemption import EXIT_STATUS
 from dcgan_inversion.train import train
@@ -35,14 +36,11 @@ def _terminate_when(process, ready, timeout=120):
 
 
 def _one_stop_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip() and not _tensorflow_noise(line)]
+    lines = project_lines(stderr)
     assert len(lines) == 1 and lines[0].startswith("stopped: SIGTERM at step "), stderr
     assert "Traceback" not in stderr
     return lines[0]
 
-
-def _tensorflow_noise(line: str) -> bool:
-    return line.startswith(("WARNING: All log messages", "I0000", "E0000", "W0000"))
 
 
 def test_sigterm_during_training_saves_where_it_is_and_resumes_exactly(tmp_path):
