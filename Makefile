@@ -25,11 +25,12 @@ help:
 	@echo "make bench     time the inversion loops and training; writes $(DOCS)/bench.{json,md}"
 	@echo "make test      run the test suite"
 
-# The virtualenv is (re)built whenever setup.py changes.
-$(STAMP): setup.py
+# The virtualenv is (re)built whenever setup.py or the lock file changes; it installs the exact
+# versions in constraints.txt (the ones the committed results were made with).
+$(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $@
 
 demo: train invert figures

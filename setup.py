@@ -11,17 +11,19 @@ setup(
     packages=find_packages(include=["dcgan_inversion", "dcgan_inversion.*"]),
     package_data={"dcgan_inversion": ["configs/*.yaml", "protocols/*.yaml"]},
     install_requires=[
-        "tensorflow>=2.16",
-        "numpy",
-        "pillow",
-        "matplotlib",
-        "pyyaml",
-        "scikit-image",
-        "tensorboard",
+        # Compatible ranges for library use; constraints.txt pins the versions the results were made with.
+        "tensorflow>=2.16,<3",
+        "keras>=3.0,<4",
+        "numpy>=1.26,<3",
+        "pillow>=10",
+        "matplotlib>=3.8",
+        "pyyaml>=6",
+        "scikit-image>=0.22",
+        "tensorboard>=2.16",
     ],
     extras_require={
-        "and-cuda": ["tensorflow[and-cuda]>=2.16"],
-        "test": ["pytest"],
+        "and-cuda": ["tensorflow[and-cuda]>=2.16,<3"],
+        "test": ["pytest>=8"],
     },
     entry_points={
         "console_scripts": [
