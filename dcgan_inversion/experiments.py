@@ -10,7 +10,6 @@ time) and `<name>.npz` (arrays).
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ import tensorflow as tf
 from dcgan_inversion import config as config_lib
 from dcgan_inversion import metrics, preemption
 from dcgan_inversion.config import Config
+from dcgan_inversion.environment import environment, package_version
 from dcgan_inversion.data import heldout_images, to_model_range
 from dcgan_inversion.inversion import InversionProblem, InversionResult, InversionSettings, invert, uses_batch_statistics
 from dcgan_inversion.io_utils import write_json, write_npz
@@ -42,25 +42,6 @@ def generate(generator, z, group_rows: int | None = None) -> np.ndarray:
 def inversion_generator(generator, config: Config):
     """The generator as the inversion sees it: moving averages, or each batch's own statistics."""
     return BatchStatisticsGenerator(generator) if config.invert.batch_norm == "batch" else generator
-
-
-def environment() -> dict:
-    devices = tf.config.list_physical_devices("GPU")
-    return {
-        "dcgan_inversion": _package_version(),
-        "tensorflow": tf.__version__,
-        "python": platform.python_version(),
-        "device": ", ".join(d.name for d in devices) if devices else f"CPU ({platform.processor() or platform.machine()})",
-    }
-
-
-def _package_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("dcgan-inversion")
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 def state_dir(results_dir: Path, name: str) -> Path:
@@ -288,7 +269,7 @@ def _finished_record(results_dir: Path, name: str, config: Config) -> dict | Non
     except (OSError, ValueError):
         return None
     same = (record.get("config") == config_lib.to_dict(config)
-            and record.get("environment", {}).get("dcgan_inversion") == _package_version()
+            and record.get("environment", {}).get("dcgan_inversion") == package_version("dcgan-inversion")
             and (Path(results_dir) / f"{name}.npz").exists())
     return record if same else None
 
@@ -298,7 +279,10 @@ def _phases(result: InversionResult) -> dict:
     return {"steps": result.steps, "polish_iterations": result.polish_iterations,
             "first_order_seconds": round(result.first_order_seconds, 2), "polish_seconds": round(result.polish_seconds, 2),
             "first_order_step_equivalents": round(result.first_order_equivalents, 1),
-            "step_equivalents": round(result.step_equivalents, 1)}
+            "step_equivalents": round(result.step_equivalents, 1),  # timed: depends on the machine
+            "polish_row_iterations": result.polish_row_iterations,
+            "polish_iteration_step_equivalents": round(result.polish_iteration_steps, 2),
+            "counted_step_equivalents": round(result.counted_step_equivalents, 1)}  # FLOPs / (2 F), cost.py
 
 
 def _arrays(result: InversionResult) -> dict:
