@@ -123,7 +123,7 @@ def figure2(paths: RunPaths) -> list[Path]:
 
 
 def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, z errors per step and row) of a Table 1 run, the polish placed at its step cost.
+    """(steps, z errors per step and row) of a Table 1 run, the polish placed at its counted step cost.
 
     Rows that switch to the polish early stop costing steps: steps are per row so far.
     """
@@ -131,7 +131,9 @@ def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray
     history = arrays["history_z_error"]
     if "polish_z_error" in arrays and record["polish_iterations"]:
         first_order = record.get("first_order_step_equivalents", record["steps"])
-        per_iteration = (record["step_equivalents"] - first_order) / record["polish_iterations"]
+        total = counted_cost(record)
+        total = record["step_equivalents"] if np.isnan(total) else total
+        per_iteration = (total - first_order) / record["polish_iterations"]
         polish_steps = steps[-1] + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
         steps, history = np.concatenate([steps, polish_steps]), np.concatenate([history, arrays["polish_z_error"]])
     return steps, history
@@ -317,8 +319,28 @@ def _first_order_text(record: dict) -> str:
 def _phase_text(record: dict) -> str:
     text = f"{_first_order_text(record)} (first-order, at most {record['steps']})"
     if record.get("polish_iterations"):
-        text += f" + {record['polish_iterations']} LM iterations (~{record['step_equivalents']:.0f} step-equivalents)"
+        text += f" + {record['polish_iterations']} LM iterations ({_cost_text(record)})"
     return text
+
+
+def counted_cost(record: dict) -> float:
+    """Counted step-equivalents per row (cost.py); results written before the count existed have none,
+    and a first-order-only run costs its steps."""
+    if "counted_step_equivalents" in record:
+        return record["counted_step_equivalents"]
+    return float("nan") if record.get("polish_iterations") else record.get("first_order_step_equivalents", record["steps"])
+
+
+def _cost_text(record: dict) -> str:
+    return f"{counted_cost(record):.0f} counted step-equivalents per row, {record['step_equivalents']:.0f} timed"
+
+
+def _cost_cell(record: dict) -> str:
+    """'counted / timed' step-equivalents per row, for a table's cost column."""
+    return f"{counted_cost(record):.0f} / {record['step_equivalents']:.0f}"
+
+
+COST_HEADER = "cost per row (counted / timed step-eq.)"
 
 
 def _write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: list[str]) -> list[Path]:
@@ -339,24 +361,28 @@ def table1(paths: RunPaths) -> list[Path]:
         return protocol_table1(paths)
     record = load_results(paths, "table1")
     thresholds = [str(t) for t in record["table_thresholds"]]
-    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "< 1e-10", "median z error"]
+    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "< 1e-10", "median z error",
+                                                                                 COST_HEADER]
     polished = bool(record["polish_iterations"])
     ours = f"ours ({_first_order_text(record)} + {record['polish_iterations']} LM)" if polished \
         else f"ours ({record['steps']} steps)"
     rows = []
     for mode, values in record["modes"].items():
-        rows.append([mode, ours] + _rates(values["final"], thresholds) + [f"{values['median_z_error']:.1e}"])
+        rows.append([mode, ours] + _rates(values["final"], thresholds) + [f"{values['median_z_error']:.1e}",
+                                                                          _cost_cell(record)])
         if polished:
             rows.append([mode, f"ours, first-order only ({_first_order_text(record)})"]
-                        + _rates(values["before_polish"], thresholds) + [""])
+                        + _rates(values["before_polish"], thresholds) + ["", f"{record['first_order_step_equivalents']:.0f}"])
         paper = PAPER_TABLE1.get(mode, {})
-        rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + ["", "", ""])
+        rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds]
+                    + ["", "", "", "100000"])
     config = record["config"]
     notes = [f"Share of latents with ||z - z'||² / 100 below each threshold at the end (final state; "
              f"`sticky` rates are in table1.json). Ours: {record['latents_per_mode']} latents per mode, "
              f"{_phase_text(record)}, {_optimizer_text(config)}, generator {_model_text(config)}, seed {record['seed']}, "
              f"{record['wall_seconds']:.0f} s on {record['environment']['device']}. Paper: 1000 latents, 100k updates, "
-             "Amos's 64 px CelebA DCGAN."]
+             "Amos's 64 px CelebA DCGAN. Cost: counted = FLOPs from the layer shapes over a first-order step's "
+             "(machine-neutral; see the README), timed = the polish's seconds over a first-order step's on this machine."]
     return _write_table(paths, "table1", header, rows, notes)
 
 
@@ -368,14 +394,16 @@ def protocol_table1(paths: RunPaths) -> list[Path]:
     """A protocol's Table 1: the sticky rate (the authors' metric) and the final state, beside the paper."""
     record = load_results(paths, "table1")
     thresholds = [str(t) for t in record["table_thresholds"]]
-    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "< 1e-10", "median z error"]
+    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", "< 1e-10", "median z error",
+                                                                                 COST_HEADER]
     rows = []
     for mode, values in record["modes"].items():
-        rows.append([mode, f"{paths.protocol}, {STICKY}"] + _rates(values["sticky"], thresholds) + [""])
+        rows.append([mode, f"{paths.protocol}, {STICKY}"] + _rates(values["sticky"], thresholds) + ["", ""])
         rows.append([mode, f"{paths.protocol}, {FINAL}"] + _rates(values["final"], thresholds)
-                    + [f"{values['median_z_error']:.1e}"])
+                    + [f"{values['median_z_error']:.1e}", _cost_cell(record)])
         paper = PAPER_TABLE1.get(mode, {})
-        rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + ["", "", ""])
+        rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds]
+                    + ["", "", "", "100000"])
     notes = [f"{protocol_label(paths.protocol, record)}; {record['latents_per_mode']} latents per mode, generator "
              f"{_model_text(record['config'])}, seed {record['seed']}, {record['wall_seconds']:.0f} s on "
              f"{record['environment']['device']}. Sticky: a row counts once its ||z - z'||² / 100 was below the "
@@ -387,19 +415,19 @@ def protocols_table1(paths: RunPaths) -> list[Path]:
     """Table 1 of every protocol run on this run, beside our default method and the paper."""
     default = load_results(paths, "table1")
     thresholds = [str(t) for t in default["table_thresholds"]]
-    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8"]
+    header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", COST_HEADER]
     protocols = {name: load_results(RunPaths(paths.root, name), "table1") for name in _protocols_with_results(paths)}
     rows = []
     for mode in default["modes"]:
         paper = PAPER_TABLE1.get(mode, {})
         rows.append([mode, "paper (authors' GD, 100k steps, sticky)"]
-                    + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + [""])
+                    + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds] + ["", "100000"])
         for name, record in protocols.items():
             for label, key in (("sticky", "sticky"), ("final", "final")):
                 rows.append([mode, f"{protocol_label(name, record)}, {label}"]
-                            + _rates(record["modes"][mode][key], thresholds)[:-1])
+                            + _rates(record["modes"][mode][key], thresholds)[:-1] + [_cost_cell(record)])
         rows.append([mode, f"our default ({_phase_text(default)}), final"]
-                    + _rates(default["modes"][mode]["final"], thresholds)[:-1])
+                    + _rates(default["modes"][mode]["final"], thresholds)[:-1] + [_cost_cell(default)])
     notes = [f"Share of latents with ||z - z'||² / 100 below each level; {default['latents_per_mode']} latents per "
              f"mode, generator {_model_text(default['config'])}. Sticky: below at any step (the authors' metric); "
              "final: below at the end."]

@@ -28,6 +28,8 @@ MIN_DAMPING, MAX_DAMPING = 1e-12, 1e12  # keep lambda finite through long runs o
 class LevenbergMarquardt:
     """Polishes many rows at once; rows are split into chunks to bound the Jacobian's memory."""
 
+    counted_as = "levenberg_marquardt"  # how cost.py counts one iteration's FLOPs
+
     def __init__(self, generator, config: PolishConfig, low: float = -1.0, high: float = 1.0, strategy=None):
         self.generator = generator
         self.config = config
@@ -147,6 +149,10 @@ class LayerwiseLevenbergMarquardt(LevenbergMarquardt):
         if self.layerwise is None:
             print("note: polish.method layerwise_lm: the generator is not a chain of layers it knows; "
                   "using forward-mode autodiff for the Jacobian", flush=True)
+
+    @property
+    def counted_as(self) -> str:
+        return "levenberg_marquardt" if self.layerwise is None else "layerwise_lm"
 
     def linearize(self, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return super().linearize(z) if self.layerwise is None else self.layerwise(z)

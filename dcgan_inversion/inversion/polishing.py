@@ -2,7 +2,8 @@
 
 Methods live behind one small interface, chosen by `polish.method`: a class built as
 `Method(generator, polish_config, low, high, strategy)` whose `run(z, targets, on_iteration)`
-returns the polished z' and a dict with `iterations`, `seconds` and `pixel_error`, calling
+returns the polished z' and a dict with `iterations`, `row_iterations` (summed over rows), `seconds`
+and `pixel_error`, and whose `counted_as` names its FLOP accounting in cost.py, calling
 `on_iteration(iteration, z)` after each iteration (True stops it). A new method is one module
 and one line in `METHODS`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dcgan_inversion import preemption
+from dcgan_inversion.cost import InversionCost
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.result import InversionResult, latent_error
 from dcgan_inversion.inversion.shards import ShardedInversion
@@ -48,6 +50,7 @@ def polish(generator, settings, inversion: ShardedInversion, result: InversionRe
     if bar and info["iterations"] < polish_config.iterations:
         bar.update(info["iterations"], finalize=True)  # stopped early: end the bar's line
     _fold(result, z, info, history, z_true)
+    result.polish_iteration_steps = InversionCost.of(generator).polish_iteration_steps(polisher.counted_as)
     if result.snapshots:
         result.snapshots[result.steps + info["iterations"]] = inversion.images(settings.snapshot_rows, z)
 
@@ -59,6 +62,7 @@ def _fold(result: InversionResult, z, info: dict, history: list, z_true) -> None
     result.pixel_error = info["pixel_error"]
     result.z_error = None if z_true is None else latent_error(z, z_true)
     result.polish_iterations = info["iterations"]
+    result.polish_row_iterations = info["row_iterations"]
     result.polish_seconds = info["seconds"]
     result.seconds += info["seconds"]
     result.polish_z_error = np.stack(history) if history else None

@@ -32,6 +32,8 @@ class InversionResult:
     snapshots: dict = field(default_factory=dict)  # step -> G(z') of `snapshot_rows`
     # Polish phase (polish.py), when it ran:
     polish_iterations: int = 0
+    polish_row_iterations: int = 0                 # polish iterations summed over the rows that took them
+    polish_iteration_steps: float = 0.0            # one row's polish iteration, counted (cost.py), in steps
     polish_seconds: float = 0.0
     polish_z_error: np.ndarray | None = None       # (iterations, rows)
     z_before_polish: np.ndarray | None = None
@@ -48,6 +50,11 @@ class InversionResult:
         if not self.steps:
             return float(self.polish_iterations)
         return self.first_order_equivalents + self.polish_seconds / self.seconds_per_step
+
+    @property
+    def counted_step_equivalents(self) -> float:
+        """The machine-neutral cost per row: first-order steps plus the polish's FLOPs in steps (cost.py)."""
+        return self.first_order_equivalents + self.polish_row_iterations * self.polish_iteration_steps / len(self.z)
 
     def below(self, threshold: float) -> np.ndarray:
         """Rows whose final z error is below `threshold`."""
@@ -88,6 +95,8 @@ def concatenate(parts: list[InversionResult]) -> InversionResult:
         history_equivalents=weights @ np.stack(equivalents) / weights.sum() if len(longest.history_steps) else
         longest.history_equivalents,
         polish_iterations=max(part.polish_iterations for part in parts),
+        polish_row_iterations=sum(part.polish_row_iterations for part in parts),
+        polish_iteration_steps=max(part.polish_iteration_steps for part in parts),
         polish_seconds=sum(part.polish_seconds for part in parts),
         polish_z_error=padded("polish_z_error") if all(part.polish_z_error is not None for part in parts) else None,
         snapshots={step: np.concatenate([part.snapshots[step] for part in parts])
