@@ -158,7 +158,7 @@ def convergence(paths: RunPaths) -> list[Path]:
         axis.axvline(first_order_end, color="black", lw=0.8)
         axis.annotate("LM polish starts", (first_order_end, 0.05), xytext=(-4, 0), textcoords="offset points",
                       fontsize=8, ha="right")
-    axis.set_xlabel("first-order step equivalents")
+    axis.set_xlabel("counted step-equivalents per row (first-order steps + the polish's FLOPs)")
     axis.set_ylabel("share of latents recovered")
     axis.set_ylim(-0.02, 1.02)
     axis.grid(True, alpha=0.3)
@@ -191,7 +191,7 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
             for threshold, style in CONVERGENCE_LEVELS:
                 axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{label} < {threshold:g}")
         axis.set_xscale("log")
-        axis.set_xlabel("steps (our default: step-equivalents)")
+        axis.set_xlabel("steps (our default: counted step-equivalents)")
         axis.set_title(f"{mode} clipping")
         axis.grid(True, which="both", alpha=0.3)
     axes[0, 0].set_ylabel("share of latents below the level")
