@@ -91,7 +91,8 @@ def test_layerwise_polish_agrees_with_autodiff_polish(tiny_generator, tiny_probl
     config = PolishConfig(iterations=8, chunk_rows=3)
     z_autodiff, _ = LevenbergMarquardt(tiny_generator, config).run(z_start, targets)
     z_layerwise, info = LayerwiseLevenbergMarquardt(tiny_generator, config).run(z_start, targets)
-    np.testing.assert_allclose(z_layerwise, z_autodiff, rtol=0, atol=1e-6)
+    # 1e-5: oneDNN (on by default on AVX-512 VNNI/BF16 CPUs) reorders sums; seen 1.2e-6 after 8 iterations
+    np.testing.assert_allclose(z_layerwise, z_autodiff, rtol=0, atol=1e-5)
     assert info["iterations"] >= 2
 
 
