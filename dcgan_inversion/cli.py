@@ -15,9 +15,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
 
 from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, STRATEGIES  # noqa: E402
-from dcgan_inversion import runlock  # noqa: E402
-from dcgan_inversion.errors import UserError  # noqa: E402
-from dcgan_inversion.tf_startup import load_tensorflow  # noqa: E402
+from dcgan_inversion.infra import runlock  # noqa: E402
+from dcgan_inversion.infra.errors import UserError  # noqa: E402
+from dcgan_inversion.infra.tf_startup import load_tensorflow  # noqa: E402
 
 
 DEFAULT_CONFIG = "demo"
@@ -54,7 +54,7 @@ def _config_name(args) -> str:
 
 
 def _protocol_argument(parser, doing: str) -> None:
-    from dcgan_inversion.protocols import available_protocols
+    from dcgan_inversion.paper.protocols import available_protocols
 
     parser.add_argument("--protocol", default=None, choices=available_protocols(),
                         help=f"{doing} a named inversion protocol (authors: the paper's gradient descent; "
@@ -68,7 +68,7 @@ def _inversion_config(args):
 
     if not args.protocol:
         return load_config(_config_name(args), _overrides(args))
-    from dcgan_inversion.protocols import protocol_config
+    from dcgan_inversion.paper.protocols import protocol_config
     from dcgan_inversion.rundir import RunPaths, saved_config
 
     base = load_config(args.config) if args.config else saved_config(_run_dir(args))
@@ -83,7 +83,7 @@ def _guarded(function) -> None:
 
     SIGTERM (preemption) makes the loops checkpoint and stop: one line, exit status 143.
     """
-    from dcgan_inversion import preemption
+    from dcgan_inversion.infra import preemption
 
     try:
         with preemption.watching():
@@ -123,7 +123,7 @@ def train_main(argv=None) -> None:
         with runlock.locked(_run_dir(args), "dcgan-train") if config.distribute.strategy != "multi_worker" \
                 else contextlib.nullcontext():
             load_tensorflow()
-            from dcgan_inversion.train import train
+            from dcgan_inversion.training.trainer import train
 
             train(config, _run_dir(args))
 
@@ -159,8 +159,8 @@ def invert_main(argv=None) -> None:
 
     def invert(config, paths):
         load_tensorflow()
-        from dcgan_inversion import experiments
-        from dcgan_inversion.distribute import make_strategy
+        from dcgan_inversion.paper import experiments
+        from dcgan_inversion.infra.distribute import make_strategy
         from dcgan_inversion.rundir import load_generator
 
         strategy = make_strategy(config.distribute.strategy)
@@ -189,7 +189,7 @@ def _positive(text: str) -> int:
 
 def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> None:
     """--image: the best of --starts recoveries per image, and the verdict of the run's calibration."""
-    from dcgan_inversion import your_images
+    from dcgan_inversion.your_images import recover as your_images
 
     calibrated = your_images.calibration(generator, config, args.starts, args.mode, output_dir, strategy)
     rows = your_images.invert_images(generator, config, args.image, output_dir, args.starts, args.mode, calibrated,
@@ -204,7 +204,7 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
 
 
 def _report_curvature(generator, config, results_dir: Path) -> None:
-    from dcgan_inversion import curvature
+    from dcgan_inversion.paper import curvature
 
     record = curvature.measure(generator, config, results_dir)
     spectrum = record["spectrum"]
@@ -228,7 +228,7 @@ def figures_main(argv=None) -> None:
 
     def run():
         load_tensorflow()  # the training plot reads TensorBoard logs through TensorFlow
-        from dcgan_inversion.figures import make_figures
+        from dcgan_inversion.paper.render import make_figures
 
         for path in make_figures(_run_dir(args), args.only, args.protocol):
             print(f"wrote {path}")

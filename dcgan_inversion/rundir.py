@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from dcgan_inversion import config as config_lib
-from dcgan_inversion.errors import UserError
+from dcgan_inversion.infra.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def check_model_matches(config: config_lib.Config, run_dir) -> None:
 
 def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     """Every mistake that can be found without TensorFlow: data folder, run folder, model shape."""
-    from dcgan_inversion.images import list_images, require_a_readable_image, split_holdout
+    from dcgan_inversion.data.images import list_images, require_a_readable_image, split_holdout
 
     if config.data.source == "celeba":
         if not config.data.path:
@@ -110,7 +110,7 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     if config.train.steps is None and config.train.epochs is None:
         raise UserError("train.steps and train.epochs are both null: set one of them")
     if config.distribute.strategy == "multi_worker":
-        from dcgan_inversion.distribute import check_tf_config
+        from dcgan_inversion.infra.distribute import check_tf_config
 
         check_tf_config()
     ensure_writable(Path(run_dir))
@@ -119,7 +119,7 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
 
 def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, protocol: str | None = None) -> None:
     """A trained generator of the same shape, a writable results folder, and existing image files."""
-    from dcgan_inversion.images import collect_image_files, read_user_image
+    from dcgan_inversion.data.images import collect_image_files, read_user_image
 
     paths = RunPaths(run_dir, protocol)
     if config.distribute.strategy == "multi_worker":
@@ -144,7 +144,7 @@ def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:
 
 def export_generator(generator, paths: RunPaths, step: int) -> None:
     """Writes the generator weights atomically (Keras wants the `.weights.h5` suffix)."""
-    from dcgan_inversion.io_utils import publish
+    from dcgan_inversion.infra.io_utils import publish
 
     handle, temporary = tempfile.mkstemp(dir=paths.root, prefix=".generator.", suffix=".weights.h5")
     os.close(handle)
@@ -162,7 +162,7 @@ def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, 
     """
     import contextlib
 
-    from dcgan_inversion.model import make_generator  # TensorFlow loads only when needed
+    from dcgan_inversion.gan.model import make_generator  # TensorFlow loads only when needed
 
     paths = RunPaths(run_dir)
     if not paths.generator_weights.exists():
@@ -190,7 +190,7 @@ def _rebuilt_from_checkpoint(generator, paths: RunPaths, reason: str) -> bool:
 
     import tensorflow as tf
 
-    from dcgan_inversion.checkpoints import restore_newest_intact
+    from dcgan_inversion.infra.checkpoints import restore_newest_intact
 
     if not paths.checkpoints.is_dir():
         return False

@@ -6,8 +6,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 from dcgan_inversion import config as config_lib  # noqa: E402
-from dcgan_inversion.distribute import split_cpu  # noqa: E402
-from dcgan_inversion.tf_startup import line_level  # noqa: E402
+from dcgan_inversion.infra.distribute import split_cpu  # noqa: E402
+from dcgan_inversion.infra.tf_startup import line_level  # noqa: E402
 
 # Two logical CPU devices, so mirrored strategies have two replicas to compare with one device.
 # Set before any test runs an op; the default strategy keeps using the first.
@@ -51,7 +51,7 @@ def tiny_generator():
     """An untrained 16 px generator with fixed weights: inversion tests need only a fixed G."""
     import keras
 
-    from dcgan_inversion.model import make_generator
+    from dcgan_inversion.gan.model import make_generator
 
     keras.utils.set_random_seed(0)
     return make_generator(tiny_config().model)
@@ -101,7 +101,7 @@ def assert_checkpoint_is_a_run_stopped_there(config, run_dir, step, scratch):
     (weights and RNG state, bit for bit)."""
     import numpy as np
 
-    from dcgan_inversion.train import DCGANTrainer, train
+    from dcgan_inversion.training.trainer import DCGANTrainer, train
 
     stopped = DCGANTrainer(config, run_dir)
     assert stopped.restore() == step

@@ -32,7 +32,7 @@ def test_demo_config_train_invert_figures(tmp_path):
 def test_make_demo_on_a_celeba_shaped_folder(tmp_path):
     """`make demo CONFIG=celeba` (the paper's 64 px model) on generated 178x218 JPEGs, the decoded
     cache on, tiny step counts: training, all four experiments and the figures."""
-    from dcgan_inversion.celeba_like import make_folder
+    from dcgan_inversion.data.celeba_like import make_folder
 
     make_folder(tmp_path / "img_align_celeba", 200)
     run = tmp_path / "celeba"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion.checkpoints import DAMAGED, set_aside
+from dcgan_inversion.infra.checkpoints import DAMAGED, set_aside
 from dcgan_inversion.inversion.shards import ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
 
@@ -80,7 +80,7 @@ class FirstOrderLog:
         return self._manager
 
     def save(self, finished: bool) -> None:
-        from dcgan_inversion.io_utils import write_npz
+        from dcgan_inversion.infra.io_utils import write_npz
 
         self.finished = finished
         switch = {} if self.switch is None else {"switch_best": self.switch.best}

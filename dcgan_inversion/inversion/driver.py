@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion import preemption
+from dcgan_inversion.infra import preemption
 from dcgan_inversion.config import InvertConfig
-from dcgan_inversion.errors import UserError
+from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.inversion.checkpoint import FirstOrderLog, fingerprint
 from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
@@ -24,7 +24,7 @@ from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.result import InversionResult, concatenate, latent_error
 from dcgan_inversion.inversion.shards import COMPACT_WHEN_IDLE, ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
-from dcgan_inversion.model import mixed_precision_copy
+from dcgan_inversion.gan.model import mixed_precision_copy
 
 
 def invert(generator, problem: InversionProblem, settings: InversionSettings) -> InversionResult:

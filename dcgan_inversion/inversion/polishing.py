@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from dcgan_inversion import preemption
-from dcgan_inversion.cost import InversionCost
+from dcgan_inversion.infra import preemption
+from dcgan_inversion.inversion.cost import InversionCost
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.result import InversionResult, latent_error
 from dcgan_inversion.inversion.shards import ShardedInversion
-from dcgan_inversion.polish import LayerwiseLevenbergMarquardt, LevenbergMarquardt
+from dcgan_inversion.inversion.levenberg_marquardt import LayerwiseLevenbergMarquardt, LevenbergMarquardt
 
 METHODS = {"levenberg_marquardt": LevenbergMarquardt, "layerwise_lm": LayerwiseLevenbergMarquardt}
 TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish", "layerwise_lm": "Levenberg-Marquardt polish (layer-wise Jacobian)"}

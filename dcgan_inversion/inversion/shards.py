@@ -6,9 +6,9 @@ import contextlib
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion import distribute
+from dcgan_inversion.infra import distribute
 from dcgan_inversion.config import InvertConfig
-from dcgan_inversion.errors import UserError
+from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.inversion.result import latent_error
 from dcgan_inversion.inversion.step import LatentInversion, uses_batch_statistics
 

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from dcgan_inversion.clip import STOCHASTIC, clip_latents, keyed_redraws, mode_ids, out_of_bounds
+from dcgan_inversion.inversion.clip import STOCHASTIC, clip_latents, keyed_redraws, mode_ids, out_of_bounds
 from dcgan_inversion.config import InvertConfig
 
 

@@ -1,0 +1,153 @@
+"""`make bench`: runs the measurements, prints a table and writes `bench.json` and `bench.md`."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+from dcgan_inversion.bench import input as bench_input, polish as bench_polish  # noqa: E402
+from dcgan_inversion.bench.loops import (MODELS, bfloat16_comparison, per_step_costs,  # noqa: E402
+                                         xla_comparison)
+from dcgan_inversion.bench.resources import memory_scaling, sharding, training_throughput  # noqa: E402
+from dcgan_inversion.infra.errors import UserError  # noqa: E402
+from dcgan_inversion.infra.io_utils import atomic_write_text, write_json  # noqa: E402
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Measured {report['date']} on {report['machine']} (TensorFlow {report['tensorflow']}).", "",
+             "| generator | batch | engine ms/step | latent-steps/s | GFLOP/s | bare loop | authors-style / engine | eager / engine |",
+             "|---|---|---|---|---|---|---|---|"]
+    for entry in report["per_step"]:
+        ratios = [f"{entry[k] / entry['engine_ms']:.2f}x" if k in entry else "—" for k in ("authors_style_ms", "eager_ms")]
+        lines.append(f"| {entry['model']} | {entry['batch']} | {entry['engine_ms']:.2f} | {entry['latent_steps_per_s']:.0f} | "
+                     f"{entry['gflops']:.1f} | {entry['bare_ms'] / entry['engine_ms']:.2f}x | {ratios[0]} | {ratios[1]} |")
+    lines += ["", "`bare loop` is forward + backward + Adam with no clip or tracking, as a ratio of the engine's time "
+              "(below 1 means the engine's extras cost that much)."]
+    lines += bench_polish.markdown(report)
+    if "training" in report:
+        lines += ["", "Training: " + "; ".join(f"{name} {v['images_per_s']:.0f} images/s ({v['ms_per_step']:.0f} ms per step of 64)"
+                                             for name, v in report["training"].items()) + "."]
+    if "memory" in report:
+        memory = report["memory"]
+        lines += ["", f"Peak RSS (MB), demo generator: by batch {_mb(memory['peak_rss_mb_by_batch'])}; "
+                  f"by steps at batch 256 {_mb(memory['peak_rss_mb_by_steps'])}."]
+    if "xla" in report:
+        xla = report["xla"]["ms_per_step"]
+        lines += ["", f"XLA (`invert.jit_compile`), demo batch 256: {xla['xla']:.1f} ms/step vs {xla['default']:.1f} without."]
+    if "bfloat16" in report:
+        bf16 = report["bfloat16"]
+        lines += ["", f"mixed_bfloat16, demo batch 256: {bf16['mixed_bfloat16_ms']:.1f} ms/step vs float32 "
+                  f"{bf16['float32_ms']:.1f}; G(z) differs by up to {bf16['max_relative_pixel_difference']:.1e} of its range "
+                  "(the float32 polish that follows removes the difference)."]
+    if report.get("strategies"):
+        strategies = report["strategies"]
+        default, mirrored = strategies["default"], strategies["mirrored"]
+        lines += ["", f"`distribute.strategy`, demo generator: inversion at batch {strategies['inversion_batch']} "
+                  f"{default['invert_ms_per_step']:.1f} ms/step on one device vs {mirrored['invert_ms_per_step']:.1f} "
+                  f"mirrored over {mirrored['replicas']} replicas; training at batch 64 {default['train_ms_per_step']:.0f} "
+                  f"vs {mirrored['train_ms_per_step']:.0f} ms/step"
+                  + (" (CPU split in logical devices: the replicas share the same cores)" if "CPU" in report["machine"] else "") + "."]
+    if "input_pipeline" in report:
+        lines += bench_input.markdown(report["input_pipeline"], report.get("training"))
+    return "\n".join(lines) + "\n"
+
+
+def _update_report(args, sections: dict) -> None:
+    """Sections measured now, written into the report in `args.out` (the rest stays)."""
+    import json
+
+    path = args.out / "bench.json"
+    if not path.exists():
+        raise UserError(f"{path} is missing: run `make bench` once first")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report.update(sections)
+    write_json(path, report)
+    atomic_write_text(args.out / "bench.md", markdown(report))
+    print(f"wrote {', '.join(sections)} into {path} and {args.out / 'bench.md'}")
+
+
+def _add_input_pipeline(args, log) -> None:
+    _update_report(args, {"input_pipeline": {**bench_input.input_pipeline(args.input_images, log),
+                                             "date": time.strftime("%Y-%m-%d")}})
+
+
+def _polish_sections(args, log) -> dict:
+    """The polish methods side by side, on what the arguments ask for."""
+    sections = {}
+    if (args.run / "generator.weights.h5").exists():
+        sections["steps_to_precision"] = bench_polish.demo_methods(args.run, 4 if args.quick else args.latents, log)
+    else:
+        log(f"no trained generator in {args.run}: skipping steps to precision (run `make train` first)")
+    if not args.quick:
+        sections["polish_memory"] = bench_polish.peak_memory()
+    if args.paper_scale_latents:
+        sections["untrained_64px_precision"] = bench_polish.untrained_64px_methods(args.paper_scale_latents, log)
+    if args.noise_latents:
+        sections["noise_64px"] = bench_polish.noise_64px(args.noise_latents, log)
+    return sections
+
+
+def _mb(values: dict) -> str:
+    return ", ".join(f"{key}: {value:.0f}" for key, value in values.items())
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the inversion engine and training.")
+    parser.add_argument("--out", type=Path, default=Path("docs/results"), help="folder for bench.json and bench.md")
+    parser.add_argument("--run", type=Path, default=Path("runs/demo"), help="trained demo run for steps to precision")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 256, 1024])
+    parser.add_argument("--naive-max-batch", type=int, default=256, help="largest batch timed with the naive loops")
+    parser.add_argument("--latents", type=int, default=128, help="latents per mode for steps to precision")
+    parser.add_argument("--min-seconds", type=float, default=1.0, help="time each measurement at least this long")
+    parser.add_argument("--input-images", type=int, default=1024, help="CelebA-shaped files for the input pipeline")
+    parser.add_argument("--input-only", action="store_true",
+                        help="measure only the input pipeline and add it to the report already in --out")
+    parser.add_argument("--polish-only", action="store_true",
+                        help="measure only the polish methods and add them to the report already in --out")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
+    parser.add_argument("--paper-scale-latents", type=int, default=0,
+                        help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
+    parser.add_argument("--noise-latents", type=int, default=0,
+                        help="also compare the polish methods on the noise experiment at 64 px (latents per variance)")
+    args = parser.parse_args(argv)
+
+    def log(text):
+        print(text, flush=True)
+
+    try:
+        if args.input_only:
+            return _add_input_pipeline(args, log)
+        if args.polish_only:
+            return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
+        report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,
+                  "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
+                  else ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))}
+        models = {"demo 32px gf32": MODELS["demo 32px gf32"]} if args.quick else MODELS
+        report["per_step"] = per_step_costs(models, args.batches, args.min_seconds, args.naive_max_batch, log)
+        report["training"] = training_throughput(models, args.min_seconds, log)
+        report["input_pipeline"] = bench_input.input_pipeline(64 if args.quick else args.input_images, log,
+                                                              image_size=16 if args.quick else 64)
+        if not args.quick:
+            report["memory"] = memory_scaling(log)
+            report["xla"] = xla_comparison(args.min_seconds, log)
+            report["bfloat16"] = bfloat16_comparison(args.min_seconds, log)
+            report["strategies"] = sharding(2, 256, args.min_seconds, log)
+        report.update(_polish_sections(args, log))
+        write_json(args.out / "bench.json", report)
+        text = markdown(report)
+        atomic_write_text(args.out / "bench.md", text)
+        print("\n" + text + f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

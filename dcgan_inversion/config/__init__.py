@@ -1,0 +1,15 @@
+"""Run configuration: the schema (`schema.py`) and the files it is read from (`files.py`).
+
+`from dcgan_inversion.config import load_config, Config, ...` is the way in; the shipped YAML files
+are in `dcgan_inversion/configs/`.
+"""
+from dcgan_inversion.config.files import (CONFIG_DIR, apply_override, available_configs, from_dict, load_config,
+                                          read_mapping, replace, resolve_config_path, save_config, to_dict)
+from dcgan_inversion.config.schema import (CLIP_MODES, EXPERIMENTS, STRATEGIES, Config, ConfigError, DataConfig,
+                                           DistributeConfig, ExperimentsConfig, InvertConfig, ModelConfig, PolishConfig,
+                                           TrainConfig)
+
+__all__ = ["CLIP_MODES", "CONFIG_DIR", "Config", "ConfigError", "DataConfig", "DistributeConfig", "EXPERIMENTS",
+           "ExperimentsConfig", "InvertConfig", "ModelConfig", "PolishConfig", "STRATEGIES", "TrainConfig",
+           "apply_override", "available_configs", "from_dict", "load_config", "read_mapping", "replace",
+           "resolve_config_path", "save_config", "to_dict"]

@@ -1,0 +1,168 @@
+"""The config schema: one frozen dataclass per section, each field with its default, its valid
+range and a line of documentation (`_spec`), which files.py checks every value against."""
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass, field
+
+from dcgan_inversion.infra.errors import UserError
+
+EXPERIMENTS = ("table1", "noise", "uniqueness", "trajectory")
+CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+class ConfigError(UserError):
+    """A config file or override that cannot be used as it is."""
+
+
+def _spec(default, *, minimum=None, maximum=None, choices=None, doc=""):
+    """A dataclass field carrying its validation rules in metadata."""
+    meta = {"minimum": minimum, "maximum": maximum, "choices": choices, "doc": doc}
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Amos's DCGAN, sized by image size and widths (REFERENCE: "The model")."""
+
+    image_size: int = _spec(64, choices=(16, 32, 64, 128), doc="output side in pixels")
+    z_dim: int = _spec(100, minimum=1)
+    gf_dim: int = _spec(64, minimum=1, doc="generator width (filters of the last conv)")
+    df_dim: int = _spec(64, minimum=1, doc="discriminator width (filters of the first conv)")
+    channels: int = _spec(3, choices=(1, 3))
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where training images come from and how they are prepared."""
+
+    source: str = _spec("demo", choices=("demo", "celeba"))
+    path: typing.Optional[str] = _spec(None, doc="folder of images for source=celeba")
+    crop_size: int = _spec(108, minimum=1, doc="centre crop before resizing (celeba)")
+    holdout: int = _spec(4, minimum=0, doc="images kept out of training for the experiments")
+    shuffle_buffer: int = _spec(10000, minimum=1)
+    cache: str = _spec("off", doc="celeba: off (Pillow decodes every epoch), memory (decoded once per run), "
+                                  "or a folder where the decoded images are kept for later runs (cache.py)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Amos's training loop: Adam 2e-4 / 0.5, batch 64, one D then two G updates."""
+
+    batch_size: int = _spec(64, minimum=1)
+    steps: typing.Optional[int] = _spec(None, minimum=1, doc="total steps; or use epochs")
+    epochs: typing.Optional[int] = _spec(25, minimum=1, doc="used when steps is null")
+    learning_rate: float = _spec(2e-4, minimum=0.0)
+    beta1: float = _spec(0.5, minimum=0.0, maximum=1.0)
+    g_updates_per_step: int = _spec(2, minimum=1)
+    sample_every: int = _spec(100, minimum=1)
+    checkpoint_every: int = _spec(500, minimum=1)
+    log_every: int = _spec(10, minimum=1)
+    checkpoints_to_keep: int = _spec(3, minimum=1)
+
+
+@dataclass(frozen=True)
+class InvertConfig:
+    """The z' optimisation of Sec. 2: optimizer, learning-rate schedule, clip bounds, tracking."""
+
+    optimizer: str = _spec("adam", choices=("adam", "sgd"), doc="Amos used Adam; the authors plain GD")
+    learning_rate: float = _spec(0.01, minimum=0.0)
+    beta1: float = _spec(0.9, minimum=0.0, maximum=1.0)
+    beta2: float = _spec(0.999, minimum=0.0, maximum=1.0)
+    epsilon: float = _spec(1e-8, minimum=0.0)
+    schedule: str = _spec("constant", choices=("constant", "step", "exponential", "cosine"),
+                          doc="step: x decay_rate every decay_steps; cosine: to alpha over all steps")
+    decay_steps: int = _spec(50000, minimum=1)
+    decay_rate: float = _spec(0.5, minimum=0.0, maximum=1.0)
+    cosine_alpha: float = _spec(0.0, minimum=0.0, maximum=1.0)
+    reset_moments: bool = _spec(False, doc="zero Adam moments of components stochastic clipping re-draws")
+    steps: int = _spec(5000, minimum=1)
+    steps_per_call: int = _spec(100, minimum=1, doc="steps per compiled call, between progress reports")
+    max_rows: int = _spec(1024, minimum=1, doc="rows optimised together; more are split into batches")
+    checkpoint_every: int = _spec(1000, minimum=0, doc="steps between checkpoints of a resumable inversion (0: none)")
+    thresholds: typing.Tuple[float, ...] = _spec((1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10),
+                                                 minimum=0.0, doc="tracked per row; the smallest ends the run early")
+    early_stop: bool = _spec(True, doc="stop once every row is at early_stop_threshold (see early_stop_rule)")
+    early_stop_threshold: typing.Optional[float] = _spec(None, minimum=0.0,
+                                                         doc="one of thresholds; default: the smallest")
+    early_stop_rule: str = _spec("final", choices=("final", "sticky"),
+                                 doc="final: every row is below it now; sticky: every row has been below "
+                                     "it at some step (the authors' loop)")
+    batch_norm: str = _spec("moving", choices=("moving", "batch"),
+                            doc="moving: BN moving averages, rows independent; batch: each batch's own "
+                                "statistics, as the authors' code ran (rows coupled; one batch per group "
+                                "of rows; the saved moving averages never change)")
+    jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
+    precision: str = _spec("float32", choices=("float32", "mixed_bfloat16"),
+                           doc="compute dtype of the first-order phase; the polish always runs in float32")
+    low: float = _spec(-1.0)
+    high: float = _spec(1.0)
+
+
+@dataclass(frozen=True)
+class PolishConfig:
+    """Second-order polish after the first-order phase (beyond the paper; see polish.py)."""
+
+    method: str = _spec("none", choices=("none", "levenberg_marquardt", "layerwise_lm"),
+                        doc="layerwise_lm: the same LM, its Jacobian pushed layer by layer (polish.py)")
+    iterations: int = _spec(10, minimum=0)
+    initial_damping: float = _spec(1e-3, minimum=0.0)
+    damping_down: float = _spec(0.3, minimum=0.0, maximum=1.0, doc="lambda factor after an accepted step")
+    damping_up: float = _spec(10.0, minimum=1.0, doc="lambda factor after a rejected step")
+    chunk_rows: int = _spec(16, minimum=1, doc="rows per Jacobian pass (memory: chunk_rows*z_dim images)")
+    converged_relative_error: float = _spec(1e-12, minimum=0.0,
+                                            doc="rows with pixel MSE below this x mean(target^2) are done")
+    row_patience: int = _spec(0, minimum=0, doc="a row leaves the polish after this many iterations in a row that "
+                                                "lowered its loss by less than row_tolerance (0: never)")
+    row_tolerance: float = _spec(1e-3, minimum=0.0, maximum=1.0, doc="relative loss decrease that counts as progress")
+    switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
+                        doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
+                            "switches once its loss stalls (invert.steps at most)")
+    stall_window: int = _spec(25, minimum=1, doc="switch: stalled: steps between a row's stall checks")
+    stall_improvement: float = _spec(0.1, minimum=0.0, maximum=1.0,
+                                     doc="switch: stalled: a row stalls when its best pixel loss fell by less "
+                                         "than this fraction over the last window")
+
+
+@dataclass(frozen=True)
+class DistributeConfig:
+    """Which tf.distribute strategy trains and inverts (see distribute.py)."""
+
+    strategy: str = _spec("default", choices=STRATEGIES,
+                          doc="default: one device; mirrored: all local GPUs (else all logical CPUs); "
+                              "multi_worker: the cluster in TF_CONFIG (training only)")
+
+
+@dataclass(frozen=True)
+class ExperimentsConfig:
+    """Sizes of the paper's experiments (Tables 1-2, Figures 1-2)."""
+
+    run: typing.Tuple[str, ...] = _spec(EXPERIMENTS, choices=EXPERIMENTS, doc="what `make invert` runs")
+    modes: typing.Tuple[str, ...] = _spec(CLIP_MODES, choices=CLIP_MODES)
+    table1_latents: int = _spec(1024, minimum=1, doc="latents per clip mode (paper 1000, authors 1024)")
+    table1_thresholds: typing.Tuple[float, ...] = _spec((1e-4, 1e-3, 1e-2, 1e-1), minimum=0.0)
+    noise_variances: typing.Tuple[float, ...] = _spec((0.0, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1, 5e-1, 1.0), minimum=0.0)
+    noise_latents: int = _spec(64, minimum=1, doc="latents per variance and mode")
+    noise_steps: typing.Optional[int] = _spec(None, minimum=1, doc="default: invert.steps")
+    uniqueness_images: int = _spec(1, minimum=1, doc="unseen real images (paper: 1)")
+    uniqueness_restarts: int = _spec(1000, minimum=2, doc="recoveries per image and mode (paper: 1000)")
+    trajectory_targets: int = _spec(4, minimum=1)
+    trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, doc="plus the final step")
+    trajectory_steps: typing.Optional[int] = _spec(None, minimum=1, doc="paper: 20000; default: invert.steps")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one run needs; written to `<run>/config.yaml`."""
+
+    seed: int = _spec(0, minimum=0)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    invert: InvertConfig = field(default_factory=InvertConfig)
+    polish: PolishConfig = field(default_factory=PolishConfig)
+    experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
+    distribute: DistributeConfig = field(default_factory=DistributeConfig)

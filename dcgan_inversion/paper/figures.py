@@ -1,0 +1,251 @@
+"""The paper's figures, and ours beside them, drawn from a run's results folder.
+
+figure1      G(z') at initialisation, after 100 steps and at the end, beside the target (Fig. 1).
+figure2      z error (and pixel error) vs added noise variance, one line per clip mode (Fig. 2).
+convergence  share of latents recovered vs counted step-equivalents, per mode and threshold (not in the paper).
+training     D and G losses and the generator's last sample grid (not in the paper).
+curvature    final z error vs the loss's smallest curvature, measured vs predicted decay (not in the paper).
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; the same output on every machine
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from dcgan_inversion.data.images import to_uint8  # noqa: E402
+from dcgan_inversion.infra.errors import UserError  # noqa: E402
+from dcgan_inversion.infra.io_utils import atomic_write_bytes  # noqa: E402
+from dcgan_inversion.rundir import RunPaths  # noqa: E402
+from dcgan_inversion.paper.records import (counted_cost, load_arrays, load_results, optimizer_text, phase_text,  # noqa: E402
+                                           protocol_label)
+from dcgan_inversion.paper.tables import curvature_table  # noqa: E402
+
+
+MODE_STYLE = {"none": ("tab:gray", "o"), "standard": ("tab:blue", "s"), "stochastic": ("tab:red", "^")}
+
+
+DPI = 120
+
+
+plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "svg.hashsalt": "dcgan-inversion",
+                     "pdf.fonttype": 42})
+
+
+def save_figure(figure, stem: Path) -> list[Path]:
+    """PNG and PDF, each written atomically."""
+    written = []
+    for suffix in (".png", ".pdf"):
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format=suffix[1:], dpi=DPI, bbox_inches="tight", metadata={"CreationDate": None}
+                       if suffix == ".pdf" else {"Software": None})
+        atomic_write_bytes(stem.with_suffix(suffix), buffer.getvalue())
+        written.append(stem.with_suffix(suffix))
+    plt.close(figure)
+    return written
+
+
+def figure1(paths: RunPaths) -> list[Path]:
+    record, arrays = load_results(paths, "trajectory"), load_arrays(paths, "trajectory")
+    snapshots, steps, targets = arrays["snapshots"], arrays["snapshot_steps"], arrays["targets"]
+    modes = record["config"]["experiments"]["modes"]
+    count = len(targets)
+    columns = [f"step {s}" if s > 0 else "initialisation" for s in steps]
+    if record["polish_iterations"]:
+        columns[-1] = f"+{record['polish_iterations']} LM iterations"
+    columns.append("target")
+    rows = [(mode, index) for mode in modes for index in range(count)]
+    figure, axes = plt.subplots(len(rows), len(columns), figsize=(0.9 * len(columns) + 0.6, 0.9 * len(rows) + 0.5),
+                                squeeze=False, layout="constrained")
+    for row, (mode, index) in enumerate(rows):
+        images = [snapshots[s, modes.index(mode) * count + index] for s in range(len(steps))] + [targets[index]]
+        for column, image in enumerate(images):
+            axis = axes[row, column]
+            axis.imshow(to_uint8(image).squeeze(), cmap="gray", interpolation="nearest")
+            axis.set_xticks([]), axis.set_yticks([])
+            if row == 0:
+                axis.set_title(columns[column], fontsize=8)
+        axes[row, 0].set_ylabel(f"{mode} #{index}", fontsize=8)
+    figure.suptitle("Figure 1: G(z') during inversion")
+    return save_figure(figure, paths.figures / "figure1")
+
+
+def figure2(paths: RunPaths) -> list[Path]:
+    record = load_results(paths, "noise")
+    variances = np.asarray(record["variances"])
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    for mode, values in record["modes"].items():
+        color, marker = MODE_STYLE.get(mode, ("black", "x"))
+        left.plot(variances, values["mean_z_error"], marker=marker, color=color, label=mode)
+        right.plot(variances, values["mean_pixel_error_vs_clean"], marker=marker, color=color, label=mode)
+    for axis, label in ((left, "mean z error  ||z - z'||² / 100"), (right, "mean pixel MSE of G(z') vs clean G(z)")):
+        axis.set_xscale("symlog", linthresh=1e-3)
+        axis.set_yscale("log")
+        axis.set_xlabel("noise variance (pixels in [-1, 1]; 0 = no noise)")
+        axis.set_ylabel(label)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(title="clipping")
+    figure.suptitle(f"Figure 2: recovery under Gaussian noise ({record['latents_per_variance']} latents per "
+                    f"variance, {phase_text(record)})")
+    return save_figure(figure, paths.figures / "figure2")
+
+
+def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, z errors per step and row) of a Table 1 run, the polish placed at its counted step cost.
+
+    Rows that switch to the polish early stop costing steps: steps are per row so far.
+    """
+    steps = arrays["history_equivalents" if "history_equivalents" in arrays else "history_steps"].astype(float)
+    history = arrays["history_z_error"]
+    if "polish_z_error" in arrays and record["polish_iterations"]:
+        first_order = record.get("first_order_step_equivalents", record["steps"])
+        total = counted_cost(record)
+        total = record["step_equivalents"] if np.isnan(total) else total
+        per_iteration = (total - first_order) / record["polish_iterations"]
+        polish_steps = steps[-1] + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
+        steps, history = np.concatenate([steps, polish_steps]), np.concatenate([history, arrays["polish_z_error"]])
+    return steps, history
+
+
+def convergence(paths: RunPaths) -> list[Path]:
+    """Share of rows below each threshold against first-order steps, the polish at its step cost."""
+    if paths.protocol:
+        return protocol_convergence(paths)
+    record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
+    modes = list(record["modes"])
+    first_order_end = arrays["history_equivalents" if "history_equivalents" in arrays else "history_steps"][-1]
+    steps, history = _recovery_curves(record, arrays)
+    figure, axis = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
+    rows = history.shape[1] // len(modes)
+    for index, mode in enumerate(modes):
+        color, _ = MODE_STYLE.get(mode, ("black", "x"))
+        errors = history[:, index * rows:(index + 1) * rows]
+        for threshold, style in ((1e-2, ":"), (1e-4, "-"), (1e-8, "--")):
+            axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{mode} < {threshold:g}")
+    if record["polish_iterations"]:
+        axis.axvline(first_order_end, color="black", lw=0.8)
+        axis.annotate("LM polish starts", (first_order_end, 0.05), xytext=(-4, 0), textcoords="offset points",
+                      fontsize=8, ha="right")
+    axis.set_xlabel("counted step-equivalents per row (first-order steps + the polish's FLOPs)")
+    axis.set_ylabel("share of latents recovered")
+    axis.set_ylim(-0.02, 1.02)
+    axis.grid(True, alpha=0.3)
+    axis.legend(fontsize=7, ncol=1, loc="center left")  # the first-order stretch is empty
+    axis.set_title(f"Recovery vs steps ({record['latents_per_mode']} latents per mode)")
+    return save_figure(figure, paths.figures / "convergence")
+
+
+CONVERGENCE_LEVELS = ((1e-2, ":"), (1e-4, "-"), (1e-8, "--"))
+
+
+def protocol_convergence(paths: RunPaths) -> list[Path]:
+    """A protocol's recovery against steps (log axis), one panel per mode, our default method's
+    curve (step-equivalents, polish included) on the same axes when the run has its results."""
+    record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
+    modes = list(record["modes"])
+    curves = {paths.protocol: (arrays["history_steps"].astype(float), arrays["history_z_error"])}
+    descriptions = [protocol_label(paths.protocol, record)]
+    default = paths.default()
+    if (default.results / "table1.json").exists():
+        ours = load_results(default, "table1")
+        curves["our default"] = _recovery_curves(ours, load_arrays(default, "table1"))
+        descriptions.append(f"our default: {optimizer_text(ours['config'])}, {phase_text(ours)}")
+    figure, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.6), sharey=True, layout="constrained",
+                                squeeze=False)
+    for axis, (index, mode) in zip(axes[0], enumerate(modes)):
+        for (label, (steps, history)), color in zip(curves.items(), ("tab:red", "black")):
+            rows = history.shape[1] // len(modes)
+            errors = history[:, index * rows:(index + 1) * rows]
+            for threshold, style in CONVERGENCE_LEVELS:
+                axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{label} < {threshold:g}")
+        axis.set_xscale("log")
+        axis.set_xlabel("steps (our default: counted step-equivalents)")
+        axis.set_title(f"{mode} clipping")
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0, 0].set_ylabel("share of latents below the level")
+    axes[0, 0].set_ylim(-0.02, 1.02)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step)\n"
+                    + "\n".join(descriptions), fontsize=9)
+    return save_figure(figure, paths.figures / "convergence")
+
+
+def curvature(paths: RunPaths) -> list[Path]:
+    """Per latent: the final z error against lam_min, and the decay rate measured in the run's last
+    steps against gradient descent's 2 eta lam_min (the diagonal: the quadratic model's prediction)."""
+    record, arrays = load_results(paths, "curvature"), load_arrays(paths, "curvature")
+    count, rate = record["latents"], record["learning_rate_in_window"]
+    lam_min = arrays["spectra"][:, 0]
+    predicted = 2.0 * rate * lam_min if rate is not None else lam_min
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
+    for index, mode in enumerate(record["modes"]):
+        color, marker = MODE_STYLE.get(mode, ("black", "x"))
+        rows = slice(index * count, (index + 1) * count)
+        left.scatter(lam_min, arrays["z_error"][rows], s=10, marker=marker, color=color, label=mode)
+        decaying = arrays["decay_rates"][rows] > 0
+        right.scatter(predicted[decaying], arrays["decay_rates"][rows][decaying], s=10, marker=marker, color=color,
+                      label=mode)
+    if rate is not None:
+        span = np.array([predicted.min(), predicted.max()])
+        right.plot(span, span, "k--", lw=1, label="measured = predicted")
+    left.set_xlabel("λ_min of the loss's Hessian at the true z")
+    left.set_ylabel("final ||z - z'||² / 100")
+    right.set_xlabel("predicted decay 2 η λ_min per step" if rate is not None else "λ_min")
+    right.set_ylabel("measured decay of ln(z error) per step")
+    right.set_title(f"decay over steps {record['window'][0]:.0f}-{record['window'][1]:.0f}")
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(title="clipping", fontsize=7)
+    spectrum = record["spectrum"]
+    figure.suptitle(f"{protocol_label(paths.protocol or 'ours', record)}: curvature at {count} true latents "
+                    f"(λ_min median {spectrum['lambda_min']['median']:.1e}, condition ~{spectrum['condition_median']:.0e})",
+                    fontsize=9)
+    return save_figure(figure, paths.figures / "curvature") + curvature_table(paths, record)
+
+
+def training(paths: RunPaths) -> list[Path]:
+    """D and G losses from the TensorBoard logs, beside the last sample grid."""
+    scalars = _read_scalars(paths.logs)
+    if not scalars or not paths.latest_samples.exists():
+        raise UserError(f"no training logs or samples in {paths.root}: run `make train` first")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1.4, 1]},
+                                         layout="constrained")
+    for name in ("d_loss", "g_loss"):
+        if name in scalars:
+            steps, values = scalars[name]
+            left.plot(steps, values, label=name, lw=0.8)
+    left.set_xlabel("training step")
+    left.set_ylabel("loss")
+    left.grid(True, alpha=0.3)
+    left.legend()
+    right.imshow(np.asarray(Image.open(paths.latest_samples)).squeeze(), cmap="gray")
+    right.set_axis_off()
+    right.set_title("fixed-z samples, last step")
+    figure.suptitle("Generator used for the inversion")
+    return save_figure(figure, paths.figures / "training")
+
+
+def _read_scalars(log_dir: Path) -> dict:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    series = {}
+    for events in sorted(log_dir.glob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags().get("tensors", []):
+            for event in accumulator.Tensors(tag):
+                series.setdefault(tag, {})[event.step] = float(np.asarray(_tensor_value(event.tensor_proto)))
+    return {tag: (np.array(sorted(values)), np.array([values[s] for s in sorted(values)])) for tag, values in series.items()}
+
+
+def _tensor_value(proto):
+    from tensorboard.util import tensor_util
+
+    return tensor_util.make_ndarray(proto)

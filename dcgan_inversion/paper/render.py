@@ -1,0 +1,47 @@
+"""`dcgan-figures`: renders the figures and tables named, from the results that exist."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.rundir import RunPaths, ensure_writable
+from dcgan_inversion.paper.figures import convergence, curvature, figure1, figure2, training
+from dcgan_inversion.paper.tables import protocols_with_results, protocols_table1, table1, table2
+
+
+FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
+           "convergence": convergence, "training": training, "protocols": protocols_table1, "curvature": curvature}
+
+
+RESULTS = {"figure1": "trajectory", "figure2": "noise", "table1": "table1", "table2": "uniqueness",
+           "convergence": "table1", "protocols": "table1", "curvature": "curvature"}
+
+
+def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]:
+    """Renders the figures and tables named (default: all of them); a missing result is a `UserError`.
+
+    A protocol's results come one experiment at a time (hours each on a CPU), so by default its
+    figures are those whose results exist; the others are named on stderr.
+    """
+    paths = RunPaths(run_dir, protocol)
+    if not paths.results.is_dir():
+        option = f" --protocol {protocol}" if protocol else ""
+        raise UserError(f"no results in {paths.results}: run `make invert{option.replace(' --protocol ', ' PROTOCOL=')}` "
+                        f"(dcgan-invert --run {paths.root}{option}) first")
+    ensure_writable(paths.figures)
+    written = []
+    for name in names or _default_figures(paths):
+        written += FIGURES[name](paths)
+    return written
+
+
+def _default_figures(paths: RunPaths) -> list[str]:
+    if not paths.protocol:  # protocols and curvature only once there is something to draw
+        return [name for name in FIGURES if (name != "protocols" or protocols_with_results(paths))
+                and (name != "curvature" or (paths.results / "curvature.json").exists())]
+    names = [name for name in FIGURES if name not in ("training", "protocols")]
+    missing = [name for name in names if not (paths.results / f"{RESULTS[name]}.json").exists()]
+    for name in missing:
+        print(f"skipped {name}: {paths.results / (RESULTS[name] + '.json')} is not there yet", file=sys.stderr)
+    return [name for name in names if name not in missing]

@@ -1,0 +1,170 @@
+"""Your own images: recover z' from K starts each, keep the best, and say whether G could have drawn it.
+
+A generated image comes back to float32 precision (pixel MSE ~1e-14 after the polish); an image
+outside G's range stalls orders of magnitude higher. The threshold between the two is calibrated
+on the run's own generator: images it generated vs real images it never saw (held-out faces and
+the shipped portraits), each inverted the same way, and put at the geometric mean of the worst
+generated and the best real error. The spread of the K recoveries (mean pairwise distance, the
+Table 2 statistic) says how unique the recovery is.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from dcgan_inversion import config as config_lib
+from dcgan_inversion.config import Config
+from dcgan_inversion.data.pipeline import to_model_range
+from dcgan_inversion.data.images import collect_image_files, read_user_image, to_uint8
+from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
+from dcgan_inversion.infra.io_utils import atomic_write_text, write_json, write_npy, write_png
+from dcgan_inversion.paper.metrics import mean_pairwise_distance
+
+ROW_PATIENCE = 3        # polish iterations without progress before a row stops (real photos never converge)
+CALIBRATION_IMAGES = 8  # generated images for the threshold
+SCREEN_PIXELS = 128     # each picture is upscaled (nearest) to at least this many pixels
+
+
+def images_settings(config: Config, progress: str | None, strategy) -> InversionSettings:
+    """The run's inversion, its polish stopping rows that no longer improve."""
+    polish = config_lib.replace(config, polish={"row_patience": ROW_PATIENCE}).polish
+    return InversionSettings(invert=config.invert, polish=polish, progress=progress, strategy=strategy)
+
+
+def best_of_starts(generator, config: Config, images: np.ndarray, starts: int, seed: int, mode: str,
+                   progress=None, strategy=None) -> dict:
+    """Each image inverted from `starts` random starts in one problem: the best z', its error, the spread."""
+    z_dim = config.model.z_dim
+    # Start k of image i is draw k * images + i: an image's first start is the same for any K.
+    draws = np.random.default_rng(seed).uniform(-1, 1, (starts, len(images), z_dim)).astype(np.float32)
+    problem = InversionProblem(np.repeat(images, starts, axis=0), draws.transpose(1, 0, 2).reshape(-1, z_dim),
+                               [mode] * (len(images) * starts), seed=seed)
+    result = invert(generator, problem, images_settings(config, progress, strategy))
+    errors = result.pixel_error.reshape(len(images), starts)
+    z = result.z.reshape(len(images), starts, z_dim)
+    best = np.argmin(errors, axis=1)
+    return {"z": z[np.arange(len(images)), best], "pixel_error": errors[np.arange(len(images)), best],
+            "all_errors": errors, "spread": [mean_pairwise_distance(rows) if starts > 1 else None for rows in z]}
+
+
+def calibration(generator, config: Config, starts: int, mode: str, folder: Path, strategy=None) -> dict:
+    """The run's calibration for this config, measured once and kept in `folder`/calibration.json."""
+    import json
+
+    path = folder / "calibration.json"
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved["config"] == config_lib.to_dict(config) and (saved["starts"], saved["mode"]) == (starts, mode):
+            return saved
+    except (OSError, ValueError, KeyError):
+        pass
+    measured = calibrate(generator, config, starts, mode, strategy)
+    write_json(path, measured)
+    return measured
+
+
+def calibrate(generator, config: Config, starts: int, mode: str, strategy=None) -> dict:
+    """The threshold between generated and unseen real images, measured on this generator."""
+    from dcgan_inversion.paper.experiments import generate
+
+    rng = np.random.default_rng(config.seed + 4)
+    generated = as_8_bit(generate(generator, rng.uniform(-1, 1, (CALIBRATION_IMAGES, config.model.z_dim))
+                                  .astype(np.float32)), config)
+    real, names = calibration_real_images(config)
+    found = best_of_starts(generator, config, np.concatenate([generated, real]), starts, config.seed + 5, mode,
+                           "calibrating the verdict: generated vs unseen real images", strategy)
+    generated_errors, real_errors = found["pixel_error"][:len(generated)], found["pixel_error"][len(generated):]
+    worst_generated, best_real = float(generated_errors.max()), float(real_errors.min())
+    return {"threshold": math.sqrt(worst_generated * best_real), "separated": worst_generated < best_real,
+            "worst_generated": worst_generated, "best_real": best_real, "starts": starts, "mode": mode,
+            "generated_errors": generated_errors.tolist(), "real_errors": real_errors.tolist(), "real_images": names,
+            "config": config_lib.to_dict(config)}
+
+
+def as_8_bit(images: np.ndarray, config: Config) -> np.ndarray:
+    """Images as an 8-bit file holds them: a generated image saved as PNG is G(z) rounded to 1/255,
+    which puts its best pixel MSE near 5e-6 instead of float32's 1e-14. The calibration uses
+    such images, so the verdict is about files."""
+    return to_model_range(to_uint8(images), config.model.channels).numpy()
+
+
+def calibration_real_images(config: Config) -> tuple[np.ndarray, list[str]]:
+    """Unseen real images the calibration uses: the shipped portraits and every other held-out
+    image (the rest stay unseen by the calibration too, so the verdict can be measured on them)."""
+    from dcgan_inversion.data.pipeline import heldout_images
+    from dcgan_inversion.paper.experiments import unseen_images
+
+    images, names = unseen_images(config)  # the held-out images first, then the portraits
+    held_out = len(heldout_images(config))
+    keep = [index for index in range(len(names)) if index >= held_out or index % 2 == 0]
+    return images[keep], [names[index] for index in keep]
+
+
+def verdict(pixel_error: float, threshold: float) -> tuple[str, float]:
+    """('in G's range' or 'not in G's range', margin in decades from the threshold)."""
+    margin = math.log10(max(pixel_error, 1e-30) / threshold)
+    return ("in G's range" if pixel_error < threshold else "not in G's range"), margin
+
+
+def invert_images(generator, config: Config, paths, output_dir: Path, starts: int, mode: str, calibrated: dict,
+                  strategy=None) -> list[dict]:
+    """Your images, best of `starts` each: pictures, a contact sheet, a summary (CSV and JSON)."""
+    entries = collect_image_files(paths)
+    size = config.model.image_size
+    images = to_model_range(np.stack([read_user_image(path, size) for path, _ in entries]), config.model.channels).numpy()
+    found = best_of_starts(generator, config, images, starts, config.seed, mode,
+                           f"inverting {len(entries)} images from {starts} starts each", strategy)
+    reconstructions = generator(found["z"], training=False).numpy()
+    rows, triptychs = [], []
+    for index, ((path, name), image, reconstruction) in enumerate(zip(entries, images, reconstructions)):
+        error = float(found["pixel_error"][index])
+        said, margin = verdict(error, calibrated["threshold"])
+        triptychs.append(triptych(image, reconstruction))
+        write_png(output_dir / f"{name}.png", triptychs[-1])
+        write_npy(output_dir / f"{name}.z.npy", found["z"][index])
+        rows.append({"file": str(path), "output": f"{name}.png", "best_pixel_mse": error,
+                     "spread": found["spread"][index], "verdict": said, "margin_decades": round(margin, 2),
+                     "z": str(output_dir / f"{name}.z.npy")})
+    contact_sheet(output_dir / "contact_sheet.png", triptychs, rows)
+    _write_summary(output_dir, rows, config, starts, mode, calibrated)
+    return rows
+
+
+def contact_sheet(path: Path, triptychs: list, rows: list[dict]) -> None:
+    """Every image's triptych under a line: its name, best pixel MSE and verdict."""
+    from dcgan_inversion.paper.figures import plt, save_figure
+
+    figure, axes = plt.subplots(len(rows), 1, figsize=(4.6, 1.75 * len(rows)), squeeze=False, layout="constrained")
+    for axis, picture, row in zip(axes[:, 0], triptychs, rows):
+        axis.imshow(picture, interpolation="nearest")
+        axis.set_axis_off()
+        axis.set_title(f"{Path(row['file']).name}: MSE {row['best_pixel_mse']:.1e}, {row['verdict']}", fontsize=8)
+    figure.suptitle("input | best reconstruction | |difference|", fontsize=9)
+    save_figure(figure, path.with_suffix(""))
+
+
+def triptych(image: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
+    """Input | best reconstruction | |difference| (1.0 of difference = white), upscaled for a screen."""
+    difference = np.clip(np.abs(image - reconstruction), 0.0, 1.0) * 2.0 - 1.0
+    gap = np.ones((image.shape[0], 2, image.shape[2]), np.float32)
+    picture = to_uint8(np.concatenate([image, gap, reconstruction, gap, difference], axis=1))
+    scale = max(1, math.ceil(SCREEN_PIXELS / image.shape[0]))
+    picture = np.repeat(np.repeat(picture, scale, axis=0), scale, axis=1)
+    return np.repeat(picture, 3, axis=2) if picture.shape[2] == 1 else picture
+
+
+def _write_summary(output_dir: Path, rows: list[dict], config: Config, starts: int, mode: str,
+                   calibrated: dict) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(output_dir / "summary.csv", buffer.getvalue())
+    write_json(output_dir / "summary.json", {
+        "starts": starts, "mode": mode, "threshold": calibrated["threshold"],
+        "calibration_separated": calibrated["separated"],
+        "images": rows, "seed": config.seed, "config": config_lib.to_dict(config)})

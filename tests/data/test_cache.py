@@ -1,0 +1,63 @@
+"""Native decoding (decode.py) and the decoded-image cache (cache.py) on CelebA-shaped folders."""
+import json
+
+import numpy as np
+import tensorflow as tf
+
+from dcgan_inversion.data.cache import decoded_images
+from dcgan_inversion.data.celeba_like import make_folder
+from dcgan_inversion.data.pipeline import training_data
+from dcgan_inversion.data.decode import decode_image
+from dcgan_inversion.data.images import list_images, load_image
+
+from test_data import _celeba, _make_folder
+
+
+def test_native_decode_gives_pillows_pixels_on_real_photos(tmp_path):
+    """Within one level of 255 (rounding inside the bilinear filters); the mean is ~0.15 of a level."""
+    differences = []
+    for path in make_folder(tmp_path, 10):
+        pillow = load_image(path, 64, 108).astype(np.int16)
+        native = decode_image(tf.constant(str(path)), 64, 108).numpy().astype(np.int16)
+        differences.append(np.abs(pillow - native))
+    assert max(d.max() for d in differences) <= 1 and np.mean(differences) < 0.3
+
+
+def test_a_cache_folder_is_built_once_reused_and_rebuilt_for_another_folder(tmp_path):
+    files = make_folder(tmp_path / "faces", 6)
+    cache = tmp_path / "cache"
+    first = decoded_images(files, 16, 108, str(cache), verbose=False)
+    assert first.source.endswith(".npy") and len(list(cache.glob("*.npy"))) == 1
+    again = decoded_images(files, 16, 108, str(cache), verbose=False)
+    assert again.source == first.source
+    np.testing.assert_array_equal(np.asarray(again.images), np.asarray(first.images))
+    make_folder(tmp_path / "faces", 7)  # one more file (and the others rewritten): another key
+    changed = decoded_images(list_images(tmp_path / "faces"), 16, 108, str(cache), verbose=False)
+    assert changed.source != first.source and len(changed.images) == 7
+    other_size = decoded_images(files, 32, 108, str(cache), verbose=False)
+    assert other_size.images.shape == (6, 32, 32, 3) and len(list(cache.glob("*.npy"))) == 3
+
+
+def test_a_half_written_cache_is_never_used(tmp_path):
+    files = make_folder(tmp_path / "faces", 4)
+    cache = tmp_path / "cache"
+    built = decoded_images(files, 16, 108, str(cache), verbose=False)
+    array = cache / built.source.split("/")[-1]
+    truncated = array.read_bytes()[:200]
+    array.unlink()  # killed after the manifest, before the array's rename: only a temporary was there
+    (cache / f".{array.stem}.partial.npy").write_bytes(truncated)
+    rebuilt = decoded_images(files, 16, 108, str(cache), verbose=False)
+    np.testing.assert_array_equal(np.asarray(rebuilt.images), np.asarray(built.images))
+
+
+def test_the_cached_pipeline_skips_and_reports_unreadable_files(tmp_path, capsys):
+    _make_folder(tmp_path)
+    for cache in ("memory", str(tmp_path / "cache")):
+        data = training_data(_celeba(tmp_path, cache=cache))
+        assert data.skipped.count >= 2  # the corrupt JPEG and the text file named .png
+        assert "warning: skipping unreadable image" in capsys.readouterr().err
+        batches = list(data.dataset.take(8).as_numpy_iterator())
+        assert all(b.shape == (1, 16, 16, 3) and -1 <= b.min() and b.max() <= 1 for b in batches)
+        assert data.num_images + data.skipped.count == 9
+    manifest = json.loads(next((tmp_path / "cache").glob("*.json")).read_text())
+    assert len(manifest["skipped"]) == data.skipped.count

@@ -1,0 +1,120 @@
+"""Your own images (your_images.py, dcgan-invert --image): folders, best of K starts, the calibrated
+verdict, readable pictures, name collisions and bad files."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import one_error_line, tiny_config
+from dcgan_inversion import config as config_lib
+from dcgan_inversion.your_images import recover as your_images
+from dcgan_inversion.data.pipeline import heldout_images
+from dcgan_inversion.paper.experiments import generate
+from dcgan_inversion.training.trainer import train
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config():
+    return config_lib.replace(tiny_config(), invert={"steps": 60, "steps_per_call": 20, "learning_rate": 0.03,
+                                                     "schedule": "cosine"},
+                              polish={"method": "levenberg_marquardt", "iterations": 12})
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    train(config_lib.replace(_config(), train={"steps": 30}), folder, verbose=False)
+    config_lib.save_config(_config(), folder / "invert.yaml")
+    return folder
+
+
+def _invert(run, *args):
+    code = "import sys; from dcgan_inversion.cli import invert_main; invert_main(sys.argv[1:])"
+    return subprocess.run([sys.executable, "-c", code, "--run", str(run), "--config", str(run / "invert.yaml"), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+def test_the_best_of_k_starts_is_never_worse_than_one_start_with_the_same_seed(run):
+    from dcgan_inversion.rundir import load_generator
+
+    generator, config = load_generator(run), _config()
+    images = heldout_images(config)[:2]
+    one = your_images.best_of_starts(generator, config, images, 1, seed=3, mode="standard")
+    many = your_images.best_of_starts(generator, config, images, 4, seed=3, mode="standard")
+    assert np.all(many["pixel_error"] <= one["pixel_error"] * (1 + 1e-6))
+    assert many["all_errors"].shape == (2, 4) and all(spread > 0 for spread in many["spread"])
+    assert one["spread"] == [None, None]
+
+
+def test_the_calibrated_verdict_tells_a_generated_image_from_a_real_face(run):
+    from dcgan_inversion.rundir import load_generator
+
+    generator, config = load_generator(run), _config()
+    calibrated = your_images.calibrate(generator, config, starts=3, mode="stochastic")
+    assert calibrated["separated"], calibrated
+    found = your_images.best_of_starts(
+        generator, config, np.concatenate([your_images.as_8_bit(generate(generator, np.full((1, 100), 0.3, np.float32)),
+                                                                config), heldout_images(config)[1:2]]),
+        3, seed=9, mode="stochastic")
+    generated, real = (your_images.verdict(error, calibrated["threshold"])[0] for error in found["pixel_error"])
+    assert generated == "in G's range" and real == "not in G's range"
+
+
+def test_folders_and_same_named_files_through_the_command(run, tmp_path):
+    rng = np.random.default_rng(0)
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)).save(tmp_path / folder / "face.png")
+    single = tmp_path / "c.jpg"
+    Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(single)
+    result = _invert(run, "--image", str(tmp_path / "a"), str(tmp_path / "b"), str(single), "--starts", "2")
+    assert result.returncode == 0, result.stderr
+    out = run / "results" / "images"
+    summary = json.loads((out / "summary.json").read_text())
+    assert [row["output"] for row in summary["images"]] == ["001-face.png", "002-face.png", "003-c.png"]
+    assert all(row["verdict"] in ("in G's range", "not in G's range") for row in summary["images"])
+    assert Image.open(out / "001-face.png").size[1] >= 128  # 16 px upscaled for a screen
+    assert (out / "contact_sheet.png").exists() and (out / "summary.csv").read_text().startswith("file,")
+    assert np.load(out / "002-face.z.npy").shape == (100,)
+    assert "threshold" in result.stdout and "decades from the threshold" in result.stdout
+    assert json.loads((out / "calibration.json").read_text())["starts"] == 2  # kept for the next call
+
+
+def test_bad_images_are_one_line_each(run, tmp_path):
+    assert "image not found" in one_error_line(_invert(run, "--image", str(tmp_path / "nope.jpg")))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no .jpg/.jpeg/.png images found" in one_error_line(_invert(run, "--image", str(empty)))
+    corrupt = tmp_path / "bad.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    assert "cannot read image" in one_error_line(_invert(run, "--image", str(corrupt)))
+    small = tmp_path / "small.png"
+    Image.new("RGB", (8, 8)).save(small)
+    assert "smaller than the model's 16x16" in one_error_line(_invert(run, "--image", str(small)))
+    assert "positive integer" in _invert(run, "--image", str(small), "--starts", "0").stderr
+
+
+def test_without_config_a_run_uses_its_own(tmp_path):
+    from dcgan_inversion.cli import _config_name, _parser
+
+    config_lib.save_config(tiny_config(), tmp_path / "config.yaml")
+    args = _parser("x").parse_args(["--run", str(tmp_path)])
+    assert _config_name(args) == str(tmp_path / "config.yaml")
+    assert _config_name(_parser("x").parse_args(["--run", str(tmp_path / "new")])) == "demo"
+    assert _config_name(_parser("x").parse_args(["--run", str(tmp_path), "--config", "celeba"])) == "celeba"
+
+
+def test_the_verdict_table_is_measured_per_category(run, tmp_path):
+    from dcgan_inversion.your_images import verdicts
+
+    verdicts.main(["--run", str(run), "--config", str(run / "invert.yaml"), "--out", str(tmp_path), "--starts", "2"])
+    report = json.loads((tmp_path / "verdicts.json").read_text())
+    assert len(report["categories"]) == 7
+    assert report["categories"]["generated, saved as 8-bit PNG"]["in_range"] == 1.0
+    assert report["categories"]["photos of other things"]["in_range"] == 0.0
+    assert "| generated, JPEG quality 75 | 6 |" in (tmp_path / "verdicts.md").read_text()
