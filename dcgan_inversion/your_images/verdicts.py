@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
+if __name__ == "__main__":  # run as a command: TensorFlow's start-up lines filtered by level, before it loads
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from dcgan_inversion.infra.tf_startup import load_tensorflow
 
-from dcgan_inversion.your_images import recover as your_images
-from dcgan_inversion.config import Config
-from dcgan_inversion.data.pipeline import heldout_images, to_model_range
-from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.data.images import to_uint8
-from dcgan_inversion.infra.io_utils import atomic_write_text, write_json
+    load_tensorflow()
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from dcgan_inversion.your_images import recover as your_images  # noqa: E402
+from dcgan_inversion.config import Config  # noqa: E402
+from dcgan_inversion.data.pipeline import heldout_images, to_model_range  # noqa: E402
+from dcgan_inversion.infra.errors import UserError  # noqa: E402
+from dcgan_inversion.data.images import to_uint8  # noqa: E402
+from dcgan_inversion.infra.io_utils import atomic_write_text, write_json  # noqa: E402
 
 NOISE_SIGMA = 0.02  # on pixels in [-1, 1]
 PER_CATEGORY = 6

@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from dcgan_inversion.infra.tf_startup import filter_startup_lines, line_level
 
 PRE_INIT = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
@@ -63,3 +65,11 @@ def test_loading_tensorflow_shows_no_startup_chatter_but_keeps_a_real_error():
     assert result.stdout.strip() == "1"
     assert "something real went wrong" in result.stderr  # a real line written while loading is kept
     assert "oneDNN" not in result.stderr and "cuda drivers" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("module", ["dcgan_inversion.bench", "dcgan_inversion.your_images.verdicts"])
+def test_the_module_commands_start_without_tensorflows_chatter(module):
+    result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=300,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and "usage:" in result.stdout, result.stderr
+    assert not any(line_level(line) is not None for line in result.stderr.splitlines()), result.stderr
