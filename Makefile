@@ -12,18 +12,22 @@ ARGS ?=
 
 DOCS := docs/results
 
-.PHONY: all demo train invert figures docs bench test clean-venv help
+.PHONY: all demo train invert figures docs bench generate test clean-venv help
 all: help
 
 help:
 	@echo "make demo      train, invert and draw figures on CONFIG (default: demo)"
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
 	@echo "make invert    run the inversion experiments (trains first if RUN has no generator);"
-	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving)"
+	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving);"
+	@echo "               ARGS=\"--image me.jpg photos/\" inverts your own images and says if G could draw them"
 	@echo "make figures   render figures and tables from RUN's results"
 	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the README shows them)"
+	@echo "make generate  write images RUN's generator draws, with their latents (ARGS=\"-n 16 --seed 0\")"
 	@echo "make bench     time the inversion loops and training; writes $(DOCS)/bench.{json,md}"
 	@echo "make test      run the test suite"
+	@echo "Every target takes ARGS=\"...\" (passed to its command: --set section.key=value, --experiment, ...);"
+	@echo "CONFIG= only where given: an existing run keeps the config it was trained with."
 
 # The virtualenv is (re)built whenever setup.py or the lock file changes; it installs the exact
 # versions in constraints.txt (the ones the committed results were made with).
@@ -35,14 +39,18 @@ $(STAMP): setup.py constraints.txt
 
 demo: train invert figures
 
+# --config only when CONFIG was given: without it a new run trains the demo config and an existing
+# run keeps the config it was trained with (so `make invert RUN=runs/celeba` needs no CONFIG).
+CONFIG_FLAG = $(if $(filter command line environment,$(origin CONFIG)),--config $(CONFIG))
+
 train: $(STAMP)
-	$(PY) train/train.py --config $(CONFIG) --run $(RUN) $(ARGS)
+	$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN) $(ARGS)
 
 $(RUN)/generator.weights.h5: | $(STAMP)
-	$(PY) train/train.py --config $(CONFIG) --run $(RUN)
+	$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN)
 
-# With PROTOCOL the model and data come from RUN's saved config, not from CONFIG.
-SETTINGS = $(if $(PROTOCOL),--protocol $(PROTOCOL),--config $(CONFIG))
+# With PROTOCOL the model and data come from RUN's saved config.
+SETTINGS = $(if $(PROTOCOL),--protocol $(PROTOCOL),$(CONFIG_FLAG))
 
 invert: $(STAMP) $(RUN)/generator.weights.h5
 	$(PY) invert/invert.py $(SETTINGS) --run $(RUN) $(ARGS)
@@ -61,6 +69,9 @@ else
 	mkdir -p $(DOCS)/$(PROTOCOL)
 	cp $(RUN)/figures/$(PROTOCOL)/*.png $(RUN)/figures/$(PROTOCOL)/*.md $(RUN)/results/$(PROTOCOL)/*.json $(DOCS)/$(PROTOCOL)/
 endif
+
+generate: $(STAMP) $(RUN)/generator.weights.h5
+	$(VENV)/bin/dcgan-generate --run $(RUN) $(ARGS)
 
 bench: $(STAMP) $(RUN)/generator.weights.h5
 	$(PY) -m dcgan_inversion.bench --run $(RUN) --out $(DOCS) $(ARGS)

@@ -30,6 +30,7 @@ setup(
             "dcgan-train=dcgan_inversion.cli:train_main",
             "dcgan-invert=dcgan_inversion.cli:invert_main",
             "dcgan-figures=dcgan_inversion.cli:figures_main",
+            "dcgan-generate=dcgan_inversion.cli:generate_main",
         ]
     },
 )

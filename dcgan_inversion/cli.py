@@ -1,4 +1,4 @@
-"""Command-line entry points: `dcgan-train`, `dcgan-invert`, `dcgan-figures`.
+"""Command-line entry points: `dcgan-train`, `dcgan-invert`, `dcgan-figures`, `dcgan-generate`.
 
 Each parses flags and calls one library function. A `UserError` becomes one line on stderr
 and exit status 2; Ctrl-C exits with 130 after the library has saved what it can.
@@ -232,5 +232,36 @@ def figures_main(argv=None) -> None:
 
         for path in make_figures(_run_dir(args), args.only, args.protocol):
             print(f"wrote {path}")
+
+    _guarded(run)
+
+
+def generate_main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Write images the run's generator draws, with their latents: "
+                                                 "test images G can draw, for --image and the API.")
+    parser.add_argument("--run", type=Path, default=Path("runs") / DEFAULT_CONFIG, help="a trained run (default: runs/demo)")
+    parser.add_argument("-n", type=_positive, default=16, help="how many images (default: 16)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the latents z ~ U(-1, 1) (default: 0)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the PNGs and .z.npy files (default: <run>/generated)")
+    args = parser.parse_args(argv)
+
+    def run():
+        from dcgan_inversion.rundir import ensure_writable, saved_config
+
+        if saved_config(args.run) is None:
+            raise UserError(f"{args.run / 'config.yaml'} is missing: train the run first (make train RUN={args.run})")
+        out = args.out or args.run / "generated"
+        ensure_writable(out)  # before the generator loads
+        from dcgan_inversion import api
+        from dcgan_inversion.data.images import to_uint8
+        from dcgan_inversion.infra.io_utils import write_npy, write_png
+
+        z, images = api.generate(api.load_run(args.run), args.n, args.seed)
+        for stale in [*out.glob("generated-*.png"), *out.glob("generated-*.z.npy")]:
+            stale.unlink()  # a smaller -n than last time leaves no old images beside the new ones
+        for index, (latent, image) in enumerate(zip(z, to_uint8(images))):
+            write_png(out / f"generated-{index:03d}.png", image)
+            write_npy(out / f"generated-{index:03d}.z.npy", latent)
+        print(f"wrote {args.n} images G drew (seed {args.seed}) and their latents to {out}/generated-NNN.png, .z.npy")
 
     _guarded(run)

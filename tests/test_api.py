@@ -1,0 +1,94 @@
+"""The public API (dcgan_inversion/__init__.py) and the example that uses it, on a tiny trained run."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dcgan_inversion as di
+from conftest import tiny_config
+from dcgan_inversion import config as config_lib
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.training.trainer import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("api") / "run"
+    config = config_lib.replace(tiny_config(), invert={"steps": 150, "steps_per_call": 50, "learning_rate": 0.05},
+                                polish={"method": "layerwise_lm", "iterations": 12})
+    train(config, run, verbose=False)
+    return run
+
+
+def test_importing_the_package_loads_no_tensorflow():
+    code = "import sys, dcgan_inversion, dcgan_inversion.config; print('tensorflow' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_generated_images_come_back_with_their_latents(tiny_run):
+    run = di.load_run(tiny_run)
+    assert run.image_shape == (16, 16, 3)
+    z, images = di.generate(run, 3, seed=2)
+    assert images.shape == (3, 16, 16, 3) and np.all(np.abs(images) <= 1)
+    found = di.invert(run, images, starts=2)
+    assert found.z.shape == z.shape and found.all_errors.shape == (3, 2)
+    np.testing.assert_allclose(found.reconstructions, run.generator(found.z, training=False).numpy(), atol=1e-6)
+    assert np.all(found.pixel_error < 1e-8)
+    assert np.all(np.mean((found.z - z) ** 2, axis=1) < 1e-6)
+
+
+def test_the_verdict_calls_drawn_images_in_range_and_noise_not(tiny_run):
+    run = di.load_run(tiny_run)
+    _, images = di.generate(run, 1, seed=3)
+    noise = np.random.default_rng(0).uniform(-1, 1, images.shape).astype(np.float32)
+    said = di.verdict(run, di.invert(run, np.concatenate([images, noise]), starts=2))
+    assert [v.in_range for v in said] == [True, False]
+    assert said[0].margin_decades < 0 < said[1].margin_decades
+    assert (tiny_run / "results" / "images" / "calibration.json").exists()
+
+
+def test_bad_inputs_are_one_clear_error(tiny_run):
+    run = di.load_run(tiny_run)
+    with pytest.raises(UserError, match=r"images must be \(n, 16, 16, 3\)"):
+        di.invert(run, np.zeros((2, 8, 8, 3), np.float32))
+    with pytest.raises(UserError, match=r"in \[-1, 1\]"):
+        di.invert(run, np.full((1, 16, 16, 3), 3.0, np.float32))
+    with pytest.raises(UserError, match="mode must be one of"):
+        di.invert(run, np.zeros((1, 16, 16, 3), np.float32), mode="sticky")
+    with pytest.raises(UserError, match="config.yaml is missing"):
+        di.load_run(tiny_run.parent / "nothing-here")
+
+
+def test_uint8_images_are_scaled_to_the_models_range(tiny_run):
+    run = di.load_run(tiny_run)
+    pixels = np.full((1, 16, 16, 3), 255, np.uint8)
+    np.testing.assert_allclose(di.as_model_images(run, pixels), 1.0)
+
+
+def test_the_example_runs_end_to_end(tiny_run):
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "invert_generated_and_real.py"), str(tiny_run),
+                             "--starts", "2"], capture_output=True, text=True, timeout=600,
+                            env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("generated image 0: pixel MSE") and "in G's range" in lines[0]
+    assert lines[2].startswith("coffee photo (scikit-image)") and "not in G's range" in lines[2]
+
+
+def test_dcgan_generate_writes_pngs_and_latents_and_no_stale_ones(tiny_run, tmp_path):
+    def command(n):
+        return subprocess.run([sys.executable, "-c", "from dcgan_inversion.cli import generate_main; generate_main()",
+                               "--run", str(tiny_run), "-n", str(n), "--out", str(tmp_path)],
+                              capture_output=True, text=True, timeout=300)
+
+    assert command(3).returncode == 0
+    assert command(2).returncode == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "generated-000.png", "generated-000.z.npy", "generated-001.png", "generated-001.z.npy"]
+    run = di.load_run(tiny_run)
+    z = np.load(tmp_path / "generated-001.z.npy")
+    np.testing.assert_allclose(z, di.generate(run, 2, seed=0)[0][1])
