@@ -64,7 +64,7 @@ def table1(paths: RunPaths) -> list[Path]:
              f"{phase_text(record)}, {optimizer_text(config)}, generator {model_text(config)}, seed {record['seed']}, "
              f"{record['wall_seconds']:.0f} s on {record['environment']['device']}. Paper: 1000 latents, 100k updates, "
              "Amos's 64 px CelebA DCGAN. Cost: counted = FLOPs from the layer shapes over a first-order step's "
-             "(machine-neutral; see the README), timed = the polish's seconds over a first-order step's on this machine."]
+             "(machine-neutral; see docs/reproducibility.md), timed = the polish's seconds over a first-order step's on this machine."]
     return _write_table(paths, "table1", header, rows, notes)
 
 
