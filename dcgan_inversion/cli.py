@@ -23,17 +23,20 @@ from dcgan_inversion.infra.tf_startup import load_tensorflow  # noqa: E402
 DEFAULT_CONFIG = "demo"
 
 
-def _parser(description: str) -> argparse.ArgumentParser:
+def _parser(description: str, computes: bool = True) -> argparse.ArgumentParser:
+    """The flags every command shares; `computes`: it trains or inverts (so --set and --distribute apply)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--config", default=None,
-                        help=f"a shipped config name (demo, celeba, ...) or a path to a YAML file "
-                             f"(default: {DEFAULT_CONFIG}; with --protocol, the run's own config)")
+                        help=f"a shipped config name (demo, celeba, ...) or a path to a YAML file (default: the "
+                             f"run's own config.yaml if the run exists, else {DEFAULT_CONFIG})")
     parser.add_argument("--run", type=Path, default=None,
                         help="run directory (default: runs/<config name>)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override one config value; repeatable")
-    parser.add_argument("--distribute", choices=STRATEGIES, default=None,
-                        help="tf.distribute strategy (same as --set distribute.strategy=...); see the README")
+    if computes:
+        parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                            help="override one config value; repeatable")
+        parser.add_argument("--distribute", choices=STRATEGIES, default=None,
+                            help="tf.distribute strategy (same as --set distribute.strategy=...); see "
+                                 "docs/celeba_gpu.md")
     return parser
 
 
@@ -58,7 +61,7 @@ def _protocol_argument(parser, doing: str) -> None:
 
     parser.add_argument("--protocol", default=None, choices=available_protocols(),
                         help=f"{doing} a named inversion protocol (authors: the paper's gradient descent; "
-                             "amos: Amos's Adam; see dcgan_inversion/protocols/) in <run>/results/<protocol>/")
+                             "amos: Amos's Adam; see dcgan_inversion/paper/protocols/) in <run>/results/<protocol>/")
 
 
 def _inversion_config(args):
@@ -137,8 +140,9 @@ def invert_main(argv=None) -> None:
     parser.add_argument("--image", nargs="+", type=Path, default=None,
                         help="invert these image files, and every image under these folders, instead "
                              "(writes <run>/results/images/)")
-    parser.add_argument("--starts", type=_positive, default=16, help="random starts per image; the best is kept")
-    parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image")
+    parser.add_argument("--starts", type=_positive, default=16,
+                        help="random starts per image; the best is kept (default: 16)")
+    parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image (default: stochastic)")
     parser.add_argument("--curvature", action="store_true",
                         help="instead: the loss's curvature at Table 1's latents beside the decay rates the "
                              "finished table1 measured (why gradient descent takes as long as it does; writes "
@@ -196,8 +200,11 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
                                      strategy)
     print(f"threshold {calibrated['threshold']:.1e} (pixel MSE; generated images up to {calibrated['worst_generated']:.1e}, "
           f"unseen real ones from {calibrated['best_real']:.1e})")
+    from dcgan_inversion.paper.metrics import random_baseline
+
+    baseline = random_baseline(args.starts, config.model.z_dim, config.seed) if args.starts > 1 else None
     for row in rows:
-        spread = f", spread {row['spread']:.1e}" if row["spread"] is not None else ""
+        spread = (f", spread {row['spread']:.1e} (random pairs: {baseline:.2f})" if row["spread"] is not None else "")
         print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
               f"({row['margin_decades']:+.1f} decades from the threshold)")
     print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
@@ -219,7 +226,7 @@ def _report_curvature(generator, config, results_dir: Path) -> None:
 
 
 def figures_main(argv=None) -> None:
-    parser = _parser("Render the paper's figures and tables from a run's results.")
+    parser = _parser("Render the paper's figures and tables from a run's results.", computes=False)
     parser.add_argument("--only", action="append", default=None,
                         choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols", "curvature"],
                         help="render only this figure or table (repeatable)")

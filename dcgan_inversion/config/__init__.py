@@ -4,7 +4,8 @@
 are in `dcgan_inversion/configs/`.
 """
 from dcgan_inversion.config.files import (CONFIG_DIR, apply_override, available_configs, from_dict, load_config,
-                                          read_mapping, replace, resolve_config_path, save_config, to_dict)
+                                          read_mapping, replace, resolve_config_path, save_config, to_dict,
+                                          with_overrides)
 from dcgan_inversion.config.schema import (CLIP_MODES, EXPERIMENTS, STRATEGIES, Config, ConfigError, DataConfig,
                                            DistributeConfig, ExperimentsConfig, InvertConfig, ModelConfig, PolishConfig,
                                            TrainConfig)
@@ -12,4 +13,4 @@ from dcgan_inversion.config.schema import (CLIP_MODES, EXPERIMENTS, STRATEGIES, 
 __all__ = ["CLIP_MODES", "CONFIG_DIR", "Config", "ConfigError", "DataConfig", "DistributeConfig", "EXPERIMENTS",
            "ExperimentsConfig", "InvertConfig", "ModelConfig", "PolishConfig", "STRATEGIES", "TrainConfig",
            "apply_override", "available_configs", "from_dict", "load_config", "read_mapping", "replace",
-           "resolve_config_path", "save_config", "to_dict"]
+           "resolve_config_path", "save_config", "to_dict", "with_overrides"]

@@ -6,6 +6,7 @@ reported as one `ConfigError` line naming the file and the key.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -40,10 +41,19 @@ def resolve_config_path(name_or_path: str) -> Path:
 def load_config(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Config:
     """Loads, overrides (`section.key=value`) and validates a config."""
     path = resolve_config_path(name_or_path)
-    raw = read_mapping(path)
+    return with_overrides(read_mapping(path), overrides, source=str(path))
+
+
+def with_overrides(raw: dict, overrides: typing.Sequence[str], source: str) -> Config:
+    """The mapping validated alone (a mistake in it names `source`), then with the overrides (a
+    mistake now can only be theirs, so it names them, not the file)."""
+    config = from_dict(raw, source)
+    if not overrides:
+        return config
+    raw = copy.deepcopy(raw)
     for override in overrides:
         apply_override(raw, override)
-    return from_dict(raw, source=str(path))
+    return from_dict(raw, source=f"--set {' '.join(overrides)}")
 
 
 def read_mapping(path: Path) -> dict:

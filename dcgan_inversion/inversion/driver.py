@@ -184,8 +184,18 @@ class FirstOrderPhase:
         finished = last or not inversion.stepping.any() or (
             self.config.early_stop and z_true is not None and all_recovered(self.config, log.history[-1], inversion))
         if self.bar:
-            self.bar.update(stop, values, finalize=finished or None)  # an early stop still ends the bar's line
+            self._update_bar(stop, values, finished)
         return finished
+
+    def _update_bar(self, stop: int, values: list, finished: bool) -> None:
+        """An early end completes the bar at `stop` (no ETA left hanging) and says why it ended there."""
+        early = finished and stop < self.steps
+        if early:
+            self.bar.target = stop
+        self.bar.update(stop, values, finalize=finished or None)
+        if early:
+            why = "every row left for the polish" if not self.inversion.stepping.any() else "every row is recovered"
+            print(f"  first-order phase over at step {stop} of at most {self.steps}: {why}", flush=True)
 
     def _checkpoint(self, stop: int, finished: bool) -> None:
         if self.every and (stop % self.every == 0 or finished):

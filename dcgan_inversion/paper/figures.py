@@ -90,8 +90,10 @@ def figure2(paths: RunPaths) -> list[Path]:
         axis.set_ylabel(label)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(title="clipping")
-    figure.suptitle(f"Figure 2: recovery under Gaussian noise ({record['latents_per_variance']} latents per "
-                    f"variance, {phase_text(record)})")
+    method = (f"our method, {counted_cost(record):.0f} counted step-equivalents per row" if record.get("polish_iterations")
+              else f"{record['steps']:,} first-order steps")
+    figure.suptitle(f"Figure 2: how far the recovered z' is from z when noise is added to G(z)\n"
+                    f"{record['latents_per_variance']} latents per noise level and clip mode; {method}", fontsize=10)
     return save_figure(figure, paths.figures / "figure2")
 
 

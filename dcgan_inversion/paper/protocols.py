@@ -42,6 +42,4 @@ def protocol_config(name: str, base: Config, overrides: typing.Sequence[str] = (
         raw[section] = dict(preset.get(section) or {})
     for section in MERGED:
         raw[section].update(preset.get(section) or {})
-    for override in overrides:
-        config_lib.apply_override(raw, override)
-    return config_lib.from_dict(raw, source=f"protocol {name} ({path.name})")
+    return config_lib.with_overrides(raw, overrides, source=f"protocol {name} ({path.name})")

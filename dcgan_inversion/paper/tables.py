@@ -53,7 +53,7 @@ def table1(paths: RunPaths) -> list[Path]:
         rows.append([mode, ours] + _rates(values["final"], thresholds) + [f"{values['median_z_error']:.1e}",
                                                                           _cost_cell(record)])
         if polished:
-            rows.append([mode, f"ours, first-order only ({first_order_text(record)})"]
+            rows.append([mode, f"ours at the switch, before the polish ({first_order_text(record)})"]
                         + _rates(values["before_polish"], thresholds) + ["", f"{record['first_order_step_equivalents']:.0f}"])
         paper = PAPER_TABLE1.get(mode, {})
         rows.append([mode, "paper (100k steps)"] + [f"{paper.get(t, float('nan')):.3f}" for t in thresholds]

@@ -62,6 +62,8 @@ def calibration(generator, config: Config, starts: int, mode: str, folder: Path,
             return saved
     except (OSError, ValueError, KeyError):
         pass
+    print(f"calibrating the verdict on this run's generator ({starts} starts, mode {mode}); kept in {path} "
+          "and measured again only when the config, --starts or --mode change", flush=True)
     measured = calibrate(generator, config, starts, mode, strategy)
     write_json(path, measured)
     return measured
@@ -118,6 +120,7 @@ def invert_images(generator, config: Config, paths, output_dir: Path, starts: in
     images = to_model_range(np.stack([read_user_image(path, size) for path, _ in entries]), config.model.channels).numpy()
     found = best_of_starts(generator, config, images, starts, config.seed, mode,
                            f"inverting {len(entries)} images from {starts} starts each", strategy)
+    remove_earlier_pictures(output_dir)
     reconstructions = generator(found["z"], training=False).numpy()
     rows, triptychs = [], []
     for index, ((path, name), image, reconstruction) in enumerate(zip(entries, images, reconstructions)):
@@ -132,6 +135,13 @@ def invert_images(generator, config: Config, paths, output_dir: Path, starts: in
     contact_sheet(output_dir / "contact_sheet.png", triptychs, rows)
     _write_summary(output_dir, rows, config, starts, mode, calibrated)
     return rows
+
+
+def remove_earlier_pictures(output_dir: Path) -> None:
+    """An earlier run's `NNN-<name>.png` / `.z.npy` would sit beside this run's summary as if they were its own."""
+    for path in output_dir.glob("[0-9][0-9][0-9]-*"):
+        if path.name.endswith((".png", ".z.npy")):
+            path.unlink()
 
 
 def contact_sheet(path: Path, triptychs: list, rows: list[dict]) -> None:

@@ -62,3 +62,9 @@ def test_configs_are_frozen():
     config = load_config("demo")
     with pytest.raises(Exception):
         config.seed = 3
+
+
+def test_a_mistyped_override_is_blamed_on_the_override_not_the_file():
+    with pytest.raises(ConfigError) as error:
+        load_config("demo", ["invert.stepz=300"])
+    assert str(error.value).startswith("--set invert.stepz=300") and "demo.yaml" not in str(error.value)

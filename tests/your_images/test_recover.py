@@ -83,6 +83,10 @@ def test_folders_and_same_named_files_through_the_command(run, tmp_path):
     assert np.load(out / "002-face.z.npy").shape == (100,)
     assert "threshold" in result.stdout and "decades from the threshold" in result.stdout
     assert json.loads((out / "calibration.json").read_text())["starts"] == 2  # kept for the next call
+    assert "calibrating the verdict" in result.stdout and "random pairs: 0.0" in result.stdout
+    again = _invert(run, "--image", str(single), "--starts", "2")
+    assert again.returncode == 0 and "calibrating the verdict" not in again.stdout  # the kept calibration
+    assert sorted(path.name for path in out.glob("0*")) == ["001-c.png", "001-c.z.npy"]  # no pictures of the last run
 
 
 def test_bad_images_are_one_line_each(run, tmp_path):
