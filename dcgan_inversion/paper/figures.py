@@ -171,7 +171,8 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
         axis.grid(True, which="both", alpha=0.3)
     axes[0, 0].set_ylabel("share of latents below the level")
     axes[0, 0].set_ylim(-0.02, 1.02)
-    axes[0, 0].legend(fontsize=7, loc="upper left")
+    handles, labels = axes[0, 0].get_legend_handles_labels()  # below the panels: curves rise in every corner
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels) // 2 or 1, fontsize=7, frameon=False)
     figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step)\n"
                     + "\n".join(descriptions), fontsize=9)
     return save_figure(figure, paths.figures / "convergence")

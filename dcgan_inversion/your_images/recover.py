@@ -127,7 +127,7 @@ def invert_images(generator, config: Config, paths, output_dir: Path, starts: in
         error = float(found["pixel_error"][index])
         said, margin = verdict(error, calibrated["threshold"])
         triptychs.append(triptych(image, reconstruction))
-        write_png(output_dir / f"{name}.png", triptychs[-1])
+        write_png(output_dir / f"{name}.png", labelled(triptychs[-1]))
         write_npy(output_dir / f"{name}.z.npy", found["z"][index])
         rows.append({"file": str(path), "output": f"{name}.png", "best_pixel_mse": error,
                      "spread": found["spread"][index], "verdict": said, "margin_decades": round(margin, 2),
@@ -155,6 +155,20 @@ def contact_sheet(path: Path, triptychs: list, rows: list[dict]) -> None:
         axis.set_title(f"{Path(row['file']).name}: MSE {row['best_pixel_mse']:.1e}, {row['verdict']}", fontsize=8)
     figure.suptitle("input | best reconstruction | |difference|", fontsize=9)
     save_figure(figure, path.with_suffix(""))
+
+
+def labelled(picture: np.ndarray) -> np.ndarray:
+    """The triptych under a white band naming its three panels, so a picture opened alone reads."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    band = max(16, picture.shape[0] // 8)
+    canvas = Image.new("RGB", (picture.shape[1], picture.shape[0] + band), "white")
+    canvas.paste(Image.fromarray(picture), (0, band))
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=band - 5)
+    third = picture.shape[1] / 3
+    for index, text in enumerate(("input", "reconstruction", "|difference|")):
+        draw.text((third * (index + 0.5), band / 2), text, fill="black", font=font, anchor="mm")
+    return np.asarray(canvas)
 
 
 def triptych(image: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
