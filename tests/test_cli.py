@@ -53,3 +53,19 @@ def test_unwritable_run_directory(tmp_path):
 def test_entry_points_have_help(script):
     result = _run(script, "--help")
     assert result.returncode == 0 and "--config" in result.stdout
+
+
+def test_each_commands_help_offers_only_its_own_flags_and_says_the_defaults():
+    train, invert, figures = (" ".join(_run(f"{name}/{name}.py", "--help").stdout.split())  # argparse wraps lines
+                              for name in ("train", "invert", "figures"))
+    assert "--protocol" not in train and "the run's own config.yaml if the run exists" in train
+    assert "--distribute" not in figures and "--set" not in figures
+    assert "(default: 16)" in invert and "(default: stochastic)" in invert
+
+
+@pytest.mark.parametrize("extra, flag", [([], None), (["CONFIG=celeba"], "--config celeba")])
+def test_make_passes_a_config_only_when_one_is_given(extra, flag):
+    # Without CONFIG an existing run keeps the config it was trained with (a 64 px run stays 64 px).
+    dry = subprocess.run(["make", "-n", "invert", "RUN=runs/other", *extra], cwd=ROOT, capture_output=True, text=True)
+    (line,) = [" ".join(line.split()) for line in dry.stdout.splitlines() if "invert/invert.py" in line]
+    assert line.endswith("--run runs/other") and ((flag in line) if flag else "--config" not in line), line
