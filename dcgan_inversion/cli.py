@@ -155,7 +155,8 @@ def invert_main(argv=None) -> None:
 
         config = _inversion_config(args)
         run_dir = _run_dir(args)
-        check_inversion_inputs(config, run_dir, args.image, args.protocol)  # fail fast, before TensorFlow loads
+        # Fail fast, before TensorFlow loads; with --image, only the files that can be inverted go on.
+        args.image = check_inversion_inputs(config, run_dir, args.image, args.protocol) or args.image
         paths = RunPaths(run_dir, args.protocol)
         # Inversions share the run (they read its generator); each results folder has one writer.
         with runlock.locked(run_dir, "dcgan-invert", exclusive=False), runlock.locked(paths.results, "dcgan-invert"):

@@ -17,7 +17,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.infra.errors import UserError
@@ -82,7 +81,7 @@ def saved_config(run_dir) -> config_lib.Config | None:
     paths = RunPaths(run_dir)
     if not paths.config.exists():
         return None
-    return config_lib.from_dict(yaml.safe_load(paths.config.read_text(encoding="utf-8")), source=str(paths.config))
+    return config_lib.from_dict(config_lib.read_mapping(paths.config), source=str(paths.config))  # damaged: one line
 
 
 def check_model_matches(config: config_lib.Config, run_dir) -> None:
@@ -117,9 +116,12 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     check_model_matches(config, run_dir)
 
 
-def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, protocol: str | None = None) -> None:
-    """A trained generator of the same shape, a writable results folder, and existing image files."""
-    from dcgan_inversion.data.images import collect_image_files, read_user_image
+def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, protocol: str | None = None) -> list[Path]:
+    """A trained generator of the same shape, a writable results folder, and the image files that can
+    be inverted (returned; each one that cannot is named in a warning, and none at all is an error)."""
+    import sys
+
+    from dcgan_inversion.data.images import sort_user_images
 
     paths = RunPaths(run_dir, protocol)
     if config.distribute.strategy == "multi_worker":
@@ -129,8 +131,16 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, prot
         raise UserError(f"no trained generator in {paths.root} (run `make train` or dcgan-train --run {paths.root})")
     check_model_matches(config, run_dir)
     ensure_writable(paths.results)
-    for image, _ in collect_image_files(images or ()):
-        read_user_image(image, config.model.image_size)
+    if not images:
+        return []
+    readable, problems = sort_user_images(images, config.model.image_size)
+    if not readable:
+        raise UserError(problems[0] if len(problems) == 1 else
+                        f"none of the {len(problems)} images can be inverted: {'; '.join(problems)}")
+    for problem in problems:
+        print(f"warning: skipped {problem}", file=sys.stderr, flush=True)
+    ensure_writable(paths.results / "images")
+    return readable
 
 
 def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -66,6 +67,8 @@ def read_mapping(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid YAML{where}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (not UTF-8): a config is YAML text") from None
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
@@ -81,6 +84,9 @@ def from_dict(raw: dict, source: str = "<config>") -> Config:
 def _check_combinations(config: Config, source: str) -> None:
     """Rules that span several keys."""
     invert = config.invert
+    if not invert.low < invert.high:
+        raise ConfigError(f"{source}: invert.low ({invert.low:g}) must be below invert.high ({invert.high:g}): "
+                          "they bound z' (the clip box)")
     if invert.early_stop_threshold is not None and invert.early_stop_threshold not in invert.thresholds:
         raise ConfigError(f"{source}: invert.early_stop_threshold: {invert.early_stop_threshold:g} is not one of "
                           f"invert.thresholds ({', '.join(f'{t:g}' for t in invert.thresholds)})")
@@ -166,6 +172,8 @@ def _check_value(value, hint, rules, source: str, key: str):
         fail(_type_name(hint))
     base = _strip_optional(hint)
     value = _coerce(value, base, fail)
+    if isinstance(value, tuple) and not value and not rules.get("may_be_empty"):
+        fail("a non-empty list")
     choices = rules.get("choices")
     for item in value if isinstance(value, tuple) else (value,):
         if choices is not None and item not in choices:
@@ -200,6 +208,8 @@ def _coerce(value, base, fail):
                 fail("a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             fail("a number")
+        if not math.isfinite(value):
+            fail("a finite number")
         return float(value)
     if base is str:
         if not isinstance(value, str):

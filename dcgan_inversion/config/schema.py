@@ -12,13 +12,17 @@ CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
+SEED_MAX = 2**31 - 1
+
+
 class ConfigError(UserError):
     """A config file or override that cannot be used as it is."""
 
 
-def _spec(default, *, minimum=None, maximum=None, choices=None, doc=""):
-    """A dataclass field carrying its validation rules in metadata."""
-    meta = {"minimum": minimum, "maximum": maximum, "choices": choices, "doc": doc}
+def _spec(default, *, minimum=None, maximum=None, choices=None, may_be_empty=False, doc=""):
+    """A dataclass field carrying its validation rules in metadata (a list must hold at least one
+    value unless `may_be_empty`)."""
+    meta = {"minimum": minimum, "maximum": maximum, "choices": choices, "may_be_empty": may_be_empty, "doc": doc}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -150,7 +154,8 @@ class ExperimentsConfig:
     uniqueness_images: int = _spec(1, minimum=1, doc="unseen real images (paper: 1)")
     uniqueness_restarts: int = _spec(1000, minimum=2, doc="recoveries per image and mode (paper: 1000)")
     trajectory_targets: int = _spec(4, minimum=1)
-    trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, doc="plus the final step")
+    trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, may_be_empty=True,
+                                                         doc="plus the final step")
     trajectory_steps: typing.Optional[int] = _spec(None, minimum=1, doc="paper: 20000; default: invert.steps")
 
 
@@ -158,7 +163,7 @@ class ExperimentsConfig:
 class Config:
     """Everything one run needs; written to `<run>/config.yaml`."""
 
-    seed: int = _spec(0, minimum=0)
+    seed: int = _spec(0, minimum=0, maximum=SEED_MAX, doc="NumPy's legacy seeding takes < 2^32; runs add small offsets")
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

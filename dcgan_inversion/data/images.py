@@ -39,6 +39,25 @@ def collect_image_files(paths) -> list[tuple[Path, str]]:
     return [(file, f"{index:03d}-{file.stem}") for index, file in enumerate(files, 1)]
 
 
+def sort_user_images(paths, size: int) -> tuple[list[Path], list[str]]:
+    """The image files named (or under named folders) that can be inverted, and one line for each
+    path that cannot, so one bad file among many neither stops the others nor hides the other bad ones."""
+    files, problems = [], []
+    for path in map(Path, paths):
+        try:
+            files += list_images(path) if path.is_dir() else [check_image_file(path)]
+        except UserError as error:
+            problems.append(str(error))
+    readable = []
+    for file in files:
+        try:
+            read_user_image(file, size)
+            readable.append(file)
+        except UserError as error:
+            problems.append(str(error))
+    return readable, problems
+
+
 def require_a_readable_image(files: list[Path]) -> None:
     """Training needs at least one decodable image (it skips the others), or it would wait forever.
 

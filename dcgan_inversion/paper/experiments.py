@@ -269,6 +269,8 @@ def _finished_record(results_dir: Path, name: str, config: Config) -> dict | Non
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(record, dict):  # damaged: the experiment runs again and rewrites it
+        return None
     same = (record.get("config") == config_lib.to_dict(config)
             and record.get("environment", {}).get("dcgan_inversion") == package_version("dcgan-inversion")
             and (Path(results_dir) / f"{name}.npz").exists())

@@ -7,6 +7,7 @@ titles show (its phases, its counted and timed cost, its protocol), beside the p
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 
@@ -33,10 +34,12 @@ def load_results(paths: RunPaths, name: str) -> dict:
                         f"--experiment {name}) first")
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        if record.get("experiment") != name:
-            raise ValueError("wrong experiment")
+        if not isinstance(record, dict) or record.get("experiment") != name or not isinstance(record.get("config"), dict):
+            raise ValueError("not a results record of this experiment")
+        if name != "curvature" and not isinstance(record.get("modes"), dict):
+            raise ValueError("no per-mode numbers")
         return record
-    except (ValueError, OSError):
+    except (ValueError, OSError):  # UnicodeDecodeError is a ValueError
         raise UserError(f"{path} is not a valid {name} results file: re-run `make invert`") from None
 
 
@@ -45,7 +48,7 @@ def load_arrays(paths: RunPaths, name: str) -> dict:
     try:
         with np.load(path) as arrays:
             return dict(arrays)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # missing, truncated, not an npz
         raise UserError(f"{path} is missing or unreadable: re-run `make invert`") from None
 
 

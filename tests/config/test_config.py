@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from dcgan_inversion import config as config_lib
@@ -68,3 +70,28 @@ def test_a_mistyped_override_is_blamed_on_the_override_not_the_file():
     with pytest.raises(ConfigError) as error:
         load_config("demo", ["invert.stepz=300"])
     assert str(error.value).startswith("--set invert.stepz=300") and "demo.yaml" not in str(error.value)
+
+
+@pytest.mark.parametrize("override, says", [
+    ("invert.learning_rate=.nan", "invert.learning_rate: expected a finite number"),
+    ("invert.learning_rate=.inf", "invert.learning_rate: expected a finite number"),
+    ("experiments.modes=[]", "experiments.modes: expected a non-empty list"),
+    ("experiments.noise_variances=[]", "experiments.noise_variances: expected a non-empty list"),
+    ("seed=-1", "seed: expected a value >= 0"),
+    ("seed=99999999999999", "seed: expected a value <= 2147483647"),
+    ("invert.low=1.0", "invert.low (1) must be below invert.high (1)"),
+])
+def test_settings_that_parse_but_make_no_sense_are_refused_naming_the_key(override, says):
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_config("demo", [override])
+
+
+def test_an_empty_snapshot_list_is_allowed():
+    assert load_config("demo", ["experiments.trajectory_snapshots=[]"]).experiments.trajectory_snapshots == ()
+
+
+def test_a_config_that_is_not_text_is_one_line(tmp_path):
+    binary = tmp_path / "mine.yaml"
+    binary.write_bytes(b"\xff\xfe\x00\x81 not utf-8 \x9c")
+    with pytest.raises(ConfigError, match="not a text file"):
+        load_config(str(binary))

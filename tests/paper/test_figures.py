@@ -73,3 +73,22 @@ def test_malformed_results_are_one_line(finished_run, tmp_path):
     result = subprocess.run([sys.executable, "figures/figures.py", "--run", str(tmp_path), "--only", "figure2"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert "not a valid noise results file" in one_error_line(result)
+
+
+@pytest.mark.parametrize("damage", ["a list", "wrong shape", "truncated npz", "not utf-8"])
+def test_damaged_results_files_are_one_clear_error(finished_run, tmp_path, damage):
+    import shutil
+
+    results = tmp_path / "results"
+    shutil.copytree(finished_run / "results", results)
+    if damage == "a list":
+        (results / "table1.json").write_text("[1, 2, 3]")
+    elif damage == "wrong shape":
+        (results / "table1.json").write_text('{"experiment": "table1", "config": {}, "modes": [1]}')
+    elif damage == "truncated npz":
+        npz = results / "table1.npz"
+        npz.write_bytes(npz.read_bytes()[:200])
+    else:
+        (results / "table1.json").write_bytes(b"\xff\xfe\x81\x00")
+    with pytest.raises(UserError, match=r"table1\.(json is not a valid table1 results file|npz is missing or unreadable)"):
+        make_figures(tmp_path, ["convergence" if damage == "truncated npz" else "table1"])  # the curves read the npz

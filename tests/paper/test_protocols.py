@@ -172,6 +172,12 @@ def test_protocol_needs_a_trained_run(tmp_path):
     assert "config.yaml is missing: train the run first" in line
 
 
+def test_a_damaged_run_config_is_one_line(tmp_path):
+    (tmp_path / "config.yaml").write_text("model: {image_size: 32\n  z_dim: [\n")
+    line = one_error_line(_command("invert", "--run", tmp_path, "--protocol", "authors"))
+    assert "config.yaml: not valid YAML (line 2)" in line
+
+
 def test_protocols_table_puts_each_protocol_beside_our_default_and_the_paper(runs):
     run = runs[0]
     config = run / "tiny.yaml"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import one_error_line, tiny_config
+from conftest import one_error_line, project_lines, tiny_config
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.your_images import recover as your_images
 from dcgan_inversion.data.pipeline import heldout_images
@@ -101,6 +101,19 @@ def test_bad_images_are_one_line_each(run, tmp_path):
     Image.new("RGB", (8, 8)).save(small)
     assert "smaller than the model's 16x16" in one_error_line(_invert(run, "--image", str(small)))
     assert "positive integer" in _invert(run, "--image", str(small), "--starts", "0").stderr
+
+
+def test_one_bad_file_among_good_ones_is_named_and_the_good_ones_are_inverted(run, tmp_path):
+    good = tmp_path / "good.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(good)
+    corrupt = tmp_path / "bad.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    result = _invert(run, "--image", str(corrupt), str(good), str(tmp_path / "gone.png"), "--starts", "2")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in project_lines(result.stderr) if line.startswith("warning: skipped")]
+    assert len(warnings) == 2 and "gone.png" in warnings[0] and "bad.jpg" in warnings[1], result.stderr
+    summary = json.loads((run / "results" / "images" / "summary.json").read_text())
+    assert [row["file"] for row in summary["images"]] == [str(good)]
 
 
 def test_without_config_a_run_uses_its_own(tmp_path):
