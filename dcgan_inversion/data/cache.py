@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import keras
 import numpy as np
 
 from dcgan_inversion.data.decode import decoded_files
+from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import atomic_write_text
 
 FORMAT = 1  # bump when the decoded pixels change
@@ -50,16 +52,55 @@ def decoded_images(files: list, image_size: int, crop_size: int, cache: str, on_
     key = cache_key(paths, image_size, crop_size)
     array, manifest = folder / f"{key}.npy", folder / f"{key}.json"
     if array.exists() and manifest.exists():
-        skipped = json.loads(manifest.read_text(encoding="utf-8"))["skipped"]
-        for path in skipped:
-            on_skip(path, "unreadable when the cache was built")
-        return DecodedImages(np.load(array, mmap_mode="r"), skipped, str(array))
+        try:
+            cached = _read_cache(array, manifest, len(paths), image_size, crop_size)
+        except DamagedCache as why:
+            print(f"warning: data.cache: {why}; decoding the images again", file=sys.stderr, flush=True)
+        else:
+            for path in cached.skipped:
+                on_skip(path, "unreadable when the cache was built")
+            return cached
+    _require_writable(folder)  # before the decode pass, not after it
     images, skipped = _decode_all(paths, image_size, crop_size, on_skip, verbose)
-    folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "files": len(paths), "image_size": image_size,
                                             "crop_size": crop_size, "skipped": skipped}, indent=1))
     _save_atomically(array, images)
     return DecodedImages(np.load(array, mmap_mode="r"), skipped, str(array))
+
+
+class DamagedCache(Exception):
+    """A cache file that does not hold what its manifest and key promise."""
+
+
+def _read_cache(array: Path, manifest: Path, files: int, image_size: int, crop_size: int) -> DecodedImages:
+    """The cached images, checked against the manifest and the key (row count, size, dtype)."""
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DamagedCache(f"{manifest} cannot be read ({type(error).__name__})") from None
+    expected = {"format": FORMAT, "files": files, "image_size": image_size, "crop_size": crop_size}
+    if not isinstance(meta, dict) or any(meta.get(k) != v for k, v in expected.items()) \
+            or not isinstance(meta.get("skipped"), list):
+        raise DamagedCache(f"{manifest} is not this cache's manifest")
+    try:
+        images = np.load(array, mmap_mode="r")
+    except (OSError, ValueError) as error:
+        raise DamagedCache(f"{array} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})") \
+            from None
+    shape = (files - len(meta["skipped"]), image_size, image_size, 3)
+    if images.shape != shape or images.dtype != np.uint8:
+        raise DamagedCache(f"{array} holds {images.dtype} {images.shape}, the manifest says uint8 {shape}")
+    return DecodedImages(images, meta["skipped"], str(array))
+
+
+def _require_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"data.cache: cannot write to {folder} ({error.strerror or error}): set data.cache to a "
+                        "writable folder, or memory") from None
 
 
 def cache_key(paths: list[str], image_size: int, crop_size: int) -> str:

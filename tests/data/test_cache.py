@@ -61,3 +61,43 @@ def test_the_cached_pipeline_skips_and_reports_unreadable_files(tmp_path, capsys
         assert data.num_images + data.skipped.count == 9
     manifest = json.loads(next((tmp_path / "cache").glob("*.json")).read_text())
     assert len(manifest["skipped"]) == data.skipped.count
+
+
+import pytest  # noqa: E402
+
+from dcgan_inversion.infra.errors import UserError  # noqa: E402
+
+
+@pytest.mark.parametrize("damage", ["truncated array", "truncated manifest", "fewer rows", "other image size",
+                                    "manifest of another cache"])
+def test_a_damaged_cache_is_rebuilt_with_one_warning(tmp_path, capsys, damage):
+    files = make_folder(tmp_path / "faces", 4)
+    cache = tmp_path / "cache"
+    built = decoded_images(files, 16, 108, str(cache), verbose=False)
+    expected = np.array(built.images)  # a copy: the cache is memory-mapped and about to be damaged
+    array = cache / built.source.split("/")[-1]
+    manifest = array.with_suffix(".json")
+    if damage == "truncated array":
+        array.write_bytes(array.read_bytes()[:300])
+    elif damage == "truncated manifest":
+        manifest.write_text(manifest.read_text()[:10])
+    elif damage == "fewer rows":
+        np.save(array, expected[:3])
+    elif damage == "other image size":
+        np.save(array, np.zeros((4, 8, 8, 3), np.uint8))
+    else:
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "files": 9}))
+    capsys.readouterr()
+    rebuilt = decoded_images(files, 16, 108, str(cache), verbose=False)
+    np.testing.assert_array_equal(np.asarray(rebuilt.images), expected)
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("warning: data.cache:") and "decoding the images again" in warning[0]
+    assert np.asarray(decoded_images(files, 16, 108, str(cache), verbose=False).images).shape == (4, 16, 16, 3)
+
+
+def test_a_cache_folder_that_cannot_be_written_is_refused_before_decoding(tmp_path):
+    files = make_folder(tmp_path / "faces", 2)
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="data.cache: cannot write to"):
+        decoded_images(files, 16, 108, str(blocker / "cache"), verbose=False)
