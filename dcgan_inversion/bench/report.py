@@ -122,6 +122,9 @@ def main(argv=None) -> None:
         print(text, flush=True)
 
     try:
+        from dcgan_inversion.rundir import ensure_writable
+
+        ensure_writable(args.out)  # before the measurements, not after them
         if args.input_only:
             return _add_input_pipeline(args, log)
         if args.polish_only:

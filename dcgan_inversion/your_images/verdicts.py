@@ -114,9 +114,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     try:
         from dcgan_inversion.config import load_config
-        from dcgan_inversion.rundir import load_generator
+        from dcgan_inversion.rundir import ensure_writable, load_generator
 
         config = load_config(args.config or str(args.run / "config.yaml"))
+        ensure_writable(args.out)  # before minutes of inversions, not after
         report = measure(load_generator(args.run, config.model), config, args.starts, args.mode)
         write_json(args.out / "verdicts.json", report)
         atomic_write_text(args.out / "verdicts.md", markdown(report))

@@ -41,3 +41,13 @@ def test_polish_methods_side_by_side(tiny_generator):
     assert "| layerwise_lm | stochastic |" in text and "| previous | none |" in text
     assert "celeba settings, `layerwise_lm`" in text and "| previous | 3 | 0.50 |" in text
     assert "`layerwise_lm` 32 rows 500, 256 rows 510" in text
+
+
+def test_an_unwritable_report_folder_is_refused_before_measuring(tmp_path, capsys):
+    import pytest
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit) as stopped:
+        bench.main(["--quick", "--out", str(blocker / "out")])
+    assert stopped.value.code == 2 and "cannot write to" in capsys.readouterr().err
