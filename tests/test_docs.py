@@ -70,3 +70,9 @@ def _tables(text: str) -> list[list[str]]:
             tables.append(current)
             current = []
     return tables
+
+
+def test_every_link_of_the_docs_pages_exists():
+    for page in (ROOT / "docs").glob("*.md"):
+        for target in re.findall(r"\]\(([^)#:]+)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.name}: {target}"
