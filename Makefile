@@ -29,12 +29,12 @@ help:
 	@echo "Every target takes ARGS=\"...\" (passed to its command: --set section.key=value, --experiment, ...);"
 	@echo "CONFIG= only where given: an existing run keeps the config it was trained with."
 
-# The virtualenv is (re)built whenever setup.py or the lock file changes; it installs the exact
-# versions in constraints.txt (the ones the committed results were made with).
-$(STAMP): setup.py constraints.txt
+# The virtualenv is (re)built whenever setup.py or a lock file changes; it installs the exact
+# versions in constraints.txt (the ones the committed results were made with) and constraints-test.txt.
+$(STAMP): setup.py constraints.txt constraints-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -c constraints-test.txt -e ".[test]"
 	touch $@
 
 demo: train invert figures

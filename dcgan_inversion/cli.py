@@ -156,7 +156,8 @@ def invert_main(argv=None) -> None:
         config = _inversion_config(args)
         run_dir = _run_dir(args)
         # Fail fast, before TensorFlow loads; with --image, only the files that can be inverted go on.
-        args.image = check_inversion_inputs(config, run_dir, args.image, args.protocol) or args.image
+        readable, args.skipped = check_inversion_inputs(config, run_dir, args.image, args.protocol)
+        args.image = readable or args.image
         paths = RunPaths(run_dir, args.protocol)
         # Inversions share the run (they read its generator); each results folder has one writer.
         with runlock.locked(run_dir, "dcgan-invert", exclusive=False), runlock.locked(paths.results, "dcgan-invert"):
@@ -198,7 +199,7 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
 
     calibrated = your_images.calibration(generator, config, args.starts, args.mode, output_dir, strategy)
     rows = your_images.invert_images(generator, config, args.image, output_dir, args.starts, args.mode, calibrated,
-                                     strategy)
+                                     strategy, skipped=args.skipped)
     print(f"threshold {calibrated['threshold']:.1e} (pixel MSE; generated images up to {calibrated['worst_generated']:.1e}, "
           f"unseen real ones from {calibrated['best_real']:.1e})")
     from dcgan_inversion.paper.metrics import random_baseline
@@ -209,6 +210,10 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
         print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
               f"({row['margin_decades']:+.1f} decades from the threshold)")
     print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
+    if args.skipped:  # the good ones are done; a script still learns that some inputs were not
+        print(f"error: {len(args.skipped)} of {len(args.skipped) + len(rows)} inputs skipped (named above, and in "
+              f"summary.json)", file=sys.stderr)
+        sys.exit(1)
 
 
 def _report_curvature(generator, config, results_dir: Path) -> None:

@@ -116,9 +116,10 @@ def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     check_model_matches(config, run_dir)
 
 
-def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, protocol: str | None = None) -> list[Path]:
+def check_inversion_inputs(config: config_lib.Config, run_dir, images=None,
+                           protocol: str | None = None) -> tuple[list[Path], list[str]]:
     """A trained generator of the same shape, a writable results folder, and the image files that can
-    be inverted (returned; each one that cannot is named in a warning, and none at all is an error)."""
+    be inverted, with one line for each that cannot (named in a warning now; none at all is an error)."""
     import sys
 
     from dcgan_inversion.data.images import sort_user_images
@@ -132,7 +133,7 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, prot
     check_model_matches(config, run_dir)
     ensure_writable(paths.results)
     if not images:
-        return []
+        return [], []
     readable, problems = sort_user_images(images, config.model.image_size)
     if not readable:
         raise UserError(problems[0] if len(problems) == 1 else
@@ -140,7 +141,7 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None, prot
     for problem in problems:
         print(f"warning: skipped {problem}", file=sys.stderr, flush=True)
     ensure_writable(paths.results / "images")
-    return readable
+    return readable, problems
 
 
 def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:

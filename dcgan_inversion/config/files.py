@@ -18,6 +18,7 @@ import yaml
 from dcgan_inversion.config.schema import Config, ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"  # the shipped configs, dcgan_inversion/configs/
+INT_LIMIT = 2**31
 
 
 def available_configs() -> list[str]:
@@ -199,6 +200,8 @@ def _coerce(value, base, fail):
     if base is int:
         if isinstance(value, bool) or not isinstance(value, int):
             fail("an integer")
+        if abs(value) >= INT_LIMIT:
+            fail("an integer below 2^31 (TensorFlow's and NumPy's int32)")
         return value
     if base is float:
         if isinstance(value, str):

@@ -113,7 +113,7 @@ def verdict(pixel_error: float, threshold: float) -> tuple[str, float]:
 
 
 def invert_images(generator, config: Config, paths, output_dir: Path, starts: int, mode: str, calibrated: dict,
-                  strategy=None) -> list[dict]:
+                  strategy=None, skipped: list[str] = ()) -> list[dict]:
     """Your images, best of `starts` each: pictures, a contact sheet, a summary (CSV and JSON)."""
     entries = collect_image_files(paths)
     size = config.model.image_size
@@ -133,7 +133,7 @@ def invert_images(generator, config: Config, paths, output_dir: Path, starts: in
                      "spread": found["spread"][index], "verdict": said, "margin_decades": round(margin, 2),
                      "z": str(output_dir / f"{name}.z.npy")})
     contact_sheet(output_dir / "contact_sheet.png", triptychs, rows)
-    _write_summary(output_dir, rows, config, starts, mode, calibrated)
+    _write_summary(output_dir, rows, config, starts, mode, calibrated, skipped)
     return rows
 
 
@@ -182,7 +182,7 @@ def triptych(image: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
 
 
 def _write_summary(output_dir: Path, rows: list[dict], config: Config, starts: int, mode: str,
-                   calibrated: dict) -> None:
+                   calibrated: dict, skipped=()) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
@@ -191,4 +191,4 @@ def _write_summary(output_dir: Path, rows: list[dict], config: Config, starts: i
     write_json(output_dir / "summary.json", {
         "starts": starts, "mode": mode, "threshold": calibrated["threshold"],
         "calibration_separated": calibrated["separated"],
-        "images": rows, "seed": config.seed, "config": config_lib.to_dict(config)})
+        "images": rows, "skipped": list(skipped), "seed": config.seed, "config": config_lib.to_dict(config)})

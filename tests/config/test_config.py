@@ -78,7 +78,8 @@ def test_a_mistyped_override_is_blamed_on_the_override_not_the_file():
     ("experiments.modes=[]", "experiments.modes: expected a non-empty list"),
     ("experiments.noise_variances=[]", "experiments.noise_variances: expected a non-empty list"),
     ("seed=-1", "seed: expected a value >= 0"),
-    ("seed=99999999999999", "seed: expected a value <= 2147483647"),
+    ("seed=99999999999999", "seed: expected an integer below 2^31"),
+    ("train.steps=3000000000", "train.steps: expected an integer below 2^31"),
     ("invert.low=1.0", "invert.low (1) must be below invert.high (1)"),
 ])
 def test_settings_that_parse_but_make_no_sense_are_refused_naming_the_key(override, says):

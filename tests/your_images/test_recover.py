@@ -109,11 +109,13 @@ def test_one_bad_file_among_good_ones_is_named_and_the_good_ones_are_inverted(ru
     corrupt = tmp_path / "bad.jpg"
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     result = _invert(run, "--image", str(corrupt), str(good), str(tmp_path / "gone.png"), "--starts", "2")
-    assert result.returncode == 0, result.stderr
-    warnings = [line for line in project_lines(result.stderr) if line.startswith("warning: skipped")]
+    assert result.returncode == 1, result.stderr  # the good one done, and the exit says not everything was
+    lines = project_lines(result.stderr)
+    warnings = [line for line in lines if line.startswith("warning: skipped")]
     assert len(warnings) == 2 and "gone.png" in warnings[0] and "bad.jpg" in warnings[1], result.stderr
+    assert lines[-1] == "error: 2 of 3 inputs skipped (named above, and in summary.json)"
     summary = json.loads((run / "results" / "images" / "summary.json").read_text())
-    assert [row["file"] for row in summary["images"]] == [str(good)]
+    assert [row["file"] for row in summary["images"]] == [str(good)] and len(summary["skipped"]) == 2
 
 
 def test_without_config_a_run_uses_its_own(tmp_path):
