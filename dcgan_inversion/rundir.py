@@ -81,7 +81,10 @@ def saved_config(run_dir) -> config_lib.Config | None:
     paths = RunPaths(run_dir)
     if not paths.config.exists():
         return None
-    return config_lib.from_dict(config_lib.read_mapping(paths.config), source=str(paths.config))  # damaged: one line
+    raw = config_lib.read_mapping(paths.config)  # damaged: one line
+    if not raw:  # an emptied file would read as the defaults, which describe another model
+        raise UserError(f"{paths.config} is empty: it must hold the config the run was trained with")
+    return config_lib.from_dict(raw, source=str(paths.config))
 
 
 def check_model_matches(config: config_lib.Config, run_dir) -> None:
