@@ -84,7 +84,7 @@ def _read_cache(array: Path, manifest: Path, files: int, image_size: int, crop_s
         raise DamagedCache(f"{manifest} is not this cache's manifest")
     try:
         images = np.load(array, mmap_mode="r")
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError) as error:  # EOFError: an emptied file
         raise DamagedCache(f"{array} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})") \
             from None
     shape = (files - len(meta["skipped"]), image_size, image_size, 3)

@@ -69,7 +69,8 @@ from dcgan_inversion.infra.errors import UserError  # noqa: E402
 
 
 @pytest.mark.parametrize("damage", ["truncated array", "truncated manifest", "fewer rows", "other image size",
-                                    "manifest of another cache"])
+                                    "manifest of another cache", "emptied array", "emptied manifest",
+                                    "array of another kind"])
 def test_a_damaged_cache_is_rebuilt_with_one_warning(tmp_path, capsys, damage):
     files = make_folder(tmp_path / "faces", 4)
     cache = tmp_path / "cache"
@@ -85,6 +86,12 @@ def test_a_damaged_cache_is_rebuilt_with_one_warning(tmp_path, capsys, damage):
         np.save(array, expected[:3])
     elif damage == "other image size":
         np.save(array, np.zeros((4, 8, 8, 3), np.uint8))
+    elif damage == "emptied array":
+        array.write_bytes(b"")
+    elif damage == "emptied manifest":
+        manifest.write_text("")
+    elif damage == "array of another kind":
+        np.save(array, np.zeros((4, 16, 16, 3), np.float32))
     else:
         manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "files": 9}))
     capsys.readouterr()

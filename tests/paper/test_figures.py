@@ -75,7 +75,8 @@ def test_malformed_results_are_one_line(finished_run, tmp_path):
     assert "not a valid noise results file" in one_error_line(result)
 
 
-@pytest.mark.parametrize("damage", ["a list", "wrong shape", "truncated npz", "not utf-8"])
+@pytest.mark.parametrize("damage", ["a list", "wrong shape", "truncated npz", "not utf-8", "emptied json", "emptied npz",
+                                    "truncated json"])
 def test_damaged_results_files_are_one_clear_error(finished_run, tmp_path, damage):
     import shutil
 
@@ -85,10 +86,13 @@ def test_damaged_results_files_are_one_clear_error(finished_run, tmp_path, damag
         (results / "table1.json").write_text("[1, 2, 3]")
     elif damage == "wrong shape":
         (results / "table1.json").write_text('{"experiment": "table1", "config": {}, "modes": [1]}')
-    elif damage == "truncated npz":
+    elif damage in ("truncated npz", "emptied npz"):
         npz = results / "table1.npz"
-        npz.write_bytes(npz.read_bytes()[:200])
+        npz.write_bytes(npz.read_bytes()[:200] if damage == "truncated npz" else b"")
+    elif damage in ("truncated json", "emptied json"):
+        record = results / "table1.json"
+        record.write_text(record.read_text()[:100] if damage == "truncated json" else "")
     else:
         (results / "table1.json").write_bytes(b"\xff\xfe\x81\x00")
     with pytest.raises(UserError, match=r"table1\.(json is not a valid table1 results file|npz is missing or unreadable)"):
-        make_figures(tmp_path, ["convergence" if damage == "truncated npz" else "table1"])  # the curves read the npz
+        make_figures(tmp_path, ["convergence" if damage.endswith("npz") else "table1"])  # the curves read the npz
