@@ -155,13 +155,16 @@ def _quantiles(values: np.ndarray) -> dict:
 
 def _table1(results_dir: Path) -> tuple[dict, dict]:
     import json
+    import zipfile
 
     record_path, arrays_path = Path(results_dir) / "table1.json", Path(results_dir) / "table1.npz"
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         with np.load(arrays_path) as loaded:
             arrays = dict(loaded)
-    except (OSError, ValueError):
+        if not isinstance(record, dict) or record.get("experiment") != "table1":
+            raise ValueError("not a table1 record")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # missing, truncated, emptied, not an npz
         raise UserError(f"the curvature analysis compares with a finished table1: {record_path} and {arrays_path} "
                         "are missing or unreadable (run the experiment table1 first)") from None
     if arrays.get("history_z_error") is None or arrays["history_z_error"].ndim != 2 or len(arrays["history_steps"]) < 2:

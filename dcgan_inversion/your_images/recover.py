@@ -60,7 +60,7 @@ def calibration(generator, config: Config, starts: int, mode: str, folder: Path,
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved["config"] == config_lib.to_dict(config) and (saved["starts"], saved["mode"]) == (starts, mode):
             return saved
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: measured again and rewritten
         pass
     print(f"calibrating the verdict on this run's generator ({starts} starts, mode {mode}); kept in {path} "
           "and measured again only when the config, --starts or --mode change", flush=True)

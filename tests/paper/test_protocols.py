@@ -167,6 +167,20 @@ def test_curvature_needs_a_finished_table1(runs):
     assert "compares with a finished table1" in line
 
 
+@pytest.mark.parametrize("damage", ["truncated npz", "emptied npz", "a list"])
+def test_curvature_over_a_damaged_table1_is_one_line(runs, tmp_path, damage):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs[0], run, ignore=shutil.ignore_patterns("results"))
+    results = run / "results" / "amos"
+    results.mkdir(parents=True)
+    (results / "table1.json").write_text("[1, 2]" if damage == "a list" else '{"experiment": "table1"}')
+    (results / "table1.npz").write_bytes(b"PK\x03\x04 truncated" if damage == "truncated npz" else b"")
+    line = one_error_line(_command("invert", "--run", run, "--protocol", "amos", "--curvature"))
+    assert "compares with a finished table1" in line
+
+
 def test_protocol_needs_a_trained_run(tmp_path):
     line = one_error_line(_command("invert", "--run", tmp_path, "--protocol", "authors"))
     assert "config.yaml is missing: train the run first" in line

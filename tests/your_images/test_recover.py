@@ -137,3 +137,12 @@ def test_the_verdict_table_is_measured_per_category(run, tmp_path):
     assert report["categories"]["generated, saved as 8-bit PNG"]["in_range"] == 1.0
     assert report["categories"]["photos of other things"]["in_range"] == 0.0
     assert "| generated, JPEG quality 75 | 6 |" in (tmp_path / "verdicts.md").read_text()
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "", "{\"config\": 3", "\"just a string\""])
+def test_a_damaged_calibration_file_is_measured_again(tmp_path, monkeypatch, content):
+    (tmp_path / "calibration.json").write_text(content)
+    measured = {"threshold": 1e-3, "separated": True}
+    monkeypatch.setattr(your_images, "calibrate", lambda *args: measured)
+    assert your_images.calibration(None, _config(), 2, "stochastic", tmp_path) == measured
+    assert json.loads((tmp_path / "calibration.json").read_text()) == measured
