@@ -76,3 +76,9 @@ def test_every_link_of_the_docs_pages_exists():
     for page in (ROOT / "docs").glob("*.md"):
         for target in re.findall(r"\]\(([^)#:]+)", page.read_text()):
             assert (page.parent / target).exists(), f"{page.name}: {target}"
+
+
+def test_the_coupling_sentence_quotes_the_moving_average_run():
+    moving = _json("authors_moving/table1.json")["modes"]
+    quoted = " / ".join(_percent(moving[m]["sticky"]["0.0001"]) for m in ("none", "standard", "stochastic"))
+    assert f"{quoted}% below 1e-4" in " ".join((ROOT / "README.md").read_text().split())
