@@ -37,7 +37,9 @@ $(STAMP): setup.py constraints.txt constraints-test.txt
 	$(PY) -m pip install --quiet -c constraints.txt -c constraints-test.txt -e ".[test]"
 	touch $@
 
-demo: train invert figures
+# ARGS (--set ...) are for training and inverting; the figures of a demo take none of them.
+demo: train invert
+	$(MAKE) --no-print-directory figures ARGS=
 
 # --config only when CONFIG was given: without it a new run trains the demo config and an existing
 # run keeps the config it was trained with (so `make invert RUN=runs/celeba` needs no CONFIG).

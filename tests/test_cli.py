@@ -69,3 +69,11 @@ def test_make_passes_a_config_only_when_one_is_given(extra, flag):
     dry = subprocess.run(["make", "-n", "invert", "RUN=runs/other", *extra], cwd=ROOT, capture_output=True, text=True)
     (line,) = [" ".join(line.split()) for line in dry.stdout.splitlines() if "invert/invert.py" in line]
     assert line.endswith("--run runs/other") and ((flag in line) if flag else "--config" not in line), line
+
+
+def test_make_demo_gives_its_args_to_training_and_inversion_but_not_to_the_figures():
+    dry = subprocess.run(["make", "-n", "demo", "RUN=runs/other", "ARGS=--set train.steps=3"], cwd=ROOT,
+                         capture_output=True, text=True)
+    lines = [" ".join(line.split()) for line in dry.stdout.splitlines()]
+    assert any("invert/invert.py" in line and line.endswith("--set train.steps=3") for line in lines), dry.stdout
+    assert "ARGS=" in dry.stdout  # figures run as their own make with empty ARGS (dcgan-figures takes no --set)
