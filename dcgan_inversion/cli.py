@@ -259,7 +259,8 @@ def generate_main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     def run():
-        from dcgan_inversion.rundir import ensure_writable, saved_config
+        from dcgan_inversion.infra.io_utils import ensure_writable
+        from dcgan_inversion.rundir import saved_config
 
         if saved_config(args.run) is None:
             raise UserError(f"{args.run / 'config.yaml'} is missing: train the run first (make train RUN={args.run})")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.io_utils import ensure_writable
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,6 @@ class RunPaths:
     @property
     def figures(self) -> Path:
         return self.root / "figures" / (self.protocol or "")
-
-
-def ensure_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise UserError(f"cannot write to {folder}: {error.strerror or error}") from None
 
 
 def saved_config(run_dir) -> config_lib.Config | None:

@@ -122,7 +122,7 @@ def main(argv=None) -> None:
         print(text, flush=True)
 
     try:
-        from dcgan_inversion.rundir import ensure_writable
+        from dcgan_inversion.infra.io_utils import ensure_writable
 
         ensure_writable(args.out)  # before the measurements, not after them
         if args.input_only:

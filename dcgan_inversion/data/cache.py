@@ -22,7 +22,7 @@ import numpy as np
 
 from dcgan_inversion.data.decode import decoded_files
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.infra.io_utils import atomic_write_text
+from dcgan_inversion.infra.io_utils import atomic_write_text, ensure_writable
 
 FORMAT = 1  # bump when the decoded pixels change
 
@@ -60,7 +60,7 @@ def decoded_images(files: list, image_size: int, crop_size: int, cache: str, on_
             for path in cached.skipped:
                 on_skip(path, "unreadable when the cache was built")
             return cached
-    _require_writable(folder)  # before the decode pass, not after it
+    ensure_writable(folder, "data.cache: ")  # before the decode pass, not after it
     images, skipped = _decode_all(paths, image_size, crop_size, on_skip, verbose)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "files": len(paths), "image_size": image_size,
                                             "crop_size": crop_size, "skipped": skipped}, indent=1))
@@ -91,16 +91,6 @@ def _read_cache(array: Path, manifest: Path, files: int, image_size: int, crop_s
     if images.shape != shape or images.dtype != np.uint8:
         raise DamagedCache(f"{array} holds {images.dtype} {images.shape}, the manifest says uint8 {shape}")
     return DecodedImages(images, meta["skipped"], str(array))
-
-
-def _require_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise UserError(f"data.cache: cannot write to {folder} ({error.strerror or error}): set data.cache to a "
-                        "writable folder, or memory") from None
 
 
 def cache_key(paths: list[str], image_size: int, crop_size: int) -> str:

@@ -70,3 +70,16 @@ def _json_default(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def ensure_writable(folder: Path, what: str = "") -> None:
+    """Makes `folder` and writes a file in it, so a folder that cannot take the outputs is refused
+    before the work, not after; `what` names the setting behind it in the message."""
+    from dcgan_inversion.infra.errors import UserError
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"{what}cannot write to {folder}: {error.strerror or error}") from None

@@ -114,7 +114,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     try:
         from dcgan_inversion.config import load_config
-        from dcgan_inversion.rundir import ensure_writable, load_generator
+        from dcgan_inversion.infra.io_utils import ensure_writable
+        from dcgan_inversion.rundir import load_generator
 
         config = load_config(args.config or str(args.run / "config.yaml"))
         ensure_writable(args.out)  # before minutes of inversions, not after
