@@ -63,11 +63,9 @@ class Verdict:
 def load_run(path) -> Run:
     """The run in `path` (made by `make train` / `dcgan-train`), its generator loaded."""
     from dcgan_inversion.infra.tf_startup import load_tensorflow
-    from dcgan_inversion.rundir import load_generator, saved_config
+    from dcgan_inversion.rundir import load_generator, trained_config
 
-    config = saved_config(path)
-    if config is None:
-        raise UserError(f"{Path(path) / 'config.yaml'} is missing: train the run first (make train RUN={path})")
+    config = trained_config(path)
     load_tensorflow()
     return Run(Path(path), config, load_generator(path))
 
@@ -102,12 +100,10 @@ def as_model_images(run: Run, images) -> np.ndarray:
 
 def load_images(run: Run, paths) -> tuple[np.ndarray, list[str]]:
     """Image files and folders, each cut to its centre square and resized as `--image` does: (images, names)."""
-    from dcgan_inversion.data.images import collect_image_files, read_user_image
-    from dcgan_inversion.data.pipeline import to_model_range
+    from dcgan_inversion.your_images.recover import read_images
 
-    entries = collect_image_files([Path(path) for path in ([paths] if isinstance(paths, (str, Path)) else paths)])
-    images = np.stack([read_user_image(path, run.config.model.image_size) for path, _ in entries])
-    return to_model_range(images, run.config.model.channels).numpy(), [str(path) for path, _ in entries]
+    entries, images = read_images(run.config, [paths] if isinstance(paths, (str, Path)) else paths)
+    return images, [str(path) for path, _ in entries]
 
 
 def invert(run: Run, images, starts: int = 16, mode: str = "stochastic", seed: int | None = None) -> Recovery:

@@ -72,12 +72,9 @@ def _inversion_config(args):
     if not args.protocol:
         return load_config(_config_name(args), _overrides(args))
     from dcgan_inversion.paper.protocols import protocol_config
-    from dcgan_inversion.rundir import RunPaths, saved_config
+    from dcgan_inversion.rundir import trained_config
 
-    base = load_config(args.config) if args.config else saved_config(_run_dir(args))
-    if base is None:
-        raise UserError(f"{RunPaths(_run_dir(args)).config} is missing: train the run first "
-                        f"(make train RUN={_run_dir(args)}) or pass --config")
+    base = load_config(args.config) if args.config else trained_config(_run_dir(args), " or pass --config")
     return protocol_config(args.protocol, base, _overrides(args))
 
 
@@ -260,10 +257,9 @@ def generate_main(argv=None) -> None:
 
     def run():
         from dcgan_inversion.infra.io_utils import ensure_writable
-        from dcgan_inversion.rundir import saved_config
+        from dcgan_inversion.rundir import trained_config
 
-        if saved_config(args.run) is None:
-            raise UserError(f"{args.run / 'config.yaml'} is missing: train the run first (make train RUN={args.run})")
+        trained_config(args.run)  # before anything is written or loaded
         out = args.out or args.run / "generated"
         ensure_writable(out)  # before the generator loads
         from dcgan_inversion import api

@@ -79,6 +79,14 @@ def saved_config(run_dir) -> config_lib.Config | None:
     return config_lib.from_dict(raw, source=str(paths.config))
 
 
+def trained_config(run_dir, hint: str = "") -> config_lib.Config:
+    """The config a run was trained with, or one line saying to train it first (`hint`: another way out)."""
+    config = saved_config(run_dir)
+    if config is None:
+        raise UserError(f"{RunPaths(run_dir).config} is missing: train the run first (make train RUN={run_dir}){hint}")
+    return config
+
+
 def check_model_matches(config: config_lib.Config, run_dir) -> None:
     """The model section must equal the one the run was trained with, or weights will not fit."""
     previous = saved_config(run_dir)

@@ -112,12 +112,17 @@ def verdict(pixel_error: float, threshold: float) -> tuple[str, float]:
     return ("in G's range" if pixel_error < threshold else "not in G's range"), margin
 
 
+def read_images(config: Config, paths) -> tuple[list[tuple[Path, str]], np.ndarray]:
+    """Image files, and every image under folders, as the model sees them: (file, output name) and images."""
+    entries = collect_image_files(paths)
+    pixels = np.stack([read_user_image(path, config.model.image_size) for path, _ in entries])
+    return entries, to_model_range(pixels, config.model.channels).numpy()
+
+
 def invert_images(generator, config: Config, paths, output_dir: Path, starts: int, mode: str, calibrated: dict,
                   strategy=None, skipped: list[str] = ()) -> list[dict]:
     """Your images, best of `starts` each: pictures, a contact sheet, a summary (CSV and JSON)."""
-    entries = collect_image_files(paths)
-    size = config.model.image_size
-    images = to_model_range(np.stack([read_user_image(path, size) for path, _ in entries]), config.model.channels).numpy()
+    entries, images = read_images(config, paths)
     found = best_of_starts(generator, config, images, starts, config.seed, mode,
                            f"inverting {len(entries)} images from {starts} starts each", strategy)
     remove_earlier_pictures(output_dir)
