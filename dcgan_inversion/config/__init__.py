@@ -3,14 +3,15 @@
 `from dcgan_inversion.config import load_config, Config, ...` is the way in; the shipped YAML files
 are in `dcgan_inversion/configs/`.
 """
-from dcgan_inversion.config.files import (CONFIG_DIR, apply_override, available_configs, from_dict, load_config,
-                                          read_mapping, replace, resolve_config_path, save_config, to_dict,
-                                          with_overrides)
-from dcgan_inversion.config.schema import (CLIP_MODES, EXPERIMENTS, STRATEGIES, Config, ConfigError, DataConfig,
+from dcgan_inversion.config.files import (CONFIG_DIR, apply_override, available_configs, from_dict, is_same_config,
+                                          load_config, read_mapping, replace, resolve_config_path, save_config,
+                                          to_dict, with_overrides)
+from dcgan_inversion.config.schema import (CLIP_MODES, EXPERIMENTS, EXTRA_EXPERIMENTS, MASKS, STRATEGIES, CompletionConfig,
+                                           Config, ConfigError, DataConfig,
                                            DistributeConfig, ExperimentsConfig, InvertConfig, ModelConfig, PolishConfig,
                                            TrainConfig)
 
-__all__ = ["CLIP_MODES", "CONFIG_DIR", "Config", "ConfigError", "DataConfig", "DistributeConfig", "EXPERIMENTS",
+__all__ = ["CLIP_MODES", "EXTRA_EXPERIMENTS", "MASKS", "CompletionConfig", "CONFIG_DIR", "Config", "ConfigError", "DataConfig", "DistributeConfig", "EXPERIMENTS",
            "ExperimentsConfig", "InvertConfig", "ModelConfig", "PolishConfig", "STRATEGIES", "TrainConfig",
-           "apply_override", "available_configs", "from_dict", "load_config", "read_mapping", "replace",
+           "apply_override", "available_configs", "from_dict", "is_same_config", "load_config", "read_mapping", "replace",
            "resolve_config_path", "save_config", "to_dict", "with_overrides"]

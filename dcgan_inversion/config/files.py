@@ -84,7 +84,11 @@ def from_dict(raw: dict, source: str = "<config>") -> Config:
 
 def _check_combinations(config: Config, source: str) -> None:
     """Rules that span several keys."""
-    invert = config.invert
+    model, invert = config.model, config.invert
+    stages = (model.image_size // 4).bit_length() - 1
+    if model.g_channels and len(model.g_channels) != stages:
+        raise ConfigError(f"{source}: model.g_channels has {len(model.g_channels)} values; a {model.image_size} px "
+                          f"generator has {stages} (the 4x4 base and each hidden transposed conv)")
     if not invert.low < invert.high:
         raise ConfigError(f"{source}: invert.low ({invert.low:g}) must be below invert.high ({invert.high:g}): "
                           "they bound z' (the clip box)")
@@ -97,6 +101,17 @@ def _check_combinations(config: Config, source: str) -> None:
                               "solves each row alone: set polish.method=none")
         if invert.precision != "float32":
             raise ConfigError(f"{source}: invert.batch_norm: batch runs in float32 only (invert.precision)")
+
+
+def is_same_config(saved, config: Config) -> bool:
+    """Whether a config saved beside some results (a dict) is `config`: keys added to the schema
+    since it was written count as their defaults, so older results stay valid."""
+    if not isinstance(saved, dict):
+        return False
+    try:
+        return from_dict(saved) == config
+    except ConfigError:
+        return False
 
 
 def to_dict(config) -> dict:

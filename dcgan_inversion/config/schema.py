@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from dcgan_inversion.infra.errors import UserError
 
 EXPERIMENTS = ("table1", "noise", "uniqueness", "trajectory")
+EXTRA_EXPERIMENTS = ("completion",)  # beyond the paper: run only when named (--experiment completion)
+MASKS = ("center", "left", "random", "grid", "lowres", "full")
 CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -37,6 +39,10 @@ class ModelConfig:
     gf_dim: int = _spec(64, minimum=1, doc="generator width (filters of the last conv)")
     df_dim: int = _spec(64, minimum=1, doc="discriminator width (filters of the first conv)")
     channels: int = _spec(3, choices=(1, 3))
+    g_channels: typing.Tuple[int, ...] = _spec((), minimum=1, may_be_empty=True,
+                                               doc="channels of the 4x4 base and of each hidden transposed conv; "
+                                                   "empty: gf_dim * 2^(stages-1), halving per stage (DCGAN). "
+                                                   "Set by dcgan-import for checkpoints of another schedule")
 
 
 @dataclass(frozen=True)
@@ -151,12 +157,42 @@ class ExperimentsConfig:
     noise_variances: typing.Tuple[float, ...] = _spec((0.0, 1e-3, 5e-3, 1e-2, 5e-2, 1e-1, 5e-1, 1.0), minimum=0.0)
     noise_latents: int = _spec(64, minimum=1, doc="latents per variance and mode")
     noise_steps: typing.Optional[int] = _spec(None, minimum=1, doc="default: invert.steps")
+    unseen_images: typing.Optional[str] = _spec(None, doc="a folder (or one file) of real images the GAN never saw, "
+                                                          "for Table 2 and the --image verdict's calibration (the "
+                                                          "authors used aligned LFW faces); default: the data's "
+                                                          "held-out images; the shipped portraits always follow")
     uniqueness_images: int = _spec(1, minimum=1, doc="unseen real images (paper: 1)")
     uniqueness_restarts: int = _spec(1000, minimum=2, doc="recoveries per image and mode (paper: 1000)")
     trajectory_targets: int = _spec(4, minimum=1)
     trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, may_be_empty=True,
                                                          doc="plus the final step")
     trajectory_steps: typing.Optional[int] = _spec(None, minimum=1, doc="paper: 20000; default: invert.steps")
+
+
+@dataclass(frozen=True)
+class CompletionConfig:
+    """Image completion (Amos's complete.py, REFERENCE "Amos's image completion"): his masks, his loss
+    and optimizers as the `amos` method, and ours (clip, best of starts, the polish on the known pixels)."""
+
+    center_scale: float = _spec(0.25, minimum=0.0, maximum=0.5, doc="center: hides [s, 1-s) of each side")
+    random_fraction: float = _spec(0.2, minimum=0.0, maximum=1.0, doc="random: share of pixels hidden")
+    grid_step: int = _spec(4, minimum=2, doc="grid: keeps every n-th pixel of every n-th row")
+    lowres_factor: int = _spec(8, minimum=2, doc="lowres: keeps only the n x n average-pooled image")
+    lam: float = _spec(0.1, minimum=0.0, doc="amos: weight of the perceptual (GAN) loss")
+    learning_rate: float = _spec(0.01, minimum=0.0, doc="amos, adam: Adam's rate (beta1 0.9, beta2 0.999, eps 1e-8)")
+    iterations: int = _spec(1000, minimum=1, doc="amos: nIter")
+    out_interval: int = _spec(50, minimum=1, doc="amos: iterations between saved frames")
+    hmc_beta: float = _spec(0.2, minimum=0.0)
+    hmc_eps: float = _spec(0.001, minimum=0.0)
+    hmc_steps: int = _spec(100, minimum=1, doc="hmc: leapfrog steps per iteration (Amos's hmcL)")
+    hmc_anneal: float = _spec(1.0, minimum=0.0)
+    starts: int = _spec(4, minimum=1, doc="ours: random starts per image; the best on the known pixels is kept")
+    mode: str = _spec("stochastic", choices=CLIP_MODES, doc="ours: clip mode")
+    masks: typing.Tuple[str, ...] = _spec(MASKS, choices=MASKS, doc="the completion experiment's masks")
+    hidden_fractions: typing.Tuple[float, ...] = _spec((0.1, 0.3, 0.5, 0.7, 0.9), minimum=0.0, maximum=1.0,
+                                                       doc="the experiment's sweep of centre squares")
+    latents: int = _spec(16, minimum=1, doc="experiment: generated targets per mask and fraction")
+    real_images: int = _spec(2, minimum=0, doc="experiment: unseen real faces completed per mask")
 
 
 @dataclass(frozen=True)
@@ -170,4 +206,5 @@ class Config:
     invert: InvertConfig = field(default_factory=InvertConfig)
     polish: PolishConfig = field(default_factory=PolishConfig)
     experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
+    completion: CompletionConfig = field(default_factory=CompletionConfig)
     distribute: DistributeConfig = field(default_factory=DistributeConfig)

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from dcgan_inversion.data.decode import decoded_files
-from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.errors import UserError, first_line
 from dcgan_inversion.infra.io_utils import atomic_write_text, ensure_writable
 
 FORMAT = 1  # bump when the decoded pixels change
@@ -85,7 +85,7 @@ def _read_cache(array: Path, manifest: Path, files: int, image_size: int, crop_s
     try:
         images = np.load(array, mmap_mode="r")
     except (OSError, ValueError, EOFError) as error:  # EOFError: an emptied file
-        raise DamagedCache(f"{array} is damaged ({str(error).splitlines()[0] if str(error) else type(error).__name__})") \
+        raise DamagedCache(f"{array} is damaged ({first_line(error)})") \
             from None
     shape = (files - len(meta["skipped"]), image_size, image_size, 3)
     if images.shape != shape or images.dtype != np.uint8:

@@ -5,6 +5,7 @@ before the slow TensorFlow import.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,18 @@ def split_holdout(files: list, holdout: int) -> tuple[list, list]:
 def to_uint8(images) -> np.ndarray:
     """[-1, 1] floats -> uint8 pixels, for PNGs."""
     return np.clip((np.asarray(images) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+SAMPLE_GRID = 8  # 8x8 fixed-z sample grid, as Amos
+
+
+def image_grid(images: np.ndarray, columns: int = SAMPLE_GRID) -> np.ndarray:
+    """(N, H, W, C) in [-1, 1] -> one uint8 tiled image."""
+    images = to_uint8(images)
+    count, height, width, channels = images.shape
+    rows = math.ceil(count / columns)
+    grid = np.zeros((rows * height, columns * width, channels), np.uint8)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        grid[row * height:(row + 1) * height, column * width:(column + 1) * width] = image
+    return grid

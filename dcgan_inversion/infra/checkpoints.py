@@ -13,7 +13,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.errors import UserError, first_line
 
 DAMAGED = (IndexError, tf.errors.DataLossError, tf.errors.NotFoundError, tf.errors.OutOfRangeError)
 
@@ -50,7 +50,7 @@ def set_aside(path, error: BaseException, *companions: Path) -> None:
     for part in [*prefix.parent.glob(prefix.name + ".*"), *companions]:
         if part.exists():
             part.replace(target / part.name)
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = first_line(error)
     print(f"warning: checkpoint {path} is damaged ({reason}); moved it to {target}, trying an older one",
           file=sys.stderr, flush=True)
 

@@ -23,6 +23,15 @@ def publish(temporary, path: Path) -> None:
     os.replace(temporary, path)
 
 
+def publish_folder(temporary: Path, path: Path) -> None:
+    """The same for a folder built whole beside its destination (mkdtemp makes it 0700); an empty
+    folder at `path` is replaced."""
+    os.chmod(temporary, 0o777 & ~_umask())
+    if path.is_dir():
+        path.rmdir()
+    os.replace(temporary, path)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,6 +47,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """Rows of one shape (their first row's keys are the header), written atomically."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
 
 
 def write_json(path: Path, payload) -> None:

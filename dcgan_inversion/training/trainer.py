@@ -13,7 +13,6 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion import rundir
@@ -21,29 +20,15 @@ from dcgan_inversion.infra import distribute, preemption
 from dcgan_inversion.infra.checkpoints import restore_newest_intact
 from dcgan_inversion.config import Config
 from dcgan_inversion.data.pipeline import TrainingData, training_data
-from dcgan_inversion.data.images import to_uint8
-from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.data.images import SAMPLE_GRID, image_grid
+from dcgan_inversion.infra.errors import UserError, first_line
 from dcgan_inversion.infra.io_utils import write_png
 from dcgan_inversion.gan.model import make_discriminator, make_generator
-
-SAMPLE_GRID = 8  # 8x8 fixed-z sample grid, as Amos
 
 
 def sample_latents(rng: tf.random.Generator, rows: int, z_dim: int) -> tf.Tensor:
     """z ~ U(-1, 1)^z_dim, the DCGAN prior that the paper's clipping relies on."""
     return rng.uniform((rows, z_dim), minval=-1.0, maxval=1.0)
-
-
-def image_grid(images: np.ndarray, columns: int = SAMPLE_GRID) -> np.ndarray:
-    """(N, H, W, C) in [-1, 1] -> one uint8 tiled image."""
-    images = to_uint8(images)
-    count, height, width, channels = images.shape
-    rows = math.ceil(count / columns)
-    grid = np.zeros((rows * height, columns * width, channels), np.uint8)
-    for index, image in enumerate(images):
-        row, column = divmod(index, columns)
-        grid[row * height:(row + 1) * height, column * width:(column + 1) * width] = image
-    return grid
 
 
 class DCGANTrainer:
@@ -96,9 +81,8 @@ class DCGANTrainer:
         try:
             restored = restore_newest_intact(self.checkpoint, self.paths.checkpoints)
         except (ValueError, AssertionError, tf.errors.OpError) as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise UserError(f"a checkpoint in {self.paths.checkpoints} does not match this model config: "
-                            f"{first_line}") from None
+                            f"{first_line(error)}") from None
         if restored:
             self.manager = self._manager()  # re-reads the index, which no longer lists damaged checkpoints
         return int(self.step.numpy())
