@@ -11,8 +11,12 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 
 DOCS := docs/results
+# make docs: the demo's results are what the README shows; any other run's go beside them, in
+# docs/results/<run name>/ (make docs RUN=runs/amos: docs/results/amos/).
+RUN_DOCS = $(if $(filter demo,$(notdir $(RUN))),$(DOCS),$(DOCS)/$(notdir $(RUN)))
+CHECKPOINT ?=
 
-.PHONY: all demo train invert figures docs bench generate test clean-venv help
+.PHONY: all demo train invert figures docs bench generate import test clean-venv help
 all: help
 
 help:
@@ -22,7 +26,10 @@ help:
 	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving);"
 	@echo "               ARGS=\"--image me.jpg photos/\" inverts your own images and says if G could draw them"
 	@echo "make figures   render figures and tables from RUN's results"
-	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the README shows them)"
+	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
+	@echo "               another run's go to $(DOCS)/<run name>/)"
+	@echo "make import    CHECKPOINT=dcgan-completion.tensorflow/checkpoint RUN=runs/amos: a TF1 DCGAN checkpoint"
+	@echo "               (Amos's CelebA model, carpedm20's) as a run every other target accepts"
 	@echo "make generate  write images RUN's generator draws, with their latents (ARGS=\"-n 16 --seed 0\")"
 	@echo "make bench     time the inversion loops and training; writes $(DOCS)/bench.{json,md}"
 	@echo "make test      run the test suite"
@@ -63,14 +70,20 @@ figures: $(STAMP)
 # With PROTOCOL: that protocol's figures, tables and result JSONs (those that exist so far).
 docs: figures
 ifeq ($(PROTOCOL),)
-	mkdir -p $(DOCS)
+	mkdir -p $(RUN_DOCS)
 	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
-	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(DOCS)/
-	if [ -f $(RUN)/figures/table1_protocols.md ]; then cp $(RUN)/figures/table1_protocols.md $(DOCS)/; fi
+	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(RUN_DOCS)/
+	for extra in table1_protocols.md curvature.png curvature.md; do \
+	  if [ -f $(RUN)/figures/$$extra ]; then cp $(RUN)/figures/$$extra $(RUN_DOCS)/; fi; done
+	if [ -f $(RUN)/imported.json ]; then cp $(RUN)/imported.json $(RUN)/config.yaml $(RUN_DOCS)/; fi
 else
-	mkdir -p $(DOCS)/$(PROTOCOL)
-	cp $(RUN)/figures/$(PROTOCOL)/*.png $(RUN)/figures/$(PROTOCOL)/*.md $(RUN)/results/$(PROTOCOL)/*.json $(DOCS)/$(PROTOCOL)/
+	mkdir -p $(RUN_DOCS)/$(PROTOCOL)
+	cp $(RUN)/figures/$(PROTOCOL)/*.png $(RUN)/figures/$(PROTOCOL)/*.md $(RUN)/results/$(PROTOCOL)/*.json $(RUN_DOCS)/$(PROTOCOL)/
 endif
+
+import: $(STAMP)
+	$(if $(CHECKPOINT),,$(error CHECKPOINT is not set: make import CHECKPOINT=path/to/checkpoint RUN=runs/amos))
+	$(VENV)/bin/dcgan-import $(CHECKPOINT) --run $(if $(filter command line environment,$(origin RUN)),$(RUN),runs/imported) $(ARGS)
 
 generate: $(STAMP) $(RUN)/generator.weights.h5
 	$(VENV)/bin/dcgan-generate --run $(RUN) $(ARGS)

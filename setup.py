@@ -31,6 +31,7 @@ setup(
             "dcgan-invert=dcgan_inversion.cli:invert_main",
             "dcgan-figures=dcgan_inversion.cli:figures_main",
             "dcgan-generate=dcgan_inversion.cli:generate_main",
+            "dcgan-import=dcgan_inversion.cli:import_main",
         ]
     },
 )

@@ -1,4 +1,4 @@
-"""Command-line entry points: `dcgan-train`, `dcgan-invert`, `dcgan-figures`, `dcgan-generate`.
+"""Command-line entry points: `dcgan-train`, `dcgan-invert`, `dcgan-figures`, `dcgan-generate`, `dcgan-import`.
 
 Each parses flags and calls one library function. A `UserError` becomes one line on stderr
 and exit status 2; Ctrl-C exits with 130 after the library has saved what it can.
@@ -14,13 +14,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the way
 
-from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, STRATEGIES  # noqa: E402
+from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, EXTRA_EXPERIMENTS, MASKS, STRATEGIES  # noqa: E402
 from dcgan_inversion.infra import runlock  # noqa: E402
 from dcgan_inversion.infra.errors import UserError  # noqa: E402
 from dcgan_inversion.infra.tf_startup import load_tensorflow  # noqa: E402
 
 
 DEFAULT_CONFIG = "demo"
+IMAGE_STARTS = 16  # --image: random starts per image
 
 
 def _parser(description: str, computes: bool = True) -> argparse.ArgumentParser:
@@ -132,14 +133,28 @@ def train_main(argv=None) -> None:
 
 def invert_main(argv=None) -> None:
     parser = _parser("Recover latent vectors of a trained generator: the paper's experiments, or your images.")
-    parser.add_argument("--experiment", action="append", default=None, choices=sorted(EXPERIMENTS),
-                        help="run only this experiment (repeatable); default: the config's experiments.run")
+    parser.add_argument("--experiment", action="append", default=None, choices=sorted(EXPERIMENTS + EXTRA_EXPERIMENTS),
+                        help="run only this experiment (repeatable); default: the config's experiments.run "
+                             "(completion, beyond the paper, runs only when named)")
     parser.add_argument("--image", nargs="+", type=Path, default=None,
                         help="invert these image files, and every image under these folders, instead "
                              "(writes <run>/results/images/)")
-    parser.add_argument("--starts", type=_positive, default=16,
-                        help="random starts per image; the best is kept (default: 16)")
-    parser.add_argument("--mode", default="stochastic", choices=CLIP_MODES, help="clip mode for --image (default: stochastic)")
+    parser.add_argument("--complete", nargs="+", type=Path, default=None, metavar="IMAGE",
+                        help="complete these images (files or folders) under --mask instead: Amos's image "
+                             "completion (writes <run>/results/completion/<mask>-<method>/)")
+    parser.add_argument("--mask", default="center",
+                        help=f"with --complete: {', '.join(MASKS)}, or a mask image of the model's size, white = "
+                             "known (default: center)")
+    parser.add_argument("--method", default="ours", choices=("ours", "amos"),
+                        help="with --complete: ours (clip, best of --starts, the polish on the known pixels) or "
+                             "amos (his L1 + 0.1 x GAN loss; default: ours)")
+    parser.add_argument("--approach", default="adam", choices=("adam", "hmc"),
+                        help="with --method amos: his Adam, or HMC sampling of completions (default: adam)")
+    parser.add_argument("--starts", type=_positive, default=None,
+                        help="random starts per image; the best is kept (default: 16 for --image, "
+                             "completion.starts for --complete)")
+    parser.add_argument("--mode", default=None, choices=CLIP_MODES,
+                        help="clip mode for --image and --complete (default: stochastic; --complete: completion.mode)")
     parser.add_argument("--curvature", action="store_true",
                         help="instead: the loss's curvature at Table 1's latents beside the decay rates the "
                              "finished table1 measured (why gradient descent takes as long as it does; writes "
@@ -152,9 +167,18 @@ def invert_main(argv=None) -> None:
 
         config = _inversion_config(args)
         run_dir = _run_dir(args)
+        if args.image and args.complete:
+            raise UserError("--image and --complete are two commands: give one of them")
+        if args.complete:  # the mask is checked before TensorFlow loads, like the images
+            from dcgan_inversion.completion.masks import mask_from_argument
+
+            args.mask = mask_from_argument(args.mask, config.model.image_size, config.completion, config.seed)
         # Fail fast, before TensorFlow loads; with --image, only the files that can be inverted go on.
-        readable, args.skipped = check_inversion_inputs(config, run_dir, args.image, args.protocol)
-        args.image = readable or args.image
+        readable, args.skipped = check_inversion_inputs(config, run_dir, args.image or args.complete, args.protocol)
+        if args.image:
+            args.image = readable
+        if args.complete:
+            args.complete = readable
         paths = RunPaths(run_dir, args.protocol)
         # Inversions share the run (they read its generator); each results folder has one writer.
         with runlock.locked(run_dir, "dcgan-invert", exclusive=False), runlock.locked(paths.results, "dcgan-invert"):
@@ -171,10 +195,18 @@ def invert_main(argv=None) -> None:
         try:
             if args.image:
                 _invert_your_images(generator, config, args, paths.results / "images", strategy)
+            elif args.complete:
+                _complete_images(generator, config, args, paths, strategy)
             elif args.curvature:
                 _report_curvature(generator, config, paths.results)
             else:
-                experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy)
+                discriminator = None
+                if "completion" in (args.experiment or ()):
+                    from dcgan_inversion.rundir import load_discriminator
+
+                    discriminator = load_discriminator(paths.root)
+                experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy,
+                                            discriminator=discriminator)
         except KeyboardInterrupt:
             print(f"\ninterrupted: checkpoints of unfinished inversions (every {config.invert.checkpoint_every} steps) "
                   f"are kept under {paths.results}; run the same command to resume", file=sys.stderr)
@@ -194,6 +226,8 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
     """--image: the best of --starts recoveries per image, and the verdict of the run's calibration."""
     from dcgan_inversion.your_images import recover as your_images
 
+    args.starts, args.mode = args.starts or IMAGE_STARTS, args.mode or "stochastic"
+
     calibrated = your_images.calibration(generator, config, args.starts, args.mode, output_dir, strategy)
     rows = your_images.invert_images(generator, config, args.image, output_dir, args.starts, args.mode, calibrated,
                                      strategy, skipped=args.skipped)
@@ -210,6 +244,36 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
     if args.skipped:  # the good ones are done; a script still learns that some inputs were not
         print(f"error: {len(args.skipped)} of {len(args.skipped) + len(rows)} inputs skipped (named above, and in "
               f"summary.json)", file=sys.stderr)
+        sys.exit(1)
+
+
+def _complete_images(generator, config, args, paths, strategy) -> None:
+    """--complete: the images under --mask by --method; Amos's outputs, a sheet per image, a summary."""
+    from dcgan_inversion.completion.complete import complete
+    from dcgan_inversion.completion.outputs import write_completion
+    from dcgan_inversion.infra.io_utils import ensure_writable
+    from dcgan_inversion.rundir import load_discriminator
+    from dcgan_inversion.your_images.recover import read_images
+
+    mask, method = args.mask, args.method if args.method == "ours" else f"amos-{args.approach}"
+    output_dir = paths.results / "completion" / f"{mask.name}-{method}"
+    ensure_writable(output_dir)
+    discriminator = load_discriminator(paths.root) if args.method == "amos" else None
+    if args.method == "amos" and discriminator is None:
+        print(f"warning: {paths.root} has no discriminator (no discriminator.weights.h5, no training checkpoint): "
+              "Amos's loss runs without its perceptual term", file=sys.stderr, flush=True)
+    entries, images = read_images(config, args.complete)
+    title = f"completing {len(entries)} image{'s' if len(entries) != 1 else ''} ({mask.name}, {mask.hidden_fraction:.0%} hidden)"
+    result = complete(generator, discriminator, config, images, mask, args.method, args.approach, args.starts,
+                      args.mode, progress=title, strategy=strategy)
+    rows = write_completion(output_dir, entries, images, mask, result, config)
+    for row in rows:
+        psnr = f", hidden region {row['hidden_psnr_db']:.1f} dB PSNR" if row["hidden_psnr_db"] is not None else ""
+        print(f"{row['file']}: known-pixel MSE {row['known_pixel_mse']:.1e}{psnr}")
+    print(f"{result.method} in {result.seconds:.1f} s; wrote before.png, masked.png, completed.png, hats_imgs/, "
+          f"completed/, completion.gif, a sheet per image and summary.csv/json to {output_dir}")
+    if args.skipped:
+        print(f"error: {len(args.skipped)} of {len(args.skipped) + len(rows)} inputs skipped (named above)", file=sys.stderr)
         sys.exit(1)
 
 
@@ -231,7 +295,8 @@ def _report_curvature(generator, config, results_dir: Path) -> None:
 def figures_main(argv=None) -> None:
     parser = _parser("Render the paper's figures and tables from a run's results.", computes=False)
     parser.add_argument("--only", action="append", default=None,
-                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols", "curvature"],
+                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols", "curvature",
+                                 "completion"],
                         help="render only this figure or table (repeatable)")
     _protocol_argument(parser, "draw the results of")
     args = parser.parse_args(argv)
@@ -273,5 +338,27 @@ def generate_main(argv=None) -> None:
             write_png(out / f"generated-{index:03d}.png", image)
             write_npy(out / f"generated-{index:03d}.z.npy", latent)
         print(f"wrote {args.n} images G drew (seed {args.seed}) and their latents to {out}/generated-NNN.png, .z.npy")
+
+    _guarded(run)
+
+
+def import_main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Make a run of a TF1 DCGAN checkpoint (Amos's shipped CelebA model "
+                                                 "checkpoint/DCGAN.model-60502, carpedm20/DCGAN-tensorflow's): every "
+                                                 "other command then works on it.")
+    parser.add_argument("checkpoint", type=Path, help="a checkpoint prefix (.../DCGAN.model-60502), one of its files, "
+                                                      "or the folder holding its `checkpoint` file")
+    parser.add_argument("--run", type=Path, required=True, help="the new run folder (must not exist, or be empty)")
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed (experiments and the sample grid; default: 0)")
+    args = parser.parse_args(argv)
+
+    def run():
+        from dcgan_inversion.importing import check_destination, describe, import_checkpoint
+
+        check_destination(args.run)  # before TensorFlow loads
+        if not args.checkpoint.exists() and not Path(str(args.checkpoint) + ".index").exists():
+            raise UserError(f"checkpoint not found: {args.checkpoint}")
+        load_tensorflow()
+        print(describe(import_checkpoint(args.checkpoint, args.run, seed=args.seed), args.run))
 
     _guarded(run)

@@ -2,6 +2,8 @@
 
     <run>/config.yaml              resolved config of the training run
     <run>/generator.weights.h5     trained generator, loaded by the inversion
+    <run>/discriminator.weights.h5 an imported run's discriminator (trained runs keep theirs in checkpoints/)
+    <run>/imported.json            where an imported run's weights came from (dcgan-import; no training state)
     <run>/checkpoints/             tf.train.CheckpointManager (models, optimizers, step, RNG)
     <run>/samples/                 fixed-z 8x8 sample grids (latest.png is the newest)
     <run>/logs/                    TensorBoard scalars
@@ -19,8 +21,11 @@ from pathlib import Path
 
 
 from dcgan_inversion import config as config_lib
-from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.errors import UserError, first_line
 from dcgan_inversion.infra.io_utils import ensure_writable
+
+
+LAST_SECTION = "distribute"  # save_config writes the sections in schema order; this one comes last
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,14 @@ class RunPaths:
     @property
     def generator_weights(self) -> Path:
         return self.root / "generator.weights.h5"
+
+    @property
+    def discriminator_weights(self) -> Path:
+        return self.root / "discriminator.weights.h5"
+
+    @property
+    def imported(self) -> Path:
+        return self.root / "imported.json"
 
     @property
     def checkpoints(self) -> Path:
@@ -76,6 +89,9 @@ def saved_config(run_dir) -> config_lib.Config | None:
     raw = config_lib.read_mapping(paths.config)  # damaged: one line
     if not raw:  # an emptied file would read as the defaults, which describe another model
         raise UserError(f"{paths.config} is empty: it must hold the config the run was trained with")
+    if isinstance(raw, dict) and LAST_SECTION not in raw:  # cut short: the lost sections would read as defaults
+        raise UserError(f"{paths.config} is incomplete (it has no '{LAST_SECTION}' section, the last one a run "
+                        "writes): it was cut short; restore it, or train the run again")
     return config_lib.from_dict(raw, source=str(paths.config))
 
 
@@ -103,6 +119,10 @@ def check_model_matches(config: config_lib.Config, run_dir) -> None:
 def check_training_inputs(config: config_lib.Config, run_dir) -> None:
     """Every mistake that can be found without TensorFlow: data folder, run folder, model shape."""
     from dcgan_inversion.data.images import list_images, require_a_readable_image, split_holdout
+
+    if RunPaths(run_dir).imported.exists():
+        raise UserError(f"{run_dir} was imported from a checkpoint (see {RunPaths(run_dir).imported}): it holds weights "
+                        "but no training state (optimizers, step, data) to resume; train a new run in another --run")
 
     if config.data.source == "celeba":
         if not config.data.path:
@@ -135,6 +155,7 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None,
         raise UserError(f"no trained generator in {paths.root} (run `make train` or dcgan-train --run {paths.root})")
     check_model_matches(config, run_dir)
     ensure_writable(paths.results)
+    _check_unseen_images(config)
     if not images:
         return [], []
     readable, problems = sort_user_images(images, config.model.image_size)
@@ -145,6 +166,21 @@ def check_inversion_inputs(config: config_lib.Config, run_dir, images=None,
         print(f"warning: skipped {problem}", file=sys.stderr, flush=True)
     ensure_writable(paths.results / "images")
     return readable, problems
+
+
+def _check_unseen_images(config: config_lib.Config) -> None:
+    """experiments.unseen_images must hold at least one image the model can read (Table 2 and the calibration)."""
+    import sys
+
+    from dcgan_inversion.data.images import sort_user_images
+
+    if not config.experiments.unseen_images:
+        return
+    readable, problems = sort_user_images([config.experiments.unseen_images], config.model.image_size)
+    if not readable:
+        raise UserError(f"experiments.unseen_images: {problems[0]}")
+    for problem in problems:
+        print(f"warning: experiments.unseen_images: skipped {problem}", file=sys.stderr, flush=True)
 
 
 def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:
@@ -192,7 +228,7 @@ def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, 
     try:
         generator.load_weights(str(paths.generator_weights))
     except Exception as error:  # h5py / Keras raise many types for a bad or mismatched file
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = first_line(error)
         if not _rebuilt_from_checkpoint(generator, paths, reason):
             raise UserError(f"cannot load {paths.generator_weights}: {reason}") from None
     return generator
@@ -215,3 +251,28 @@ def _rebuilt_from_checkpoint(generator, paths: RunPaths, reason: str) -> bool:
           file=sys.stderr, flush=True)
     export_generator(generator, paths, int(restored.rsplit("-", 1)[1]))
     return True
+
+
+def load_discriminator(run_dir):
+    """The run's discriminator (completion's perceptual loss): an imported run's export, else the
+    newest training checkpoint's; None when the run has neither (the caller says what that means)."""
+    import tensorflow as tf
+
+    from dcgan_inversion.gan.model import make_discriminator
+
+    paths = RunPaths(run_dir)
+    discriminator = make_discriminator(trained_config(run_dir).model)
+    if paths.discriminator_weights.exists():
+        try:
+            discriminator.load_weights(str(paths.discriminator_weights))
+            return discriminator
+        except Exception as error:  # noqa: BLE001 - h5py / Keras raise many types for a bad file
+            raise UserError(f"cannot load {paths.discriminator_weights}: {first_line(error)}") from None
+    latest = tf.train.latest_checkpoint(str(paths.checkpoints)) if paths.checkpoints.is_dir() else None
+    if latest is None:
+        return None
+    try:
+        tf.train.Checkpoint(discriminator=discriminator).restore(latest).expect_partial()
+    except (tf.errors.OpError, ValueError, AssertionError) as error:
+        raise UserError(f"cannot read the discriminator from {latest}: {first_line(error)}") from None
+    return discriminator

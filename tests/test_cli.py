@@ -60,7 +60,7 @@ def test_each_commands_help_offers_only_its_own_flags_and_says_the_defaults():
                               for name in ("train", "invert", "figures"))
     assert "--protocol" not in train and "the run's own config.yaml if the run exists" in train
     assert "--distribute" not in figures and "--set" not in figures
-    assert "(default: 16)" in invert and "(default: stochastic)" in invert
+    assert "(default: 16 for --image" in invert and "(default: stochastic" in invert and "(default: center)" in invert
 
 
 @pytest.mark.parametrize("extra, flag", [([], None), (["CONFIG=celeba"], "--config celeba")])

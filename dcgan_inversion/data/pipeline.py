@@ -148,8 +148,10 @@ def heldout_images(config: Config) -> np.ndarray:
     size, channels = config.model.image_size, config.model.channels
     if config.data.source == "demo":
         return split_holdout(demo_faces(size, channels), config.data.holdout)[1]
+    if not config.data.path:  # an imported run: no training data beside it
+        return np.zeros((0, size, size, channels), np.float32)
     images = []
-    for path in split_holdout(list_images(config.data.path or ""), config.data.holdout)[1]:
+    for path in split_holdout(list_images(config.data.path), config.data.holdout)[1]:
         try:
             images.append(load_image(path, size, config.data.crop_size))
         except UNREADABLE_IMAGE_ERRORS:

@@ -32,18 +32,25 @@ def _batch_norm(name: str, synchronized: bool) -> layers.BatchNormalization:
     return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=synchronized, name=name)
 
 
+def generator_channels(config: ModelConfig) -> tuple[int, ...]:
+    """Channels of the 4x4 base and of each hidden stage: DCGAN's gf * 2^(stages-1), halving per
+    stage, unless the config names its own schedule (an imported checkpoint's)."""
+    stages = num_stages(config.image_size)
+    return tuple(config.g_channels) or tuple(config.gf_dim * 2 ** (stages - 1 - stage) for stage in range(stages))
+
+
 def make_generator(config: ModelConfig, name: str = "generator", synchronized: bool = False) -> keras.Model:
     """z -> dense -> 4x4 x (gf * 2^(stages-1)) -> [convT, BN, ReLU]* -> convT -> tanh."""
     stages = num_stages(config.image_size)
     init = keras.initializers.RandomNormal(stddev=0.02)
-    base_filters = config.gf_dim * 2 ** (stages - 1)
+    channels = generator_channels(config)
     z = keras.Input(shape=(config.z_dim,), name="z")
-    x = layers.Dense(4 * 4 * base_filters, kernel_initializer=init, name="project")(z)
-    x = layers.Reshape((4, 4, base_filters))(x)
+    x = layers.Dense(4 * 4 * channels[0], kernel_initializer=init, name="project")(z)
+    x = layers.Reshape((4, 4, channels[0]))(x)
     x = _batch_norm("project_bn", synchronized)(x)
     x = layers.ReLU()(x)
     for stage in range(1, stages):
-        filters = base_filters // 2**stage
+        filters = channels[stage]
         x = layers.Conv2DTranspose(
             filters, KERNEL_SIZE, strides=2, padding="same", kernel_initializer=init, name=f"deconv{stage}"
         )(x)

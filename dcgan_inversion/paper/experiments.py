@@ -154,12 +154,31 @@ def noise(generator, config: Config, results_dir: Path, progress: bool = True, s
 
 
 def unseen_images(config: Config) -> tuple[np.ndarray, list[str]]:
-    """Real images the GAN never saw: held-out training images, then shipped real portraits."""
+    """Real images the GAN never saw: the folder experiments.unseen_images names (else the held-out
+    training images; an imported run has none), then the shipped real portraits."""
+    first, names = _named_unseen_images(config) if config.experiments.unseen_images else _held_out(config)
+    portraits = np.stack([_portrait(config, *spec) for spec in _PORTRAITS])
+    return (np.concatenate([first, portraits]) if len(first) else portraits), names + [spec[0] for spec in _PORTRAITS]
+
+
+def portrait_count() -> int:
+    return len(_PORTRAITS)
+
+
+def _held_out(config: Config) -> tuple[np.ndarray, list[str]]:
     held_out = heldout_images(config)
-    names = [f"held-out image {i}" for i in range(len(held_out))]
-    portraits = [_portrait(config, *spec) for spec in _PORTRAITS]
-    images = np.concatenate([held_out, np.stack(portraits)]) if len(held_out) else np.stack(portraits)
-    return images, names + [spec[0] for spec in _PORTRAITS]
+    return held_out, [f"held-out image {i}" for i in range(len(held_out))]
+
+
+def _named_unseen_images(config: Config) -> tuple[np.ndarray, list[str]]:
+    """The readable images under experiments.unseen_images (the command line named the others)."""
+    from dcgan_inversion.data.images import read_user_image, sort_user_images
+
+    files, _ = sort_user_images([config.experiments.unseen_images], config.model.image_size)
+    if not files:
+        return np.zeros((0, config.model.image_size, config.model.image_size, config.model.channels), np.float32), []
+    pixels = np.stack([read_user_image(file, config.model.image_size) for file in files])
+    return to_model_range(pixels, config.model.channels).numpy(), [file.name for file in files]
 
 
 # (name, loader, face box (left, top, right, bottom) or None for the centre square)
@@ -240,7 +259,9 @@ EXPERIMENTS = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "traj
 
 
 def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True,
-                    strategy=None) -> dict:
+                    strategy=None, discriminator=None) -> dict:
+    """The experiments named (default: experiments.run); `discriminator`: the completion
+    experiment's, for Amos's perceptual loss."""
     names = list(names or config.experiments.run)
     generator = inversion_generator(generator, config)
     records = {}
@@ -256,7 +277,12 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
                 print(f"{name}: already done with this config in {results_dir / (name + '.json')} "
                       "(delete it to run again)", flush=True)
             continue
-        records[name] = EXPERIMENTS[name](generator, config, results_dir, progress, strategy)
+        if name == "completion":  # beyond the paper: Amos's loss needs D too
+            from dcgan_inversion.paper.completion import completion_experiment
+
+            records[name] = completion_experiment(generator, discriminator, config, results_dir, progress, strategy)
+        else:
+            records[name] = EXPERIMENTS[name](generator, config, results_dir, progress, strategy)
         if progress:
             print(f"{name}: done in {time.time() - started:.1f} s -> {results_dir / (name + '.json')}", flush=True)
     return records
@@ -271,7 +297,7 @@ def _finished_record(results_dir: Path, name: str, config: Config) -> dict | Non
         return None
     if not isinstance(record, dict):  # damaged: the experiment runs again and rewrites it
         return None
-    same = (record.get("config") == config_lib.to_dict(config)
+    same = (config_lib.is_same_config(record.get("config"), config)
             and record.get("environment", {}).get("dcgan_inversion") == package_version("dcgan-inversion")
             and (Path(results_dir) / f"{name}.npz").exists())
     return record if same else None

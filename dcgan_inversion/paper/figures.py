@@ -9,6 +9,7 @@ curvature    final z error vs the loss's smallest curvature, measured vs predict
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import matplotlib
@@ -216,7 +217,10 @@ def curvature(paths: RunPaths) -> list[Path]:
 
 
 def training(paths: RunPaths) -> list[Path]:
-    """D and G losses from the TensorBoard logs, beside the last sample grid."""
+    """D and G losses from the TensorBoard logs, beside the last sample grid (an imported run: the
+    grid its weights drew, and where they came from)."""
+    if paths.imported.exists() and paths.latest_samples.exists():
+        return _imported_generator(paths)
     scalars = _read_scalars(paths.logs)
     if not scalars or not paths.latest_samples.exists():
         raise UserError(f"no training logs or samples in {paths.root}: run `make train` first")
@@ -234,6 +238,17 @@ def training(paths: RunPaths) -> list[Path]:
     right.set_axis_off()
     right.set_title("fixed-z samples, last step")
     figure.suptitle("Generator used for the inversion")
+    return save_figure(figure, paths.figures / "training")
+
+
+def _imported_generator(paths: RunPaths) -> list[Path]:
+    record = json.loads(paths.imported.read_text(encoding="utf-8"))
+    figure, axis = plt.subplots(figsize=(4.6, 4.9), layout="constrained")
+    axis.imshow(np.asarray(Image.open(paths.latest_samples)).squeeze(), cmap="gray")
+    axis.set_axis_off()
+    step = f", step {record['step']}" if record.get("step") is not None else ""
+    axis.set_title(f"Generator used for the inversion: imported\n{Path(record['source']).name}{step} "
+                   f"(sha256 {record['sha256'][:12]})", fontsize=8)
     return save_figure(figure, paths.figures / "training")
 
 

@@ -9,8 +9,6 @@ Table 2 statistic) says how unique the recovery is.
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from dcgan_inversion.config import Config
 from dcgan_inversion.data.pipeline import to_model_range
 from dcgan_inversion.data.images import collect_image_files, read_user_image, to_uint8
 from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
-from dcgan_inversion.infra.io_utils import atomic_write_text, write_json, write_npy, write_png
+from dcgan_inversion.infra.io_utils import write_csv, write_json, write_npy, write_png
 from dcgan_inversion.paper.metrics import mean_pairwise_distance
 
 ROW_PATIENCE = 3        # polish iterations without progress before a row stops (real photos never converge)
@@ -47,8 +45,12 @@ def best_of_starts(generator, config: Config, images: np.ndarray, starts: int, s
     errors = result.pixel_error.reshape(len(images), starts)
     z = result.z.reshape(len(images), starts, z_dim)
     best = np.argmin(errors, axis=1)
-    return {"z": z[np.arange(len(images)), best], "pixel_error": errors[np.arange(len(images)), best],
-            "all_errors": errors, "spread": [mean_pairwise_distance(rows) if starts > 1 else None for rows in z]}
+    chosen = np.arange(len(images)), best
+    before_polish = z if result.z_before_polish is None else result.z_before_polish.reshape(z.shape)
+    return {"z": z[chosen], "pixel_error": errors[chosen], "all_errors": errors,
+            "spread": [mean_pairwise_distance(rows) if starts > 1 else None for rows in z],
+            "z_start": draws.transpose(1, 0, 2)[chosen], "z_before_polish": before_polish[chosen],
+            "counted_step_equivalents": result.counted_step_equivalents}
 
 
 def calibration(generator, config: Config, starts: int, mode: str, folder: Path, strategy=None) -> dict:
@@ -58,7 +60,7 @@ def calibration(generator, config: Config, starts: int, mode: str, folder: Path,
     path = folder / "calibration.json"
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved["config"] == config_lib.to_dict(config) and (saved["starts"], saved["mode"]) == (starts, mode):
+        if config_lib.is_same_config(saved["config"], config) and (saved["starts"], saved["mode"]) == (starts, mode):
             return saved
     except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: measured again and rewritten
         pass
@@ -97,11 +99,10 @@ def as_8_bit(images: np.ndarray, config: Config) -> np.ndarray:
 def calibration_real_images(config: Config) -> tuple[np.ndarray, list[str]]:
     """Unseen real images the calibration uses: the shipped portraits and every other held-out
     image (the rest stay unseen by the calibration too, so the verdict can be measured on them)."""
-    from dcgan_inversion.data.pipeline import heldout_images
-    from dcgan_inversion.paper.experiments import unseen_images
+    from dcgan_inversion.paper.experiments import portrait_count, unseen_images
 
-    images, names = unseen_images(config)  # the held-out images first, then the portraits
-    held_out = len(heldout_images(config))
+    images, names = unseen_images(config)  # the held-out (or named) images first, then the portraits
+    held_out = len(names) - portrait_count()
     keep = [index for index in range(len(names)) if index >= held_out or index % 2 == 0]
     return images[keep], [names[index] for index in keep]
 
@@ -162,37 +163,39 @@ def contact_sheet(path: Path, triptychs: list, rows: list[dict]) -> None:
     save_figure(figure, path.with_suffix(""))
 
 
-def labelled(picture: np.ndarray) -> np.ndarray:
-    """The triptych under a white band naming its three panels, so a picture opened alone reads."""
+def labelled(picture: np.ndarray, panels=("input", "reconstruction", "|difference|")) -> np.ndarray:
+    """Side-by-side panels under a white band naming them, so a picture opened alone reads."""
     from PIL import Image, ImageDraw, ImageFont
 
     band = max(16, picture.shape[0] // 8)
     canvas = Image.new("RGB", (picture.shape[1], picture.shape[0] + band), "white")
     canvas.paste(Image.fromarray(picture), (0, band))
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=band - 5)
-    third = picture.shape[1] / 3
-    for index, text in enumerate(("input", "reconstruction", "|difference|")):
-        draw.text((third * (index + 0.5), band / 2), text, fill="black", font=font, anchor="mm")
+    width = picture.shape[1] / len(panels)
+    for index, text in enumerate(panels):
+        draw.text((width * (index + 0.5), band / 2), text, fill="black", font=font, anchor="mm")
     return np.asarray(canvas)
 
 
 def triptych(image: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
     """Input | best reconstruction | |difference| (1.0 of difference = white), upscaled for a screen."""
     difference = np.clip(np.abs(image - reconstruction), 0.0, 1.0) * 2.0 - 1.0
-    gap = np.ones((image.shape[0], 2, image.shape[2]), np.float32)
-    picture = to_uint8(np.concatenate([image, gap, reconstruction, gap, difference], axis=1))
-    scale = max(1, math.ceil(SCREEN_PIXELS / image.shape[0]))
+    return side_by_side([image, reconstruction, difference])
+
+
+def side_by_side(pictures: list[np.ndarray]) -> np.ndarray:
+    """Images in [-1, 1] in a row, 2 px apart, as uint8 RGB upscaled (nearest) for a screen."""
+    gap = np.ones((pictures[0].shape[0], 2, pictures[0].shape[2]), np.float32)
+    parts = [part for picture in pictures for part in (picture, gap)][:-1]
+    picture = to_uint8(np.concatenate(parts, axis=1))
+    scale = max(1, math.ceil(SCREEN_PIXELS / pictures[0].shape[0]))
     picture = np.repeat(np.repeat(picture, scale, axis=0), scale, axis=1)
     return np.repeat(picture, 3, axis=2) if picture.shape[2] == 1 else picture
 
 
 def _write_summary(output_dir: Path, rows: list[dict], config: Config, starts: int, mode: str,
                    calibrated: dict, skipped=()) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(output_dir / "summary.csv", buffer.getvalue())
+    write_csv(output_dir / "summary.csv", rows)
     write_json(output_dir / "summary.json", {
         "starts": starts, "mode": mode, "threshold": calibrated["threshold"],
         "calibration_separated": calibrated["separated"],

@@ -1,0 +1,98 @@
+"""`dcgan-import`: a TF1 DCGAN checkpoint (Amos's shipped CelebA model, carpedm20's) as a run.
+
+The run folder it writes is what every command reads from a trained run: config.yaml (the model
+section from the checkpoint's shapes, the `celeba` config's other sections, no training data),
+generator.weights.h5, discriminator.weights.h5 (for completion's perceptual loss), an 8x8 sample
+grid drawn from the imported weights, and imported.json: where the weights came from. It is built
+in a temporary folder beside the run and renamed into place, so a failure leaves no half-written run.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dcgan_inversion import config as config_lib
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.io_utils import ensure_writable, publish_folder, write_json, write_png
+from dcgan_inversion.rundir import RunPaths
+
+BASE_CONFIG = "celeba"
+SAMPLE_SEED_OFFSET = 1  # the trainer's fixed sample z comes from seed + 1 too
+
+
+def check_destination(run_dir) -> None:
+    """A new or empty run folder in a writable place (before the checkpoint is read)."""
+    root = Path(run_dir)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise UserError(f"{root} already exists and is not empty: import into a new --run folder (or remove it)")
+    ensure_writable(root.parent if not root.exists() else root)
+
+
+def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0) -> dict:
+    """Reads `checkpoint`, writes the run; returns the provenance record (imported.json)."""
+    from dcgan_inversion.gan.tf1_checkpoint import assign, checkpoint_sha256, read_checkpoint
+    from dcgan_inversion.gan.model import make_discriminator, make_generator
+
+    check_destination(run_dir)
+    weights = read_checkpoint(checkpoint)  # every check, before anything is written
+    config = config_lib.replace(config_lib.load_config(base_config), seed=seed, model=weights.model,
+                                data={"path": None, "cache": "off"})
+    generator = make_generator(config.model)
+    assign(generator, weights.generator)
+    discriminator = None
+    if weights.discriminator is not None:
+        discriminator = make_discriminator(config.model)
+        assign(discriminator, weights.discriminator)
+    record = {"source": str(Path(weights.prefix).resolve()), "sha256": checkpoint_sha256(weights.prefix),
+              "layout": weights.layout, "variables_imported": weights.variables_used,
+              "variables_in_file": weights.variables_total, "not_imported": weights.ignored,
+              "step": _step_of(weights.prefix), "discriminator": discriminator is not None,
+              "generator_parameters": int(generator.count_params()),
+              "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _write_run(Path(run_dir), config, generator, discriminator, record)
+    return record
+
+
+def _write_run(root: Path, config, generator, discriminator, record: dict) -> None:
+    from dcgan_inversion.data.images import SAMPLE_GRID, image_grid
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.importing-"))
+    try:
+        paths = RunPaths(staging)
+        config_lib.save_config(config, paths.config)
+        generator.save_weights(str(paths.generator_weights))
+        if discriminator is not None:
+            discriminator.save_weights(str(paths.discriminator_weights))
+        z = np.random.default_rng(config.seed + SAMPLE_SEED_OFFSET).uniform(
+            -1, 1, (SAMPLE_GRID**2, config.model.z_dim)).astype(np.float32)
+        paths.samples.mkdir()
+        write_png(paths.latest_samples, image_grid(generator(z, training=False).numpy()))
+        write_json(paths.imported, record)
+        try:
+            publish_folder(staging, root)
+        except OSError:  # another import finished into the same folder meanwhile
+            raise UserError(f"{root} appeared while importing: import into a new --run folder") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _step_of(prefix: str) -> int | None:
+    tail = Path(prefix).name.rsplit("-", 1)
+    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
+
+
+def describe(record: dict, run_dir) -> str:
+    """The lines `dcgan-import` prints once the run is written."""
+    paths = RunPaths(run_dir)
+    discriminator = f", {paths.discriminator_weights.name}" if record["discriminator"] else " (no discriminator in the file)"
+    return (f"imported {record['variables_imported']} of {record['variables_in_file']} variables from {record['source']} "
+            f"(sha256 {record['sha256'][:16]})\n"
+            f"  {record['layout']}\n"
+            f"wrote {paths.root}: config.yaml, {paths.generator_weights.name}{discriminator}, imported.json and "
+            f"{paths.latest_samples} (64 images from its weights)\n"
+            f"next: make invert RUN={paths.root}   (or dcgan-invert --run {paths.root} --image photos/)")
