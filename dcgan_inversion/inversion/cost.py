@@ -38,6 +38,8 @@ def _elements(shape) -> int:
 
 def layer_flops(layer) -> int:
     """FLOPs of one row through `layer` in inference mode (see the module docstring)."""
+    if getattr(layer, "linear_observation", False):  # completion's observation of G(z)
+        return layer.flops()
     if isinstance(layer, layers.Dense):
         fan_in, fan_out = layer.kernel.shape
         return 2 * fan_in * fan_out + (fan_out if layer.use_bias else 0)

@@ -85,6 +85,10 @@ def _tanh(layer, x, y, t):
     return _times_factor(t, 1.0 - tf.square(y))
 
 
+def _linear_observation(layer, x, y, t):
+    return layer(t)
+
+
 def _times_factor(t, factor):
     """Multiplies each row's z_dim tangents by that row's elementwise derivative."""
     rows = tf.shape(factor)[0]
@@ -94,6 +98,8 @@ def _times_factor(t, factor):
 
 def _rule(layer):
     """The tangent map of one layer, or None where this module does not know it."""
+    if getattr(layer, "linear_observation", False):  # completion's masks and pooling: linear, so t -> layer(t)
+        return _linear_observation
     linear = getattr(layer, "activation", None) in (None, keras.activations.linear)
     if isinstance(layer, layers.Dense) and linear:
         return _dense

@@ -9,14 +9,17 @@ from dcgan_inversion.infra.io_utils import ensure_writable
 from dcgan_inversion.rundir import RunPaths
 from dcgan_inversion.paper.figures import convergence, curvature, figure1, figure2, training
 from dcgan_inversion.paper.tables import protocols_with_results, protocols_table1, table1, table2
+from dcgan_inversion.paper.completion_figure import completion
 
 
 FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
-           "convergence": convergence, "training": training, "protocols": protocols_table1, "curvature": curvature}
+           "convergence": convergence, "training": training, "protocols": protocols_table1, "curvature": curvature,
+           "completion": completion}
 
 
 RESULTS = {"figure1": "trajectory", "figure2": "noise", "table1": "table1", "table2": "uniqueness",
-           "convergence": "table1", "protocols": "table1", "curvature": "curvature"}
+           "convergence": "table1", "protocols": "table1", "curvature": "curvature",
+           "completion": "completion"}
 
 
 def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]:
@@ -38,10 +41,10 @@ def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]
 
 
 def _default_figures(paths: RunPaths) -> list[str]:
-    if not paths.protocol:  # protocols and curvature only once there is something to draw
+    if not paths.protocol:  # protocols, curvature and completion only once there is something to draw
         return [name for name in FIGURES if (name != "protocols" or protocols_with_results(paths))
-                and (name != "curvature" or (paths.results / "curvature.json").exists())]
-    names = [name for name in FIGURES if name not in ("training", "protocols")]
+                and (name not in ("curvature", "completion") or (paths.results / f"{name}.json").exists())]
+    names = [name for name in FIGURES if name not in ("training", "protocols", "completion")]
     missing = [name for name in names if not (paths.results / f"{RESULTS[name]}.json").exists()]
     for name in missing:
         print(f"skipped {name}: {paths.results / (RESULTS[name] + '.json')} is not there yet", file=sys.stderr)

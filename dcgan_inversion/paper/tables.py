@@ -25,7 +25,7 @@ def _cost_cell(record: dict) -> str:
     return f"{counted_cost(record):.0f} / {record['step_equivalents']:.0f}"
 
 
-def _write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: list[str]) -> list[Path]:
+def write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: list[str]) -> list[Path]:
     def line(cells):  # a "|" inside a cell (as in ||z||) must be escaped in a Markdown table
         return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
 
@@ -65,7 +65,7 @@ def table1(paths: RunPaths) -> list[Path]:
              f"{record['wall_seconds']:.0f} s on {record['environment']['device']}. Paper: 1000 latents, 100k updates, "
              "Amos's 64 px CelebA DCGAN. Cost: counted = FLOPs from the layer shapes over a first-order step's "
              "(machine-neutral; see docs/reproducibility.md), timed = the polish's seconds over a first-order step's on this machine."]
-    return _write_table(paths, "table1", header, rows, notes)
+    return write_table(paths, "table1", header, rows, notes)
 
 
 STICKY = "ever below (sticky, as the paper counted)"
@@ -92,7 +92,7 @@ def protocol_table1(paths: RunPaths) -> list[Path]:
              f"{model_text(record['config'])}, seed {record['seed']}, {record['wall_seconds']:.0f} s on "
              f"{record['environment']['device']}. Sticky: a row counts once its ||z - z'||² / 100 was below the "
              "level at any step (the authors' accuracy matrix); final: below it at the last step."]
-    return _write_table(paths, "table1", header, rows, notes)
+    return write_table(paths, "table1", header, rows, notes)
 
 
 def protocols_table1(paths: RunPaths) -> list[Path]:
@@ -115,7 +115,7 @@ def protocols_table1(paths: RunPaths) -> list[Path]:
     notes = [f"Share of latents with ||z - z'||² / 100 below each level; {default['latents_per_mode']} latents per "
              f"mode, generator {model_text(default['config'])}. Sticky: below at any step (the authors' metric); "
              "final: below at the end."]
-    return _write_table(paths, "table1_protocols", header, rows, notes)
+    return write_table(paths, "table1_protocols", header, rows, notes)
 
 
 def protocols_with_results(paths: RunPaths) -> list[str]:
@@ -142,7 +142,7 @@ def table2(paths: RunPaths) -> list[Path]:
              f"Ours: {phase_text(record)}, {optimizer_text(config)}, generator {model_text(config)}. "
              "Paper: one unseen image, 1000 recoveries. The baseline is the same distance for independent "
              "U(-1, 1)^100 vectors (expected 0.0816)."]
-    return _write_table(paths, "table2", header, rows, notes)
+    return write_table(paths, "table2", header, rows, notes)
 
 
 def curvature_table(paths: RunPaths, record: dict) -> list[Path]:
@@ -165,4 +165,4 @@ def curvature_table(paths: RunPaths, record: dict) -> list[Path]:
              + (f", the protocol used {rate:g} in the window" if rate is not None else "") + ". Decay rates: -d ln(z error)"
              f" / d step over steps {record['window'][0]:.0f}-{record['window'][1]:.0f}. *Extrapolated: each row "
              "continued at its measured rate."]
-    return _write_table(paths, "curvature", header, rows, notes)
+    return write_table(paths, "curvature", header, rows, notes)

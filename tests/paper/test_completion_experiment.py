@@ -1,0 +1,38 @@
+"""The completion experiment at test size: its record, its verdict on the sweep, its figure and table."""
+import json
+
+from conftest import tiny_config
+from dcgan_inversion.config import replace
+from dcgan_inversion.paper.completion import completion_experiment, pinned_down
+from dcgan_inversion.paper.render import make_figures
+
+
+def test_completion_experiment_records_every_mask_and_renders(tiny_generator, tmp_path):
+    from dcgan_inversion.gan.model import make_discriminator
+
+    config = replace(tiny_config(), invert={"steps": 40}, polish={"method": "layerwise_lm", "iterations": 3},
+                     experiments={"modes": ("none", "stochastic")},
+                     completion={"masks": ("center", "lowres"), "hidden_fractions": (0.1, 0.6), "latents": 2,
+                                 "starts": 1, "real_images": 1, "iterations": 5, "lowres_factor": 8})
+    results = tmp_path / "results"
+    record = completion_experiment(tiny_generator, make_discriminator(config.model), config, results, progress=False)
+    assert [row["mask"] for row in record["masks"]] == ["center", "lowres", "center-10%", "center-60%"]
+    lowres = record["masks"][1]
+    assert lowres["known_values"] == 2 * 2 * 3 and lowres["jacobian"]["rank_deficient"]  # 12 values < 100 dims
+    assert record["masks"][0]["jacobian"]["sigma_min_median"] > 0
+    for row in record["masks"]:
+        assert set(row["modes"]) == {"none", "stochastic"} and "amos" in row and "real" in row
+    assert json.loads((results / "completion.json").read_text())["experiment"] == "completion"
+    written = make_figures(tmp_path, ["completion"])
+    assert {path.name for path in written} >= {"completion.png", "completion.md"}
+    assert "every latent recovered below 1e-4" in (tmp_path / "figures" / "completion.md").read_text()
+
+
+def test_pinned_down_reads_the_sweep_in_order():
+    def row(fraction, share):
+        return {"mask": f"center-{round(100 * fraction)}%", "hidden_fraction": fraction,
+                "modes": {"stochastic": {"below": [share, share]}}}
+
+    assert pinned_down([row(0.5, 0.5), row(0.1, 1.0), row(0.3, 1.0), row(0.7, 1.0)]) == \
+        {"all_recovered_up_to": 0.3, "first_failure_at": 0.5}
+    assert pinned_down([row(0.1, 1.0)]) == {"all_recovered_up_to": 0.1, "first_failure_at": None}
