@@ -12,22 +12,23 @@ ARGS ?=
 
 DOCS := docs/results
 # make docs: the demo's results are what the README shows; any other run's go beside them, in
-# docs/results/<run name>/ (make docs RUN=runs/amos: docs/results/amos/).
-RUN_DOCS = $(if $(filter demo,$(notdir $(RUN))),$(DOCS),$(DOCS)/$(notdir $(RUN)))
+# docs/results/runs/<run name>/ (make docs RUN=runs/amos: docs/results/runs/amos/).
+RUN_DOCS = $(if $(filter demo,$(notdir $(RUN))),$(DOCS),$(DOCS)/runs/$(notdir $(RUN)))
 CHECKPOINT ?=
 
-.PHONY: all demo train invert figures docs bench generate import test clean-venv help
+.PHONY: all demo train encoder invert figures docs bench generate import test clean-venv help
 all: help
 
 help:
 	@echo "make demo      train, invert and draw figures on CONFIG (default: demo)"
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
+	@echo "make encoder   train RUN's encoder E(x) -> z, a start for ARGS=\"--set invert.start=encoder\""
 	@echo "make invert    run the inversion experiments (trains first if RUN has no generator);"
 	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving);"
 	@echo "               ARGS=\"--image me.jpg photos/\" inverts your own images and says if G could draw them"
 	@echo "make figures   render figures and tables from RUN's results"
 	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
-	@echo "               another run's go to $(DOCS)/<run name>/)"
+	@echo "               another run's go to $(DOCS)/runs/<run name>/)"
 	@echo "make import    CHECKPOINT=dcgan-completion.tensorflow/checkpoint RUN=runs/amos: a TF1 DCGAN checkpoint"
 	@echo "               (Amos's CelebA model, carpedm20's) as a run every other target accepts"
 	@echo "make generate  write images RUN's generator draws, with their latents (ARGS=\"-n 16 --seed 0\")"
@@ -55,6 +56,10 @@ CONFIG_FLAG = $(if $(filter command line environment,$(origin CONFIG)),--config 
 train: $(STAMP)
 	$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN) $(ARGS)
 
+# An amortised start for invert.start=encoder: E(x) -> z trained on RUN's own generated images.
+encoder: $(STAMP) $(RUN)/generator.weights.h5
+	$(PY) train/train.py --run $(RUN) --encoder $(ARGS)
+
 $(RUN)/generator.weights.h5: | $(STAMP)
 	$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN)
 
@@ -73,7 +78,7 @@ ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
 	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
 	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(RUN_DOCS)/
-	for extra in table1_protocols.md curvature.png curvature.md; do \
+	for extra in table1_protocols.md curvature.png curvature.md completion.png completion.md; do \
 	  if [ -f $(RUN)/figures/$$extra ]; then cp $(RUN)/figures/$$extra $(RUN_DOCS)/; fi; done
 	if [ -f $(RUN)/imported.json ]; then cp $(RUN)/imported.json $(RUN)/config.yaml $(RUN_DOCS)/; fi
 else

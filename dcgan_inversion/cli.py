@@ -112,9 +112,15 @@ def _disk_full(error: BaseException) -> bool:
 
 
 def train_main(argv=None) -> None:
-    args = _parser("Train Amos's DCGAN (resumes from the run's last checkpoint).").parse_args(argv)
+    parser = _parser("Train Amos's DCGAN (resumes from the run's last checkpoint).")
+    parser.add_argument("--encoder", action="store_true",
+                        help="instead: train (or resume) the run's encoder E(x) -> z on its own generated images, an "
+                             "amortised start for invert.start=encoder (any run with a generator, imported ones too)")
+    args = parser.parse_args(argv)
 
     def run():
+        if args.encoder:
+            return _train_encoder(args)
         from dcgan_inversion.config import load_config
         from dcgan_inversion.rundir import check_training_inputs
 
@@ -129,6 +135,28 @@ def train_main(argv=None) -> None:
             train(config, _run_dir(args))
 
     _guarded(run)
+
+
+def _train_encoder(args) -> None:
+    from dcgan_inversion.config import load_config
+    from dcgan_inversion.infra.io_utils import ensure_writable
+    from dcgan_inversion.rundir import RunPaths, check_model_matches
+
+    config = load_config(_config_name(args), _overrides(args))
+    paths = RunPaths(_run_dir(args))
+    if not paths.generator_weights.exists():
+        raise UserError(f"no trained generator in {paths.root}: train it (make train) or import one (make import) first")
+    check_model_matches(config, paths.root)
+    ensure_writable(paths.encoder_checkpoints)
+    with runlock.locked(paths.encoder_checkpoints, "dcgan-train --encoder"):
+        load_tensorflow()
+        from dcgan_inversion.rundir import load_generator
+        from dcgan_inversion.training.encoder import train_encoder
+
+        record = train_encoder(load_generator(paths.root, config.model), config, paths.root)
+    print(f"encoder: {record['steps']} steps of {record['batch_size']} ({record['seconds_this_call']:.0f} s this call, "
+          f"{record['training_step_equivalents']:,} counted step-equivalents), held-out z error median "
+          f"{record['held_out_z_error_median']:.2e}; wrote {paths.encoder_weights} and {paths.encoder_record}")
 
 
 def invert_main(argv=None) -> None:
@@ -192,6 +220,11 @@ def invert_main(argv=None) -> None:
 
         strategy = make_strategy(config.distribute.strategy)
         generator = load_generator(paths.root, config.model, strategy)
+        args.encoder = None
+        if config.invert.start == "encoder":
+            from dcgan_inversion.rundir import load_encoder
+
+            args.encoder = load_encoder(paths.root)
         try:
             if args.image:
                 _invert_your_images(generator, config, args, paths.results / "images", strategy)
@@ -206,7 +239,7 @@ def invert_main(argv=None) -> None:
 
                     discriminator = load_discriminator(paths.root)
                 experiments.run_experiments(generator, config, paths.results, args.experiment, strategy=strategy,
-                                            discriminator=discriminator)
+                                            discriminator=discriminator, encoder=args.encoder)
         except KeyboardInterrupt:
             print(f"\ninterrupted: checkpoints of unfinished inversions (every {config.invert.checkpoint_every} steps) "
                   f"are kept under {paths.results}; run the same command to resume", file=sys.stderr)
@@ -228,9 +261,9 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
 
     args.starts, args.mode = args.starts or IMAGE_STARTS, args.mode or "stochastic"
 
-    calibrated = your_images.calibration(generator, config, args.starts, args.mode, output_dir, strategy)
+    calibrated = your_images.calibration(generator, config, args.starts, args.mode, output_dir, strategy, args.encoder)
     rows = your_images.invert_images(generator, config, args.image, output_dir, args.starts, args.mode, calibrated,
-                                     strategy, skipped=args.skipped)
+                                     strategy, skipped=args.skipped, encoder=args.encoder)
     print(f"threshold {calibrated['threshold']:.1e} (pixel MSE; generated images up to {calibrated['worst_generated']:.1e}, "
           f"unseen real ones from {calibrated['best_real']:.1e})")
     from dcgan_inversion.paper.metrics import random_baseline

@@ -4,6 +4,8 @@
     <run>/generator.weights.h5     trained generator, loaded by the inversion
     <run>/discriminator.weights.h5 an imported run's discriminator (trained runs keep theirs in checkpoints/)
     <run>/imported.json            where an imported run's weights came from (dcgan-import; no training state)
+    <run>/encoder.weights.h5       an amortised start E(x) -> z (make encoder), encoder.json its record,
+    <run>/encoder/                 and its training checkpoints
     <run>/checkpoints/             tf.train.CheckpointManager (models, optimizers, step, RNG)
     <run>/samples/                 fixed-z 8x8 sample grids (latest.png is the newest)
     <run>/logs/                    TensorBoard scalars
@@ -56,6 +58,18 @@ class RunPaths:
     @property
     def imported(self) -> Path:
         return self.root / "imported.json"
+
+    @property
+    def encoder_weights(self) -> Path:
+        return self.root / "encoder.weights.h5"
+
+    @property
+    def encoder_record(self) -> Path:
+        return self.root / "encoder.json"
+
+    @property
+    def encoder_checkpoints(self) -> Path:
+        return self.root / "encoder"
 
     @property
     def checkpoints(self) -> Path:
@@ -193,14 +207,19 @@ def prepare_run(config: config_lib.Config, run_dir) -> RunPaths:
 
 
 def export_generator(generator, paths: RunPaths, step: int) -> None:
-    """Writes the generator weights atomically (Keras wants the `.weights.h5` suffix)."""
+    """Writes the generator weights atomically."""
+    export_weights(generator, paths.generator_weights)
+
+
+def export_weights(model, path: Path) -> None:
+    """A model's weights, written to a temporary file and renamed (Keras wants the `.weights.h5` suffix)."""
     from dcgan_inversion.infra.io_utils import publish
 
-    handle, temporary = tempfile.mkstemp(dir=paths.root, prefix=".generator.", suffix=".weights.h5")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name.split('.')[0]}.", suffix=".weights.h5")
     os.close(handle)
     try:
-        generator.save_weights(temporary)
-        publish(temporary, paths.generator_weights)
+        model.save_weights(temporary)
+        publish(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
 
@@ -276,3 +295,20 @@ def load_discriminator(run_dir):
     except (tf.errors.OpError, ValueError, AssertionError) as error:
         raise UserError(f"cannot read the discriminator from {latest}: {first_line(error)}") from None
     return discriminator
+
+
+def load_encoder(run_dir):
+    """The run's trained encoder (invert.start: encoder), or one line saying how to train it."""
+    from dcgan_inversion.gan.model import make_encoder
+
+    paths = RunPaths(run_dir)
+    if not paths.encoder_weights.exists():
+        raise UserError(f"invert.start is encoder but {paths.root} has no {paths.encoder_weights.name}: "
+                        f"train one first (make encoder RUN={paths.root})")
+    encoder = make_encoder(trained_config(run_dir).model)
+    try:
+        encoder.load_weights(str(paths.encoder_weights))
+    except Exception as error:  # noqa: BLE001 - h5py / Keras raise many types for a bad file
+        raise UserError(f"cannot load {paths.encoder_weights}: {first_line(error)} (make encoder RUN={paths.root} "
+                        "trains it again)") from None
+    return encoder

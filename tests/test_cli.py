@@ -77,3 +77,18 @@ def test_make_demo_gives_its_args_to_training_and_inversion_but_not_to_the_figur
     lines = [" ".join(line.split()) for line in dry.stdout.splitlines()]
     assert any("invert/invert.py" in line and line.endswith("--set train.steps=3") for line in lines), dry.stdout
     assert "ARGS=" in dry.stdout  # figures run as their own make with empty ARGS (dcgan-figures takes no --set)
+
+
+@pytest.mark.parametrize("run, folder", [("runs/demo", "docs/results/"), ("runs/amos", "docs/results/runs/amos/")])
+def test_make_docs_puts_another_runs_results_beside_the_demos(run, folder):
+    dry = subprocess.run(["make", "-n", "docs", f"RUN={run}"], cwd=ROOT, capture_output=True, text=True)
+    copies = [line for line in dry.stdout.splitlines() if "table2.md" in line]
+    assert copies and all(line.rstrip().endswith(folder) for line in copies), dry.stdout
+
+
+def test_make_import_needs_a_checkpoint_and_names_the_run():
+    dry = subprocess.run(["make", "-n", "import", "CHECKPOINT=ckpt/DCGAN.model-60502", "RUN=runs/amos"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert "dcgan-import ckpt/DCGAN.model-60502 --run runs/amos" in dry.stdout
+    missing = subprocess.run(["make", "-n", "import"], cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode != 0 and "CHECKPOINT is not set" in missing.stderr

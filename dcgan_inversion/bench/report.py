@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-from dcgan_inversion.bench import input as bench_input, polish as bench_polish  # noqa: E402
+from dcgan_inversion.bench import input as bench_input, polish as bench_polish, starts as bench_starts  # noqa: E402
 from dcgan_inversion.bench.loops import (MODELS, bfloat16_comparison, per_step_costs,  # noqa: E402
                                          xla_comparison)
 from dcgan_inversion.bench.resources import memory_scaling, sharding, training_throughput  # noqa: E402
@@ -31,6 +31,8 @@ def markdown(report: dict) -> str:
     lines += ["", "`bare loop` is forward + backward + Adam with no clip or tracking, as a ratio of the engine's time "
               "(below 1 means the engine's extras cost that much)."]
     lines += bench_polish.markdown(report)
+    if "starts" in report:
+        lines += [""] + bench_starts.markdown(report["starts"])
     if "training" in report:
         lines += ["", "Training: " + "; ".join(f"{name} {v['images_per_s']:.0f} images/s ({v['ms_per_step']:.0f} ms per step of 64)"
                                              for name, v in report["training"].items()) + "."]
@@ -111,6 +113,10 @@ def main(argv=None) -> None:
                         help="measure only the input pipeline and add it to the report already in --out")
     parser.add_argument("--polish-only", action="store_true",
                         help="measure only the polish methods and add them to the report already in --out")
+    parser.add_argument("--starts-only", action="store_true",
+                        help="measure only where rows start (random vs the run's encoder, make encoder) and add it "
+                             "to the report already in --out")
+    parser.add_argument("--start-latents", type=int, default=64, help="latents per mode for --starts-only")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
                         help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
@@ -127,6 +133,9 @@ def main(argv=None) -> None:
         ensure_writable(args.out)  # before the measurements, not after them
         if args.input_only:
             return _add_input_pipeline(args, log)
+        if args.starts_only:
+            return _update_report(args, {"starts": bench_starts.compare_starts(args.run, args.start_latents, log),
+                                         "starts_date": time.strftime("%Y-%m-%d")})
         if args.polish_only:
             return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
         report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,

@@ -7,11 +7,12 @@ from dcgan_inversion.config.files import (CONFIG_DIR, apply_override, available_
                                           load_config, read_mapping, replace, resolve_config_path, save_config,
                                           to_dict, with_overrides)
 from dcgan_inversion.config.schema import (CLIP_MODES, EXPERIMENTS, EXTRA_EXPERIMENTS, MASKS, STRATEGIES, CompletionConfig,
-                                           Config, ConfigError, DataConfig,
+                                           Config, ConfigError, DataConfig, EncoderConfig,
                                            DistributeConfig, ExperimentsConfig, InvertConfig, ModelConfig, PolishConfig,
                                            TrainConfig)
 
-__all__ = ["CLIP_MODES", "EXTRA_EXPERIMENTS", "MASKS", "CompletionConfig", "CONFIG_DIR", "Config", "ConfigError", "DataConfig", "DistributeConfig", "EXPERIMENTS",
-           "ExperimentsConfig", "InvertConfig", "ModelConfig", "PolishConfig", "STRATEGIES", "TrainConfig",
-           "apply_override", "available_configs", "from_dict", "is_same_config", "load_config", "read_mapping", "replace",
-           "resolve_config_path", "save_config", "to_dict", "with_overrides"]
+__all__ = ["CLIP_MODES", "CONFIG_DIR", "CompletionConfig", "Config", "ConfigError", "DataConfig", "DistributeConfig",
+           "EXPERIMENTS", "EXTRA_EXPERIMENTS", "EncoderConfig", "ExperimentsConfig", "InvertConfig", "MASKS",
+           "ModelConfig", "PolishConfig", "STRATEGIES", "TrainConfig", "apply_override", "available_configs",
+           "from_dict", "is_same_config", "load_config", "read_mapping", "replace", "resolve_config_path",
+           "save_config", "to_dict", "with_overrides"]

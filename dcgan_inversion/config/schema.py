@@ -105,6 +105,9 @@ class InvertConfig:
                             doc="moving: BN moving averages, rows independent; batch: each batch's own "
                                 "statistics, as the authors' code ran (rows coupled; one batch per group "
                                 "of rows; the saved moving averages never change)")
+    start: str = _spec("random", choices=("random", "encoder"),
+                       doc="where rows start: random draws (the paper's), or the run's trained encoder E(x) "
+                           "(make encoder; Table 1 and --image)")
     jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
     precision: str = _spec("float32", choices=("float32", "mixed_bfloat16"),
                            doc="compute dtype of the first-order phase; the polish always runs in float32")
@@ -170,6 +173,17 @@ class ExperimentsConfig:
 
 
 @dataclass(frozen=True)
+class EncoderConfig:
+    """An amortised start: E(x) -> z trained on the run's own (z, G(z)) pairs (make encoder)."""
+
+    steps: int = _spec(3000, minimum=1)
+    batch_size: int = _spec(64, minimum=1)
+    learning_rate: float = _spec(1e-3, minimum=0.0, doc="Adam")
+    checkpoint_every: int = _spec(500, minimum=1)
+    log_every: int = _spec(100, minimum=1)
+
+
+@dataclass(frozen=True)
 class CompletionConfig:
     """Image completion (Amos's complete.py, REFERENCE "Amos's image completion"): his masks, his loss
     and optimizers as the `amos` method, and ours (clip, best of starts, the polish on the known pixels)."""
@@ -207,4 +221,5 @@ class Config:
     polish: PolishConfig = field(default_factory=PolishConfig)
     experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
     completion: CompletionConfig = field(default_factory=CompletionConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
     distribute: DistributeConfig = field(default_factory=DistributeConfig)

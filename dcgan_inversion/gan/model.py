@@ -65,11 +65,25 @@ def make_generator(config: ModelConfig, name: str = "generator", synchronized: b
 
 def make_discriminator(config: ModelConfig, name: str = "discriminator", synchronized: bool = False) -> keras.Model:
     """image -> [conv, (BN), leaky ReLU]* -> dense logit; no BN on the first conv (DCGAN)."""
-    stages = num_stages(config.image_size)
-    conv_init = keras.initializers.TruncatedNormal(stddev=0.02)
     image = keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image")
+    features = _discriminator_trunk(image, config, synchronized)
+    logit = layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="logit")(features)
+    return keras.Model(image, logit, name=name)
+
+
+def make_encoder(config: ModelConfig, name: str = "encoder") -> keras.Model:
+    """image -> the discriminator's trunk -> dense z_dim -> tanh: an amortised guess of z' (z in [-1, 1])."""
+    image = keras.Input(shape=(config.image_size, config.image_size, config.channels), name="image")
+    features = _discriminator_trunk(image, config, False)
+    z = layers.Dense(config.z_dim, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="z")(features)
+    return keras.Model(image, layers.Activation("tanh", name="z_range")(z), name=name)
+
+
+def _discriminator_trunk(image, config: ModelConfig, synchronized: bool):
+    """[conv 5x5 s2, (BN), leaky ReLU 0.2] per stage, widths df * 2^stage, flattened."""
+    conv_init = keras.initializers.TruncatedNormal(stddev=0.02)
     x = image
-    for stage in range(stages):
+    for stage in range(num_stages(config.image_size)):
         x = layers.Conv2D(
             config.df_dim * 2**stage, KERNEL_SIZE, strides=2, padding="same",
             kernel_initializer=conv_init, name=f"conv{stage}",
@@ -77,9 +91,7 @@ def make_discriminator(config: ModelConfig, name: str = "discriminator", synchro
         if stage > 0:
             x = _batch_norm(f"conv{stage}_bn", synchronized)(x)
         x = layers.LeakyReLU(negative_slope=LEAK)(x)
-    x = layers.Flatten()(x)
-    logit = layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=0.02), name="logit")(x)
-    return keras.Model(image, logit, name=name)
+    return layers.Flatten()(x)
 
 
 def mixed_precision_copy(generator: keras.Model, policy: str = "mixed_bfloat16") -> keras.Model:

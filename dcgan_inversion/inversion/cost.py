@@ -47,6 +47,10 @@ def layer_flops(layer) -> int:
         _, height, width, c_in = layer.input.shape
         k_y, k_x, c_out, _ = layer.kernel.shape
         return 2 * height * width * k_y * k_x * c_in * c_out + (_elements(layer.output.shape) if layer.use_bias else 0)
+    if isinstance(layer, layers.Conv2D) and not isinstance(layer, layers.Conv2DTranspose):  # the encoder's
+        _, height, width, c_out = layer.output.shape
+        k_y, k_x, c_in, _ = layer.kernel.shape
+        return 2 * height * width * k_y * k_x * c_in * c_out + (_elements(layer.output.shape) if layer.use_bias else 0)
     if isinstance(layer, layers.BatchNormalization):
         return 2 * _elements(layer.output.shape)
     if isinstance(layer, (layers.ReLU, layers.LeakyReLU, layers.Activation)):

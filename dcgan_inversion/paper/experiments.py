@@ -88,23 +88,34 @@ def generated_latents(config: Config, count: int) -> tuple[np.ndarray, np.ndarra
 
 
 def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None, strategy=None,
-                              checkpoint_dir=None) -> InversionResult:
-    """`count` latents z ~ U(-1, 1) per clip mode, targets G(z), the same starts for every mode."""
+                              checkpoint_dir=None, encoder=None) -> InversionResult:
+    """`count` latents z ~ U(-1, 1) per clip mode, targets G(z), the same starts for every mode:
+    random draws, or with invert.start: encoder the encoder's guess E(G(z))."""
     z_true, z_init = generated_latents(config, count)
     modes = config.experiments.modes
-    problem = InversionProblem(np.tile(generate(generator, z_true, count), (len(modes), 1, 1, 1)),
+    targets = generate(generator, z_true, count)
+    if config.invert.start == "encoder":
+        z_init = encoder_starts(encoder, targets)
+    problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)),
                                np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),
                                np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count)
     return invert(generator, problem, InversionSettings.from_config(config, progress=progress, strategy=strategy,
                                                                     checkpoint_dir=checkpoint_dir))
 
 
-def table1(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None) -> dict:
+def encoder_starts(encoder, images: np.ndarray) -> np.ndarray:
+    """E(x) as starts, inside the clip box (tanh can round to +-1)."""
+    if encoder is None:
+        raise ValueError("invert.start is encoder but no encoder was given")
+    return np.clip(encoder(tf.constant(images), training=False).numpy(), -1.0, 1.0).astype(np.float32)
+
+
+def table1(generator, config: Config, results_dir: Path, progress: bool = True, strategy=None, encoder=None) -> dict:
     """Recovery rates of generated latents per clip mode and threshold (Table 1)."""
     experiments, modes = config.experiments, config.experiments.modes
     result = recover_generated_latents(generator, config, experiments.table1_latents,
                                        "table1: recovering generated latents" if progress else None, strategy,
-                                       state_dir(results_dir, "table1"))
+                                       state_dir(results_dir, "table1"), encoder)
     per_mode = {}
     for index, mode in enumerate(modes):
         errors = mode_rows(result.z_error, modes, index)
@@ -119,6 +130,12 @@ def table1(generator, config: Config, results_dir: Path, progress: bool = True, 
         }
     numbers = {"latents_per_mode": experiments.table1_latents, "table_thresholds": list(experiments.table1_thresholds),
                **_phases(result), "modes": per_mode}
+    if config.invert.start == "encoder":  # the start is part of each row's cost
+        from dcgan_inversion.training.encoder import start_cost
+
+        numbers["start_step_equivalents"] = round(start_cost(generator, encoder), 3)
+        numbers["counted_step_equivalents"] = round(numbers["counted_step_equivalents"]
+                                                    + numbers["start_step_equivalents"], 1)
     return save_results(results_dir, "table1", config, result.seconds, numbers, **_arrays(result))
 
 
@@ -259,9 +276,9 @@ EXPERIMENTS = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "traj
 
 
 def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True,
-                    strategy=None, discriminator=None) -> dict:
+                    strategy=None, discriminator=None, encoder=None) -> dict:
     """The experiments named (default: experiments.run); `discriminator`: the completion
-    experiment's, for Amos's perceptual loss."""
+    experiment's, for Amos's perceptual loss; `encoder`: Table 1's starts under invert.start: encoder."""
     names = list(names or config.experiments.run)
     generator = inversion_generator(generator, config)
     records = {}
@@ -281,6 +298,8 @@ def run_experiments(generator, config: Config, results_dir: Path, names=None, pr
             from dcgan_inversion.paper.completion import completion_experiment
 
             records[name] = completion_experiment(generator, discriminator, config, results_dir, progress, strategy)
+        elif name == "table1":
+            records[name] = table1(generator, config, results_dir, progress, strategy, encoder)
         else:
             records[name] = EXPERIMENTS[name](generator, config, results_dir, progress, strategy)
         if progress:

@@ -34,11 +34,16 @@ def images_settings(config: Config, progress: str | None, strategy) -> Inversion
 
 
 def best_of_starts(generator, config: Config, images: np.ndarray, starts: int, seed: int, mode: str,
-                   progress=None, strategy=None) -> dict:
-    """Each image inverted from `starts` random starts in one problem: the best z', its error, the spread."""
+                   progress=None, strategy=None, encoder=None) -> dict:
+    """Each image inverted from `starts` starts in one problem: the best z', its error, the spread.
+    The starts are random draws; with an `encoder` the first one is its guess E(x)."""
     z_dim = config.model.z_dim
     # Start k of image i is draw k * images + i: an image's first start is the same for any K.
     draws = np.random.default_rng(seed).uniform(-1, 1, (starts, len(images), z_dim)).astype(np.float32)
+    if encoder is not None:
+        from dcgan_inversion.paper.experiments import encoder_starts
+
+        draws[0] = encoder_starts(encoder, images)
     problem = InversionProblem(np.repeat(images, starts, axis=0), draws.transpose(1, 0, 2).reshape(-1, z_dim),
                                [mode] * (len(images) * starts), seed=seed)
     result = invert(generator, problem, images_settings(config, progress, strategy))
@@ -53,7 +58,8 @@ def best_of_starts(generator, config: Config, images: np.ndarray, starts: int, s
             "counted_step_equivalents": result.counted_step_equivalents}
 
 
-def calibration(generator, config: Config, starts: int, mode: str, folder: Path, strategy=None) -> dict:
+def calibration(generator, config: Config, starts: int, mode: str, folder: Path, strategy=None,
+                encoder=None) -> dict:
     """The run's calibration for this config, measured once and kept in `folder`/calibration.json."""
     import json
 
@@ -66,12 +72,12 @@ def calibration(generator, config: Config, starts: int, mode: str, folder: Path,
         pass
     print(f"calibrating the verdict on this run's generator ({starts} starts, mode {mode}); kept in {path} "
           "and measured again only when the config, --starts or --mode change", flush=True)
-    measured = calibrate(generator, config, starts, mode, strategy)
+    measured = calibrate(generator, config, starts, mode, strategy, encoder)
     write_json(path, measured)
     return measured
 
 
-def calibrate(generator, config: Config, starts: int, mode: str, strategy=None) -> dict:
+def calibrate(generator, config: Config, starts: int, mode: str, strategy=None, encoder=None) -> dict:
     """The threshold between generated and unseen real images, measured on this generator."""
     from dcgan_inversion.paper.experiments import generate
 
@@ -80,7 +86,7 @@ def calibrate(generator, config: Config, starts: int, mode: str, strategy=None) 
                                   .astype(np.float32)), config)
     real, names = calibration_real_images(config)
     found = best_of_starts(generator, config, np.concatenate([generated, real]), starts, config.seed + 5, mode,
-                           "calibrating the verdict: generated vs unseen real images", strategy)
+                           "calibrating the verdict: generated vs unseen real images", strategy, encoder)
     generated_errors, real_errors = found["pixel_error"][:len(generated)], found["pixel_error"][len(generated):]
     worst_generated, best_real = float(generated_errors.max()), float(real_errors.min())
     return {"threshold": math.sqrt(worst_generated * best_real), "separated": worst_generated < best_real,
@@ -121,11 +127,11 @@ def read_images(config: Config, paths) -> tuple[list[tuple[Path, str]], np.ndarr
 
 
 def invert_images(generator, config: Config, paths, output_dir: Path, starts: int, mode: str, calibrated: dict,
-                  strategy=None, skipped: list[str] = ()) -> list[dict]:
+                  strategy=None, skipped: list[str] = (), encoder=None) -> list[dict]:
     """Your images, best of `starts` each: pictures, a contact sheet, a summary (CSV and JSON)."""
     entries, images = read_images(config, paths)
     found = best_of_starts(generator, config, images, starts, config.seed, mode,
-                           f"inverting {len(entries)} images from {starts} starts each", strategy)
+                           f"inverting {len(entries)} images from {starts} starts each", strategy, encoder)
     remove_earlier_pictures(output_dir)
     reconstructions = generator(found["z"], training=False).numpy()
     rows, triptychs = [], []
