@@ -82,3 +82,39 @@ def test_the_coupling_sentence_quotes_the_moving_average_run():
     moving = _json("authors_moving/table1.json")["modes"]
     quoted = " / ".join(_percent(moving[m]["sticky"]["0.0001"]) for m in ("none", "standard", "stochastic"))
     assert f"{quoted}% below 1e-4" in " ".join((ROOT / "README.md").read_text().split())
+
+
+def test_the_paper_generators_times_follow_from_the_benchmark_and_the_flops():
+    """The README's celeba-size estimates: the 64 px step rate and our method's cost per row from
+    bench.json, the FLOPs of a 64 px step from cost.py."""
+    from dcgan_inversion.config import load_config
+    from dcgan_inversion.gan.model import make_generator
+    from dcgan_inversion.inversion.cost import forward_flops
+
+    bench = _json("bench.json")
+    (rate,) = [row["latent_steps_per_s"] for row in bench["per_step"] if row["model"] == "paper 64px gf64"
+               and row["batch"] == 1024]
+    per_row = bench["untrained_64px_precision"]["layerwise_lm"]["step_equivalents"]
+    step_flops = 2 * forward_flops(make_generator(load_config("celeba").model))
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"runs {rate:.0f} latent-steps/s" in readme and f"took {per_row:.0f} step-equivalents" in readme
+    assert f"3,072 x {per_row:.0f} / {rate:.0f} s = {3072 * per_row / rate / 60:.0f} minutes" in readme
+    assert f"about {1e5 * 3072 / rate / 86400:.1f} days" in readme
+    assert f"2F = {step_flops / 1e9:.2f} GFLOP" in readme
+    assert f"Table 1 is {3072 * per_row * step_flops:.1e} FLOP".replace("e+", "e") in readme
+    assert f"authors' protocol {1e5 * 3072 * step_flops:.1e}".replace("e+", "e") in readme
+    assert f"about {3072 * per_row * step_flops / 20e12:.0f} seconds and {1e5 * 3072 * step_flops / 20e12 / 3600:.1f} hours" \
+        in readme
+
+
+def test_the_completion_sentence_quotes_the_completion_experiment():
+    record = _json("completion.json")
+    rows = {row["mask"]: row for row in record["masks"]}
+    pinned = record["pinned_down"]
+    (failed,) = [row for row in record["masks"] if row["hidden_fraction"] == pinned["first_failure_at"]]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"can hide up to {pinned['all_recovered_up_to']:.0%} of a generated face" in readme
+    assert f"at {pinned['first_failure_at']:.0%} the first ones are lost" in readme
+    assert f"smallest singular value falls to {failed['jacobian']['sigma_min_median']:.3f}" in readme
+    assert f"his `center` hole: {rows['center']['amos']['hidden_psnr_db']:.0f} dB" in readme
+    assert all(row["amos"]["below"][0] == 0 for row in record["masks"] if row["mask"] != "full")

@@ -38,7 +38,7 @@ def completion_plot(paths: RunPaths, record: dict) -> list[Path]:
         axis.grid(True, alpha=0.3)
     left.legend(fontsize=7)
     middle.legend(fontsize=6)
-    figure.suptitle(f"Completion on {record['latents']} generated targets ({model_text(record['config'])}), "
+    figure.suptitle(f"Completion of {record['latents']} generated targets, {model_text(record['config'])} generator, "
                     f"best of {record['starts']} starts", fontsize=9)
     return save_figure(figure, paths.figures / "completion")
 
