@@ -15,8 +15,10 @@ DOCS := docs/results
 # docs/results/runs/<run name>/ (make docs RUN=runs/amos: docs/results/runs/amos/).
 RUN_DOCS = $(if $(filter demo,$(notdir $(RUN))),$(DOCS),$(DOCS)/runs/$(notdir $(RUN)))
 CHECKPOINT ?=
+IMAGES ?=
+MASK ?= center
 
-.PHONY: all demo train encoder invert figures docs bench generate import test clean-venv help
+.PHONY: all demo train encoder invert complete figures docs bench generate import test clean-venv help
 all: help
 
 help:
@@ -26,6 +28,8 @@ help:
 	@echo "make invert    run the inversion experiments (trains first if RUN has no generator);"
 	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving);"
 	@echo "               ARGS=\"--image me.jpg photos/\" inverts your own images and says if G could draw them"
+	@echo "make complete  IMAGES=photos/ MASK=center|left|random|grid|lowres|full|mask.png: Amos's image"
+	@echo "               completion on RUN (ours; ARGS=\"--method amos\" for his loss and Adam)"
 	@echo "make figures   render figures and tables from RUN's results"
 	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
 	@echo "               another run's go to $(DOCS)/runs/<run name>/)"
@@ -68,6 +72,11 @@ SETTINGS = $(if $(PROTOCOL),--protocol $(PROTOCOL),$(CONFIG_FLAG))
 
 invert: $(STAMP) $(RUN)/generator.weights.h5
 	$(PY) invert/invert.py $(SETTINGS) --run $(RUN) $(ARGS)
+
+# Amos's image completion: IMAGES (files or folders) under MASK; ARGS="--method amos" for his loss.
+complete: $(STAMP) $(RUN)/generator.weights.h5
+	$(if $(IMAGES),,$(error IMAGES is not set: make complete IMAGES="photos/" MASK=center))
+	$(PY) invert/invert.py --run $(RUN) --complete $(IMAGES) --mask $(MASK) $(ARGS)
 
 figures: $(STAMP)
 	$(PY) figures/figures.py $(SETTINGS) --run $(RUN) $(ARGS)

@@ -92,3 +92,12 @@ def test_make_import_needs_a_checkpoint_and_names_the_run():
     assert "dcgan-import ckpt/DCGAN.model-60502 --run runs/amos" in dry.stdout
     missing = subprocess.run(["make", "-n", "import"], cwd=ROOT, capture_output=True, text=True)
     assert missing.returncode != 0 and "CHECKPOINT is not set" in missing.stderr
+
+
+def test_make_complete_passes_the_images_and_the_mask():
+    dry = subprocess.run(["make", "-n", "complete", "RUN=runs/other", "IMAGES=photos/ me.jpg", "MASK=left",
+                          "ARGS=--method amos"], cwd=ROOT, capture_output=True, text=True)
+    assert "invert/invert.py --run runs/other --complete photos/ me.jpg --mask left --method amos" in \
+        " ".join(dry.stdout.split()), dry.stdout
+    missing = subprocess.run(["make", "-n", "complete", "RUN=runs/other"], cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode != 0 and "IMAGES is not set" in missing.stderr
