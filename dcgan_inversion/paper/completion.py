@@ -20,6 +20,7 @@ from dcgan_inversion.completion.complete import complete
 from dcgan_inversion.completion.masks import Mask, centre_square, make_mask
 from dcgan_inversion.completion.observe import completed, hidden_psnr, observe, observed_generator
 from dcgan_inversion.config import Config
+from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.inversion.jacobian import layerwise_jacobian
 from dcgan_inversion.inversion.result import latent_error
 from dcgan_inversion.paper.experiments import generate, save_results, uniform_latents, unseen_images
@@ -35,6 +36,9 @@ def experiment_masks(config: Config) -> list[Mask]:
 
 def completion_experiment(generator, discriminator, config: Config, results_dir: Path, progress: bool = True,
                           strategy=None) -> dict:
+    if config.invert.batch_norm == "batch":
+        raise UserError("the completion experiment inverts each image on its own (batch norm's moving averages); "
+                        "invert.batch_norm is batch here (the authors' protocol): run it without --protocol")
     settings, began = config.completion, time.perf_counter()
     rng = np.random.default_rng(config.seed + 6)
     z_true = uniform_latents(rng, settings.latents, config.model.z_dim)
