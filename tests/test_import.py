@@ -60,21 +60,21 @@ def test_the_api_draws_from_the_imported_run(imported):
 
 
 def test_every_command_runs_on_the_imported_run(imported, tmp_path):
+    """In-process, as the console scripts call them (the subprocess tests above and below cover the
+    command line's own start-up and error lines)."""
+    from dcgan_inversion import cli
+
     run = str(imported)
-    result = _command("invert", "--run", run, *TINY)
-    assert result.returncode == 0, result.stderr
+    cli.invert_main(["--run", run, *TINY])
     uniqueness = json.loads((imported / "results" / "uniqueness.json").read_text())
     assert uniqueness["images"] == ["grace_hopper (matplotlib)"]  # the shipped portrait: no data folder
-    for args in (["--curvature"], ["--image", str(imported / "samples" / "latest.png"), "--starts", "2"]):
-        result = _command("invert", "--run", run, *TINY, *args)
-        assert result.returncode == 0, result.stderr
+    cli.invert_main(["--run", run, *TINY, "--curvature"])
+    cli.invert_main(["--run", run, *TINY, "--image", str(imported / "samples" / "latest.png"), "--starts", "2"])
     assert (imported / "results" / "curvature.json").exists()
     assert (imported / "results" / "images" / "summary.json").exists()
-    result = _command("invert", "--run", run, "--protocol", "authors", "--experiment", "table1",
-                      "--set", "invert.steps=20", "--set", "experiments.table1_latents=2")
-    assert result.returncode == 0, result.stderr
-    result = _command("figures", "--run", run)
-    assert result.returncode == 0, result.stderr
+    cli.invert_main(["--run", run, "--protocol", "authors", "--experiment", "table1",
+                     "--set", "invert.steps=20", "--set", "experiments.table1_latents=2"])
+    cli.figures_main(["--run", run])
     for name in ("figure1.png", "figure2.png", "table1.md", "table2.md", "training.png", "table1_protocols.md"):
         assert (imported / "figures" / name).exists(), name
 
@@ -89,7 +89,7 @@ def test_unseen_images_from_a_folder_the_user_names(imported, tmp_path):
     result = _command("invert", "--run", str(imported), *TINY, "--experiment", "uniqueness",
                       "--set", f"experiments.unseen_images={faces}")
     assert result.returncode == 0, result.stderr
-    assert "skipped cannot read image" in result.stderr
+    assert "skipped cannot read image" in result.stderr  # named once, on stderr
     uniqueness = json.loads((imported / "results" / "uniqueness.json").read_text())
     assert uniqueness["images"] == ["face.png"]
     result = _command("invert", "--run", str(imported), *TINY, "--set", f"experiments.unseen_images={tmp_path / 'no'}")

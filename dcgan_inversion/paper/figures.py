@@ -205,6 +205,9 @@ def curvature(paths: RunPaths) -> list[Path]:
     right.set_ylabel("measured decay of ln(z error) per step")
     right.set_title(f"decay over steps {record['window'][0]:.0f}-{record['window'][1]:.0f}")
     for axis in (left, right):
+        if not _positive_in_both(axis):  # e.g. no row decayed: nothing a log scale can show
+            axis.text(0.5, 0.5, "no positive values to show", ha="center", va="center", transform=axis.transAxes)
+            continue
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.grid(True, which="both", alpha=0.3)
@@ -214,6 +217,14 @@ def curvature(paths: RunPaths) -> list[Path]:
                     f"(λ_min median {spectrum['lambda_min']['median']:.1e}, condition ~{spectrum['condition_median']:.0e})",
                     fontsize=9)
     return save_figure(figure, paths.figures / "curvature") + curvature_table(paths, record)
+
+
+def _positive_in_both(axis) -> bool:
+    """Whether the axis' points have a positive x and a positive y (a log scale needs both)."""
+    points = [np.asarray(c.get_offsets()).reshape(-1, 2) for c in axis.collections]
+    points += [np.column_stack(line.get_data()) for line in axis.lines]
+    points = np.concatenate(points) if points else np.zeros((0, 2))
+    return bool(points.size) and bool((points[:, 0] > 0).any()) and bool((points[:, 1] > 0).any())
 
 
 def training(paths: RunPaths) -> list[Path]:
