@@ -77,17 +77,21 @@ def _other_photos(config: Config) -> np.ndarray:
     return to_model_range(np.stack(photos), config.model.channels).numpy()
 
 
-def measure(generator, config: Config, starts: int, mode: str) -> dict:
-    calibrated = your_images.calibrate(generator, config, starts, mode)
-    rows = {}
+def measure(generator, config: Config, starts: int, mode: str, encoder=None) -> dict:
+    """The verdict per category; with an `encoder` the first of each image's starts is E(x). The
+    counted cost per image (every start's first-order steps and polish iterations, cost.py) is kept."""
+    calibrated = your_images.calibrate(generator, config, starts, mode, encoder=encoder)
+    rows, costs = {}, []
     for name, images in categories(generator, config).items():
         found = your_images.best_of_starts(generator, config, images, starts, config.seed + 7, mode,
-                                           f"verdicts: {name}")
+                                           f"verdicts: {name}", encoder=encoder)
         errors = found["pixel_error"]
+        costs += [found["counted_step_equivalents"] * starts] * len(images)
         rows[name] = {"images": len(images), "best_pixel_mse": errors.tolist(),
                       "in_range": float(np.mean(errors < calibrated["threshold"]))}
-    return {"starts": starts, "mode": mode, "calibration": {k: v for k, v in calibrated.items() if k != "config"},
-            "categories": rows}
+    return {"starts": starts, "mode": mode, "encoder_start": encoder is not None,
+            "counted_step_equivalents_per_image": round(float(np.mean(costs)), 1),
+            "calibration": {k: v for k, v in calibrated.items() if k != "config"}, "categories": rows}
 
 
 def markdown(report: dict) -> str:
@@ -100,7 +104,11 @@ def markdown(report: dict) -> str:
     lines += ["", f"Threshold {calibration['threshold']:.1e}: the geometric mean of the worst of "
               f"{len(calibration['generated_errors'])} generated images ({calibration['worst_generated']:.1e}) and the "
               f"best of {len(calibration['real_errors'])} unseen real images ({calibration['best_real']:.1e}: "
-              f"{', '.join(calibration['real_images'])}); best of {report['starts']} starts, {report['mode']} clipping."]
+              f"{', '.join(calibration['real_images'])}); best of {report['starts']} starts"
+              + (" (the first at the run's encoder's guess E(x))" if report.get("encoder_start") else "")
+              + f", {report['mode']} clipping"
+              + (f"; {report['counted_step_equivalents_per_image']:.0f} counted step-equivalents per image"
+                 if "counted_step_equivalents_per_image" in report else "") + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -111,15 +119,18 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/results"))
     parser.add_argument("--starts", type=int, default=8)
     parser.add_argument("--mode", default="stochastic")
+    parser.add_argument("--encoder", action="store_true", help="the first start of each image at the run's encoder's "
+                                                               "guess (make encoder)")
     args = parser.parse_args(argv)
     try:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.infra.io_utils import ensure_writable
-        from dcgan_inversion.rundir import load_generator
+        from dcgan_inversion.rundir import load_encoder, load_generator
 
         config = load_config(args.config or str(args.run / "config.yaml"))
         ensure_writable(args.out)  # before minutes of inversions, not after
-        report = measure(load_generator(args.run, config.model), config, args.starts, args.mode)
+        encoder = load_encoder(args.run) if args.encoder else None
+        report = measure(load_generator(args.run, config.model), config, args.starts, args.mode, encoder)
         write_json(args.out / "verdicts.json", report)
         atomic_write_text(args.out / "verdicts.md", markdown(report))
         print(markdown(report) + f"\nwrote {args.out / 'verdicts.json'} and {args.out / 'verdicts.md'}")

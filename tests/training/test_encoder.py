@@ -84,3 +84,15 @@ def test_the_benchmark_compares_the_starts_side_by_side(run, tiny_generator):
     assert report["winner"] in report["methods"] and len(logged) == 3
     table = "\n".join(markdown(report))
     assert "| encoder start, polish at once |" in table and ("pays for itself" in table or "saves nothing" in table)
+
+
+def test_the_verdicts_can_start_at_the_encoders_guess(run, tiny_generator, monkeypatch):
+    from dcgan_inversion.your_images import verdicts
+
+    train_encoder(tiny_generator, CONFIG, run.root, verbose=False)
+    z = np.random.default_rng(2).uniform(-1, 1, (2, 100)).astype(np.float32)
+    monkeypatch.setattr(verdicts, "categories", lambda generator, config: {"generated": generator(z).numpy()})
+    config = replace(CONFIG, invert={"steps": 10}, polish={"method": "layerwise_lm", "iterations": 2})
+    report = verdicts.measure(tiny_generator, config, 2, "stochastic", load_encoder(run.root))
+    assert report["encoder_start"] and report["counted_step_equivalents_per_image"] > 0
+    assert "the first at the run's encoder's guess" in verdicts.markdown(report)

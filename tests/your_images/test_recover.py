@@ -137,6 +137,7 @@ def test_the_verdict_table_is_measured_per_category(run, tmp_path):
     assert report["categories"]["generated, saved as 8-bit PNG"]["in_range"] == 1.0
     assert report["categories"]["photos of other things"]["in_range"] == 0.0
     assert "| generated, JPEG quality 75 | 6 |" in (tmp_path / "verdicts.md").read_text()
+    assert report["counted_step_equivalents_per_image"] > 0 and not report["encoder_start"]
 
 
 @pytest.mark.parametrize("content", ["[1, 2]", "", "{\"config\": 3", "\"just a string\""])
