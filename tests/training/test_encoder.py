@@ -96,3 +96,22 @@ def test_the_verdicts_can_start_at_the_encoders_guess(run, tiny_generator, monke
     report = verdicts.measure(tiny_generator, config, 2, "stochastic", load_encoder(run.root))
     assert report["encoder_start"] and report["counted_step_equivalents_per_image"] > 0
     assert "the first at the run's encoder's guess" in verdicts.markdown(report)
+
+
+def test_image_on_a_run_with_an_encoder_starts_at_its_guess(run, tiny_generator, tmp_path, capsys):
+    from PIL import Image
+
+    from dcgan_inversion import cli
+    from dcgan_inversion.data.images import to_uint8
+
+    train_encoder(tiny_generator, CONFIG, run.root, verbose=False)
+    z = np.random.default_rng(3).uniform(-1, 1, (1, 100)).astype(np.float32)
+    Image.fromarray(to_uint8(tiny_generator(z).numpy())[0]).save(tmp_path / "drawn.png")
+    quick = ["--set", "invert.steps=10", "--set", "polish.iterations=2"]
+    cli.invert_main(["--run", str(run.root), "--image", str(tmp_path / "drawn.png"), *quick])
+    summary = json.loads((run.results / "images" / "summary.json").read_text())
+    assert summary["starts"] == 2 and summary["config"]["invert"]["start"] == "encoder"
+    assert "starting each image at encoder.weights.h5's guess" in capsys.readouterr().out
+    cli.invert_main(["--run", str(run.root), "--image", str(tmp_path / "drawn.png"), "--starts", "3", *quick])
+    summary = json.loads((run.results / "images" / "summary.json").read_text())
+    assert summary["starts"] == 3 and summary["config"]["invert"]["start"] == "random"
