@@ -199,6 +199,10 @@ def invert_main(argv=None) -> None:
         run_dir = _run_dir(args)
         if args.image and args.complete:
             raise UserError("--image and --complete are two commands: give one of them")
+        if config.invert.start == "encoder":
+            from dcgan_inversion.rundir import require_encoder
+
+            require_encoder(run_dir)  # before TensorFlow loads
         if args.complete:  # the mask is checked before TensorFlow loads, like the images
             from dcgan_inversion.completion.masks import mask_from_argument
 

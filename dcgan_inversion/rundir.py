@@ -297,14 +297,20 @@ def load_discriminator(run_dir):
     return discriminator
 
 
-def load_encoder(run_dir):
-    """The run's trained encoder (invert.start: encoder), or one line saying how to train it."""
-    from dcgan_inversion.gan.model import make_encoder
-
+def require_encoder(run_dir) -> None:
+    """invert.start: encoder needs the run's trained encoder: one line saying how to train it."""
     paths = RunPaths(run_dir)
     if not paths.encoder_weights.exists():
         raise UserError(f"invert.start is encoder but {paths.root} has no {paths.encoder_weights.name}: "
                         f"train one first (make encoder RUN={paths.root})")
+
+
+def load_encoder(run_dir):
+    """The run's trained encoder (invert.start: encoder)."""
+    from dcgan_inversion.gan.model import make_encoder
+
+    paths = RunPaths(run_dir)
+    require_encoder(run_dir)
     encoder = make_encoder(trained_config(run_dir).model)
     try:
         encoder.load_weights(str(paths.encoder_weights))
