@@ -282,11 +282,7 @@ def load_discriminator(run_dir):
     paths = RunPaths(run_dir)
     discriminator = make_discriminator(trained_config(run_dir).model)
     if paths.discriminator_weights.exists():
-        try:
-            discriminator.load_weights(str(paths.discriminator_weights))
-            return discriminator
-        except Exception as error:  # noqa: BLE001 - h5py / Keras raise many types for a bad file
-            raise UserError(f"cannot load {paths.discriminator_weights}: {first_line(error)}") from None
+        return _with_weights(discriminator, paths.discriminator_weights)
     latest = tf.train.latest_checkpoint(str(paths.checkpoints)) if paths.checkpoints.is_dir() else None
     if latest is None:
         return None
@@ -311,10 +307,14 @@ def load_encoder(run_dir):
 
     paths = RunPaths(run_dir)
     require_encoder(run_dir)
-    encoder = make_encoder(trained_config(run_dir).model)
+    return _with_weights(make_encoder(trained_config(run_dir).model), paths.encoder_weights,
+                         f" (make encoder RUN={paths.root} trains it again)")
+
+
+def _with_weights(model, path: Path, hint: str = ""):
+    """`model` with the weights in `path`, or one line naming the file."""
     try:
-        encoder.load_weights(str(paths.encoder_weights))
+        model.load_weights(str(path))
     except Exception as error:  # noqa: BLE001 - h5py / Keras raise many types for a bad file
-        raise UserError(f"cannot load {paths.encoder_weights}: {first_line(error)} (make encoder RUN={paths.root} "
-                        "trains it again)") from None
-    return encoder
+        raise UserError(f"cannot load {path}: {first_line(error)}{hint}") from None
+    return model

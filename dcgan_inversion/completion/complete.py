@@ -20,10 +20,6 @@ from dcgan_inversion.completion.masks import Mask
 from dcgan_inversion.completion.observe import known_pixel_error, observe, observed_generator
 from dcgan_inversion.config import Config
 
-METHODS = ("ours", "amos")
-APPROACHES = ("adam", "hmc")
-
-
 @dataclass
 class Completion:
     """One method's completion of a batch of images under one mask."""

@@ -19,10 +19,10 @@ from PIL import Image
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.completion.complete import Completion
 from dcgan_inversion.completion.masks import Mask
-from dcgan_inversion.completion.observe import completed, hidden_psnr
+from dcgan_inversion.completion.observe import completed, hidden_psnr, observe
 from dcgan_inversion.data.images import image_grid
 from dcgan_inversion.infra.io_utils import atomic_write_bytes, write_csv, write_json, write_npy, write_png
-from dcgan_inversion.your_images.recover import labelled, side_by_side
+from dcgan_inversion.your_images.recover import labelled, remove_earlier_pictures, side_by_side
 
 GIF_FRAME_MS = 250
 PANELS = ("input", "masked", "completion", "G(z')")
@@ -32,9 +32,8 @@ def shown_masked(images: np.ndarray, mask: Mask) -> np.ndarray:
     """The input as the completion sees it: hidden pixels grey (0), or for lowres the pooled image
     blown back up to full size."""
     if mask.lowres_factor:
-        n, size = mask.lowres_factor, images.shape[1]
-        pooled = images.reshape(len(images), size // n, n, size // n, n, -1).mean(axis=(2, 4))
-        return np.repeat(np.repeat(pooled, n, axis=1), n, axis=2)
+        n = mask.lowres_factor
+        return np.repeat(np.repeat(observe(images, mask), n, axis=1), n, axis=2)
     return images * mask.known
 
 
@@ -42,8 +41,7 @@ def write_completion(output_dir: Path, entries, images: np.ndarray, mask: Mask, 
     """Every file above; returns the summary rows. Earlier outputs in the folder are replaced."""
     for stale in ("hats_imgs", "completed"):
         shutil.rmtree(output_dir / stale, ignore_errors=True)
-    for stale in [*output_dir.glob("[0-9][0-9][0-9]-*.png"), *output_dir.glob("[0-9][0-9][0-9]-*.z.npy")]:
-        stale.unlink()
+    remove_earlier_pictures(output_dir)
     masked = shown_masked(images, mask)
     filled = completed(result.reconstructions, images, mask)
     for name, batch in (("before", images), ("masked", masked), ("completed", filled)):

@@ -223,11 +223,12 @@ def _discriminator(tensors: _Tensors, model: ModelConfig) -> tuple[dict | None, 
     scope = tensors.d_scope
     if scope is None:
         return None, ""
-    stages = len(tensors.numbered(scope, "d_h{}_conv/w"))
-    expected_stages = len(tensors.numbered(tensors.g_scope, "g_h{}/w"))
-    if tensors.numbered(scope, "d_h{}_conv/w") != list(range(expected_stages)):
-        raise CheckpointMismatch(f"{tensors.prefix}: expected convs {scope}d_h0_conv/w ... d_h{expected_stages - 1}_conv/w "
-                                 f"(one per stage of the {model.image_size} px generator); found {stages}")
+    from dcgan_inversion.gan.model import num_stages
+
+    convs, stages = tensors.numbered(scope, "d_h{}_conv/w"), num_stages(model.image_size)
+    if convs != list(range(stages)):
+        raise CheckpointMismatch(f"{tensors.prefix}: expected convs {scope}d_h0_conv/w ... d_h{stages - 1}_conv/w "
+                                 f"(one per stage of the {model.image_size} px generator); found {len(convs)}")
     df_dim = tensors.shapes[f"{scope}d_h0_conv/w"][3]
     weights, previous = {}, model.channels
     for k in range(stages):

@@ -81,7 +81,7 @@ def _one_mask(generator, discriminator, config: Config, mask: Mask, z_true, targ
 
 def _scores(found, z_true, targets, mask: Mask) -> dict:
     errors = latent_error(found.z, z_true)
-    psnr = hidden_psnr(completed(found.reconstructions, targets, mask), targets, mask)
+    psnr = _completion_psnr(found, targets, mask)
     return {"below": [float(np.mean(errors < threshold)) for threshold in THRESHOLDS],
             "median_z_error": float(np.median(errors)),
             "hidden_psnr_db": None if psnr is None else round(float(np.median(psnr)), 2),
@@ -89,8 +89,13 @@ def _scores(found, z_true, targets, mask: Mask) -> dict:
 
 
 def _mean_psnr(found, truth, mask: Mask) -> float | None:
-    psnr = hidden_psnr(completed(found.reconstructions, truth, mask), truth, mask)
+    psnr = _completion_psnr(found, truth, mask)
     return None if psnr is None else round(float(np.mean(psnr)), 2)
+
+
+def _completion_psnr(found, truth, mask: Mask):
+    """Per image, the hidden region's PSNR of the completion (known pixels + G(z') in the hole)."""
+    return hidden_psnr(completed(found.reconstructions, truth, mask), truth, mask)
 
 
 def known_pixel_conditioning(generator, mask: Mask, z: np.ndarray) -> dict:
