@@ -119,8 +119,9 @@ class InvertConfig:
 class PolishConfig:
     """Second-order polish after the first-order phase (beyond the paper; see polish.py)."""
 
-    method: str = _spec("none", choices=("none", "levenberg_marquardt", "layerwise_lm"),
-                        doc="layerwise_lm: the same LM, its Jacobian pushed layer by layer (polish.py)")
+    method: str = _spec("none", choices=("none", "levenberg_marquardt", "layerwise_lm", "broyden_lm"),
+                        doc="layerwise_lm: the same LM, its Jacobian pushed layer by layer (polish.py); "
+                            "broyden_lm: layerwise_lm keeping each row's Jacobian by rank-1 updates (broyden.py)")
     iterations: int = _spec(10, minimum=0)
     initial_damping: float = _spec(1e-3, minimum=0.0)
     damping_down: float = _spec(0.3, minimum=0.0, maximum=1.0, doc="lambda factor after an accepted step")
@@ -131,6 +132,13 @@ class PolishConfig:
     row_patience: int = _spec(0, minimum=0, doc="a row leaves the polish after this many iterations in a row that "
                                                 "lowered its loss by less than row_tolerance (0: never)")
     row_tolerance: float = _spec(1e-3, minimum=0.0, maximum=1.0, doc="relative loss decrease that counts as progress")
+    refresh_patience: int = _spec(2, minimum=1, doc="broyden_lm: a fresh Jacobian after this many iterations in a "
+                                                     "row without progress on the updated one")
+    refresh_improvement: float = _spec(0.2, minimum=0.0, maximum=1.0,
+                                       doc="broyden_lm: an iteration on the updated Jacobian makes progress when it "
+                                           "lowers the row's loss by at least this fraction")
+    jacobian_memory_mb: int = _spec(4096, minimum=1, doc="broyden_lm: host memory for the rows' Jacobians; more "
+                                                         "rows are polished in consecutive waves")
     switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
                         doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
                             "switches once its loss stalls (invert.steps at most)")

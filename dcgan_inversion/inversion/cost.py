@@ -18,6 +18,11 @@ The accounting, per row (z_dim = d, pixels per image = P):
   (d³/3) and its two triangular solves (2·d²), and the proposal's forward pass F.
 - `levenberg_marquardt` (forward-mode autodiff): d copies of the row, each a primal and a tangent
   pass (2·d·F), then the same solve and proposal.
+- `broyden_lm` (broyden.py): a row's iteration with a fresh Jacobian is a `layerwise_lm` iteration
+  plus the rank-1 update below; an iteration on the updated Jacobian B is J^T r from B (2·P·d),
+  the Cholesky factorisation and its solves, the proposal's forward pass F, and the rank-1 update
+  of B and of B^T B: B s and B^T u (2·P·d each), the outer product added to B (2·P·d), u and u^T u
+  (3·P) and the d x d terms (6·d²).
 The count is the algorithm's arithmetic, not the implementation's (the sub-pixel form of the
 transposed convolution multiplies zero taps too; batch statistics add a few per-element ops).
 """
@@ -101,3 +106,19 @@ class InversionCost:
     def polish_iteration_steps(self, method: str) -> float:
         """One row's polish iteration in counted first-order step-equivalents."""
         return self.polish_iteration_flops(method) / self.step_flops
+
+    @property
+    def broyden_update_flops(self) -> int:
+        """The rank-1 secant update of one row's Jacobian B and of its normal matrix B^T B."""
+        return 6 * self.pixels * self.z_dim + 3 * self.pixels + 6 * self.z_dim ** 2
+
+    @property
+    def broyden_iteration_flops(self) -> int:
+        """One row's iteration on its updated Jacobian: the gradient, the solve, the proposal, the update."""
+        d = self.z_dim
+        return 2 * self.pixels * d + d ** 3 // 3 + 2 * d ** 2 + self.forward + self.broyden_update_flops
+
+    def broyden_iteration_steps(self, fresh_jacobian_as: str) -> tuple[float, float]:
+        """(an iteration with a fresh Jacobian, one on the updated Jacobian), in step-equivalents."""
+        fresh = self.polish_iteration_flops(fresh_jacobian_as) + self.broyden_update_flops
+        return fresh / self.step_flops, self.broyden_iteration_flops / self.step_flops

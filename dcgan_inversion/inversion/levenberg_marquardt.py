@@ -14,12 +14,14 @@ Under a tf.distribute strategy each replica iterates its own chunk of rows.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.config import PolishConfig
+from dcgan_inversion.inversion.cost import InversionCost
 from dcgan_inversion.inversion.jacobian import layerwise_jacobian
 
 MIN_DAMPING, MAX_DAMPING = 1e-12, 1e12  # keep lambda finite through long runs of accepts or rejects
@@ -88,7 +90,8 @@ class LevenbergMarquardt:
         )
 
     def run(self, z, targets, iterations: int | None = None, on_iteration=None) -> tuple[np.ndarray, dict]:
-        """Polishes every row for `iterations`; `on_iteration(i, z)` sees z' after each one.
+        """Polishes every row for `iterations`; `on_iteration(i, z, counted)` sees z' and each row's
+        counted step-equivalents so far (cost.py) after each one.
 
         Rows whose pixel MSE is below `converged_relative_error` times the target's mean square
         (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
@@ -103,24 +106,46 @@ class LevenbergMarquardt:
         damping = np.full(len(z), self.config.initial_damping, np.float32)
         loss = np.mean(np.square(self.residual(tf.constant(z), tf.constant(targets)).numpy()), axis=1)
         converged = self.config.converged_relative_error * np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
-        chunk = self.config.chunk_rows
+        self._begin(len(z))
         started, done, row_iterations = time.time(), 0, 0
+        counted = np.zeros(len(z))  # per row, in first-order step-equivalents
         stalled = np.zeros(len(z), np.int64)  # iterations in a row without progress
         for iteration in range(1, iterations + 1):
             active = np.flatnonzero((loss > converged) & self._still_improving(stalled))
             if active.size == 0:
                 break
-            chunks = [active[first:first + chunk] for first in range(0, active.size, chunk)]
             before = loss.copy()
-            for first in range(0, len(chunks), self.replicas):  # one chunk per replica at a time
-                self._step_chunks(chunks[first:first + self.replicas], z, targets, damping, loss)
+            cost, judged = self._advance(active, z, targets, damping, loss)
+            counted[active] += cost
             progress = loss[active] < (1 - self.config.row_tolerance) * before[active]
-            stalled[active] = np.where(progress, 0, stalled[active] + 1)
+            stalled[active] = np.where(progress, 0, np.where(judged, stalled[active] + 1, stalled[active]))
+            self._after_iteration(active, before[active], loss[active])
             done, row_iterations = iteration, row_iterations + active.size
-            if on_iteration is not None and on_iteration(iteration, z):
+            if on_iteration is not None and on_iteration(iteration, z, counted):
                 break
+        self._begin(0)  # let go of per-row state
         return z, {"iterations": done, "row_iterations": row_iterations, "seconds": time.time() - started,
-                   "pixel_error": loss, "damping": damping}
+                   "pixel_error": loss, "damping": damping, "counted": counted}
+
+    def _begin(self, rows: int) -> None:
+        """Per-row state for `rows` rows (LM keeps none between iterations)."""
+
+    def _after_iteration(self, active: np.ndarray, before: np.ndarray, after: np.ndarray) -> None:
+        """Per-row bookkeeping after an iteration (LM keeps none)."""
+
+    def _advance(self, active, z, targets, damping, loss) -> tuple[np.ndarray, np.ndarray]:
+        """One iteration of the `active` rows, in place; returns each row's counted cost and which
+        rows' stall counters the iteration may advance (here: all)."""
+        chunk = self.config.chunk_rows
+        chunks = [active[first:first + chunk] for first in range(0, active.size, chunk)]
+        for first in range(0, len(chunks), self.replicas):  # one chunk per replica at a time
+            self._step_chunks(chunks[first:first + self.replicas], z, targets, damping, loss)
+        return np.full(active.size, self.iteration_steps), np.ones(active.size, bool)
+
+    @functools.cached_property
+    def iteration_steps(self) -> float:
+        """One row's iteration in counted step-equivalents (cost.py)."""
+        return InversionCost.of(self.generator).polish_iteration_steps(self.counted_as)
 
     def _still_improving(self, stalled: np.ndarray) -> np.ndarray:
         patience = self.config.row_patience
@@ -128,16 +153,21 @@ class LevenbergMarquardt:
 
     def _step_chunks(self, chunks, z, targets, damping, loss) -> None:
         """Iterates each chunk of rows on its own replica; updates the arrays in place."""
+        self._on_replicas(self._iterate, chunks, (z, targets, damping, loss), (z, damping, loss))
+
+    def _on_replicas(self, function, chunks, inputs, outputs) -> None:
+        """`function` (a strategy.run of per-row tensors) on each chunk of rows, one chunk per
+        replica; its results are written back into the rows of `outputs` (host arrays)."""
         chunks = chunks + [np.zeros(0, np.int64)] * (self.replicas - len(chunks))  # idle replicas get no rows
 
         def per_replica(array):
             return self.strategy.experimental_distribute_values_from_function(
                 lambda context: tf.constant(array[chunks[context.replica_id_in_sync_group]]))
 
-        outputs = self._iterate(per_replica(z), per_replica(targets), per_replica(damping), per_replica(loss))
-        new_z, new_damping, new_loss = (self.strategy.experimental_local_results(value) for value in outputs)
-        for part, part_z, part_damping, part_loss in zip(chunks, new_z, new_damping, new_loss):
-            z[part], damping[part], loss[part] = part_z.numpy(), part_damping.numpy(), part_loss.numpy()
+        results = function(*(per_replica(array) for array in inputs))
+        for array, value in zip(outputs, results):
+            for part, local in zip(chunks, self.strategy.experimental_local_results(value)):
+                array[part] = local.numpy()
 
 
 class LayerwiseLevenbergMarquardt(LevenbergMarquardt):

@@ -2,24 +2,27 @@
 
 Methods live behind one small interface, chosen by `polish.method`: a class built as
 `Method(generator, polish_config, low, high, strategy)` whose `run(z, targets, on_iteration)`
-returns the polished z' and a dict with `iterations`, `row_iterations` (summed over rows), `seconds`
-and `pixel_error`, and whose `counted_as` names its FLOP accounting in cost.py, calling
-`on_iteration(iteration, z)` after each iteration (True stops it). A new method is one module
-and one line in `METHODS`.
+returns the polished z' and a dict with `iterations`, `row_iterations` (summed over rows), `seconds`,
+`pixel_error` and `counted` (each row's counted step-equivalents, cost.py), calling
+`on_iteration(iteration, z, counted)` after each iteration (True stops it). A new method is one
+module and one line in `METHODS`.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from dcgan_inversion.infra import preemption
-from dcgan_inversion.inversion.cost import InversionCost
+from dcgan_inversion.inversion.broyden import BroydenLevenbergMarquardt
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.result import InversionResult, latent_error
 from dcgan_inversion.inversion.shards import ShardedInversion
 from dcgan_inversion.inversion.levenberg_marquardt import LayerwiseLevenbergMarquardt, LevenbergMarquardt
 
-METHODS = {"levenberg_marquardt": LevenbergMarquardt, "layerwise_lm": LayerwiseLevenbergMarquardt}
-TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish", "layerwise_lm": "Levenberg-Marquardt polish (layer-wise Jacobian)"}
+METHODS = {"levenberg_marquardt": LevenbergMarquardt, "layerwise_lm": LayerwiseLevenbergMarquardt,
+           "broyden_lm": BroydenLevenbergMarquardt}
+TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish",
+          "layerwise_lm": "Levenberg-Marquardt polish (layer-wise Jacobian)",
+          "broyden_lm": "Levenberg-Marquardt polish (Broyden-updated Jacobian)"}
 
 
 def polish(generator, settings, inversion: ShardedInversion, result: InversionResult, z_true) -> None:
@@ -28,14 +31,15 @@ def polish(generator, settings, inversion: ShardedInversion, result: InversionRe
     polisher = METHODS[polish_config.method](generator, polish_config, config.low, config.high, settings.strategy)
     title = settings.progress and f"{settings.progress.rstrip(':')}: {TITLES[polish_config.method]}"
     bar = progress_bar(title, polish_config.iterations, z_true is not None)
-    history = []
+    history, counted_history = [], []
     thresholds = np.asarray(config.thresholds)
     first_step = result.first_step
 
-    def on_iteration(iteration, z):
+    def on_iteration(iteration, z, counted):
         if preemption.requested():  # the first-order phase is saved as finished: a resume redoes the polish
             raise preemption.Preempted(f"SIGTERM in the polish (iteration {iteration}); the first-order phase is "
                                        "saved: run the same command to resume")
+        counted_history.append(counted.copy())
         if z_true is None:
             return bar.update(iteration) if bar else False
         z_error = latent_error(z, z_true)
@@ -50,7 +54,7 @@ def polish(generator, settings, inversion: ShardedInversion, result: InversionRe
     if bar and info["iterations"] < polish_config.iterations:
         bar.update(info["iterations"], finalize=True)  # stopped early: end the bar's line
     _fold(result, z, info, history, z_true)
-    result.polish_iteration_steps = InversionCost.of(generator).polish_iteration_steps(polisher.counted_as)
+    result.polish_counted = np.stack(counted_history) if counted_history else None
     if result.snapshots:
         result.snapshots[result.steps + info["iterations"]] = inversion.images(settings.snapshot_rows, z)
 
@@ -63,6 +67,7 @@ def _fold(result: InversionResult, z, info: dict, history: list, z_true) -> None
     result.z_error = None if z_true is None else latent_error(z, z_true)
     result.polish_iterations = info["iterations"]
     result.polish_row_iterations = info["row_iterations"]
+    result.polish_row_steps = float(np.sum(info["counted"]))
     result.polish_seconds = info["seconds"]
     result.seconds += info["seconds"]
     result.polish_z_error = np.stack(history) if history else None

@@ -33,7 +33,8 @@ class InversionResult:
     # Polish phase (polish.py), when it ran:
     polish_iterations: int = 0
     polish_row_iterations: int = 0                 # polish iterations summed over the rows that took them
-    polish_iteration_steps: float = 0.0            # one row's polish iteration, counted (cost.py), in steps
+    polish_row_steps: float = 0.0                  # the polish's counted step-equivalents (cost.py), summed over rows
+    polish_counted: np.ndarray | None = None       # (iterations, rows): each row's counted polish cost so far
     polish_seconds: float = 0.0
     polish_z_error: np.ndarray | None = None       # (iterations, rows)
     z_before_polish: np.ndarray | None = None
@@ -54,7 +55,12 @@ class InversionResult:
     @property
     def counted_step_equivalents(self) -> float:
         """The machine-neutral cost per row: first-order steps plus the polish's FLOPs in steps (cost.py)."""
-        return self.first_order_equivalents + self.polish_row_iterations * self.polish_iteration_steps / len(self.z)
+        return self.first_order_equivalents + self.polish_row_steps / len(self.z)
+
+    @property
+    def polish_iteration_steps(self) -> float:
+        """One row's polish iteration, counted, on average (every iteration costs the same in LM)."""
+        return self.polish_row_steps / self.polish_row_iterations if self.polish_row_iterations else 0.0
 
     def below(self, threshold: float) -> np.ndarray:
         """Rows whose final z error is below `threshold`."""
@@ -96,7 +102,8 @@ def concatenate(parts: list[InversionResult]) -> InversionResult:
         longest.history_equivalents,
         polish_iterations=max(part.polish_iterations for part in parts),
         polish_row_iterations=sum(part.polish_row_iterations for part in parts),
-        polish_iteration_steps=max(part.polish_iteration_steps for part in parts),
+        polish_row_steps=sum(part.polish_row_steps for part in parts),
+        polish_counted=padded("polish_counted") if all(part.polish_counted is not None for part in parts) else None,
         polish_seconds=sum(part.polish_seconds for part in parts),
         polish_z_error=padded("polish_z_error") if all(part.polish_z_error is not None for part in parts) else None,
         snapshots={step: np.concatenate([part.snapshots[step] for part in parts])

@@ -341,4 +341,6 @@ def _arrays(result: InversionResult) -> dict:
                       history_z_error=result.history_z_error)
     if result.polish_z_error is not None:
         arrays.update(polish_z_error=result.polish_z_error, z_error_before_polish=result.z_error_before_polish)
+        if result.polish_counted is not None and len(result.polish_counted) == len(result.polish_z_error):
+            arrays.update(polish_counted=result.polish_counted)
     return arrays

@@ -107,11 +107,14 @@ def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray
     steps = arrays["history_equivalents" if "history_equivalents" in arrays else "history_steps"].astype(float)
     history = arrays["history_z_error"]
     if "polish_z_error" in arrays and record["polish_iterations"]:
-        first_order = record.get("first_order_step_equivalents", record["steps"])
-        total = counted_cost(record)
-        total = record["step_equivalents"] if np.isnan(total) else total
-        per_iteration = (total - first_order) / record["polish_iterations"]
-        polish_steps = steps[-1] + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
+        if "polish_counted" in arrays:  # each iteration at the rows' mean counted cost so far (broyden_lm's vary)
+            polish_steps = steps[-1] + arrays["polish_counted"].mean(axis=1)
+        else:  # results written before: every iteration at the same cost
+            first_order = record.get("first_order_step_equivalents", record["steps"])
+            total = counted_cost(record)
+            total = record["step_equivalents"] if np.isnan(total) else total
+            per_iteration = (total - first_order) / record["polish_iterations"]
+            polish_steps = steps[-1] + per_iteration * np.arange(1, len(arrays["polish_z_error"]) + 1)
         steps, history = np.concatenate([steps, polish_steps]), np.concatenate([history, arrays["polish_z_error"]])
     return steps, history
 

@@ -58,14 +58,42 @@ def test_an_lm_iteration_is_the_tangents_the_solve_and_a_proposal(generator):
                                                                       / (2 * forward))
 
 
-def test_an_inversions_counted_cost_is_its_steps_plus_its_polish_iterations(generator):
-    config = config_lib.replace(tiny_config(), invert={"steps": 20, "steps_per_call": 10},
-                                polish={"method": "layerwise_lm", "iterations": 3})
+def _invert_four_rows(generator, polish: dict):
+    """Four generated latents from random starts: 20 first-order steps, then `polish`."""
+    config = config_lib.replace(tiny_config(), invert={"steps": 20, "steps_per_call": 10}, polish=polish)
     rng = np.random.default_rng(0)
     z_true = rng.uniform(-1, 1, (4, 100)).astype(np.float32)
     problem = InversionProblem(generator(z_true, training=False).numpy(), rng.uniform(-1, 1, (4, 100)).astype(np.float32),
                                ["stochastic"] * 4, z_true, seed=0)
-    result = invert(generator, problem, InversionSettings.from_config(config))
+    return invert(generator, problem, InversionSettings.from_config(config))
+
+
+def test_an_inversions_counted_cost_is_its_steps_plus_its_polish_iterations(generator):
+    result = _invert_four_rows(generator, {"method": "layerwise_lm", "iterations": 3})
     assert 0 < result.polish_row_iterations <= 4 * 3
     per_iteration = InversionCost.of(generator).polish_iteration_steps("layerwise_lm")
     assert result.counted_step_equivalents == pytest.approx(20 + result.polish_row_iterations * per_iteration / 4)
+
+
+def test_a_broyden_iteration_costs_a_forward_pass_and_matrix_vector_products(generator):
+    cost = InversionCost.of(generator)
+    forward, d, pixels = cost.forward, cost.z_dim, cost.pixels
+    update = 6 * pixels * d + 3 * pixels + 6 * d * d
+    assert cost.broyden_update_flops == update
+    fresh, updated = cost.broyden_iteration_steps("layerwise_lm")
+    assert fresh == pytest.approx((cost.polish_iteration_flops("layerwise_lm") + update) / (2 * forward))
+    assert updated == pytest.approx((forward + 2 * pixels * d + d ** 3 // 3 + 2 * d * d + update) / (2 * forward))
+    assert updated < fresh / 20  # what the method is for
+
+
+def test_a_broyden_polishs_counted_cost_sums_its_rows_iterations(generator):
+    """Each row pays a fresh iteration for its first and every refreshed Jacobian, an updated one otherwise."""
+    result = _invert_four_rows(generator, {"method": "broyden_lm", "iterations": 6})
+    fresh, updated = InversionCost.of(generator).broyden_iteration_steps("layerwise_lm")
+    per_row = result.polish_counted[-1]
+    iterations = result.polish_row_iterations
+    assert result.counted_step_equivalents == pytest.approx(20 + per_row.sum() / 4)
+    assert np.all(per_row >= fresh)  # every row starts with a fresh Jacobian
+    # the sum is a whole number of fresh and of updated iterations, `iterations` of them in all
+    refreshed = (per_row.sum() - iterations * updated) / (fresh - updated)
+    assert refreshed == pytest.approx(round(refreshed), abs=1e-6) and 4 <= round(refreshed) <= iterations

@@ -3,9 +3,11 @@ import pytest
 import tensorflow as tf
 
 from dcgan_inversion.config import PolishConfig
+from dcgan_inversion.inversion.broyden import BroydenLevenbergMarquardt
 from dcgan_inversion.inversion.levenberg_marquardt import LayerwiseLevenbergMarquardt, LevenbergMarquardt
 
-BOTH = pytest.mark.parametrize("method", [LevenbergMarquardt, LayerwiseLevenbergMarquardt])
+EVERY_METHOD = pytest.mark.parametrize("method", [LevenbergMarquardt, LayerwiseLevenbergMarquardt,
+                                                  BroydenLevenbergMarquardt])
 
 
 def test_forward_mode_jacobian_matches_reverse_mode(tiny_generator, tiny_problem):
@@ -20,19 +22,19 @@ def test_forward_mode_jacobian_matches_reverse_mode(tiny_generator, tiny_problem
     assert np.abs(reverse[0, :, 1]).max() == 0.0
 
 
-@BOTH
+@EVERY_METHOD
 def test_polish_reaches_float_precision_and_never_increases_loss(tiny_generator, tiny_problem, method):
     z_true, targets, z_start = tiny_problem
-    polisher = method(tiny_generator, PolishConfig(iterations=8, chunk_rows=3))
+    polisher = method(tiny_generator, PolishConfig(iterations=80, chunk_rows=3))
     losses = []
-    z, info = polisher.run(z_start, targets, on_iteration=lambda i, z: losses.append(
+    z, info = polisher.run(z_start, targets, on_iteration=lambda i, z, counted: losses.append(
         np.mean(np.square(tiny_generator(z, training=False).numpy() - targets), axis=(1, 2, 3))))
     assert np.all(np.diff(np.stack(losses), axis=0) <= 0)
     assert np.all(np.sum((z - z_true) ** 2, axis=1) / 100 < 1e-10)
     assert np.all(np.abs(z) <= 1.0)
 
 
-@BOTH
+@EVERY_METHOD
 def test_polish_respects_the_bounds(method):
     """A target outside the generator's range pulls z' against the box; it must stay inside."""
     import keras
@@ -48,7 +50,7 @@ def test_polish_respects_the_bounds(method):
     assert np.all(np.abs(z) <= 1.0)
 
 
-@BOTH
+@EVERY_METHOD
 def test_converged_rows_are_left_alone(tiny_generator, tiny_problem, method):
     z_true, targets, z_start = tiny_problem
     start = np.concatenate([z_true[:4], z_start[4:]])  # four rows start exactly at the solution
@@ -57,7 +59,7 @@ def test_converged_rows_are_left_alone(tiny_generator, tiny_problem, method):
     assert info["row_iterations"] <= 4 * info["iterations"]
 
 
-@BOTH
+@EVERY_METHOD
 def test_rows_outside_the_box_start_from_their_projection(tiny_generator, tiny_problem, method):
     """An unclipped warm-up can leave z' outside [-1, 1], even at an exact pre-image out there
     (where no clipped step could be accepted); the polish returns z' inside the box."""
@@ -68,7 +70,7 @@ def test_rows_outside_the_box_start_from_their_projection(tiny_generator, tiny_p
     assert np.all(np.abs(z) <= 1.0) and info["iterations"] == 3
 
 
-@BOTH
+@EVERY_METHOD
 def test_rows_that_stop_improving_leave_the_polish(tiny_generator, tiny_problem, method):
     """Targets G cannot draw stall far above the floor: with row_patience they stop paying; rows
     of generated targets still reach float precision."""
@@ -76,11 +78,11 @@ def test_rows_that_stop_improving_leave_the_polish(tiny_generator, tiny_problem,
     unreachable = np.random.default_rng(1).uniform(-1, 1, targets[:4].shape).astype(np.float32)
     mixed = np.concatenate([targets[:4], unreachable])
     starts = np.concatenate([z_start[:4], z_start[4:]])
-    config = PolishConfig(iterations=12, chunk_rows=4, row_patience=2)
+    config = PolishConfig(iterations=80, chunk_rows=4, row_patience=2)
     z, info = method(tiny_generator, config).run(starts, mixed)
     assert info["row_iterations"] < 8 * info["iterations"]  # the unreachable rows left early
     assert np.all(np.sum((z[:4] - z_true[:4]) ** 2, axis=1) / 100 < 1e-10)
-    _, always = method(tiny_generator, PolishConfig(iterations=12, chunk_rows=4)).run(starts, mixed)
+    _, always = method(tiny_generator, PolishConfig(iterations=80, chunk_rows=4)).run(starts, mixed)
     assert info["row_iterations"] < always["row_iterations"]
     assert np.all(info["pixel_error"][4:] <= 1.05 * always["pixel_error"][4:])  # stopping early cost little
 
