@@ -31,8 +31,8 @@ def markdown(report: dict) -> str:
     lines += ["", "`bare loop` is forward + backward + Adam with no clip or tracking, as a ratio of the engine's time "
               "(below 1 means the engine's extras cost that much)."]
     lines += bench_polish.markdown(report)
-    if "starts" in report:
-        lines += [""] + bench_starts.markdown(report["starts"])
+    for run_report in report.get("starts_by_run", {}).values():
+        lines += [""] + bench_starts.markdown(run_report)
     if "training" in report:
         lines += ["", "Training: " + "; ".join(f"{name} {v['images_per_s']:.0f} images/s ({v['ms_per_step']:.0f} ms per step of 64)"
                                              for name, v in report["training"].items()) + "."]
@@ -70,9 +70,19 @@ def _update_report(args, sections: dict) -> None:
         raise UserError(f"{path} is missing: run `make bench` once first")
     report = json.loads(path.read_text(encoding="utf-8"))
     report.update(sections)
+    for outdated in ("starts", "starts_date"):  # written before starts were kept per run
+        report.pop(outdated, None)
     write_json(path, report)
     atomic_write_text(args.out / "bench.md", markdown(report))
     print(f"wrote {', '.join(sections)} into {path} and {args.out / 'bench.md'}")
+
+
+def _measured_before(args, section: str) -> dict:
+    """A section of the report already in `args.out` (empty if none)."""
+    import json
+
+    path = args.out / "bench.json"
+    return json.loads(path.read_text(encoding="utf-8")).get(section, {}) if path.exists() else {}
 
 
 def _add_input_pipeline(args, log) -> None:
@@ -134,8 +144,9 @@ def main(argv=None) -> None:
         if args.input_only:
             return _add_input_pipeline(args, log)
         if args.starts_only:
-            return _update_report(args, {"starts": bench_starts.compare_starts(args.run, args.start_latents, log),
-                                         "starts_date": time.strftime("%Y-%m-%d")})
+            measured = bench_starts.compare_starts(args.run, args.start_latents, log)
+            return _update_report(args, {"starts_by_run": {**_measured_before(args, "starts_by_run"),
+                                                           args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
         if args.polish_only:
             return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
         report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,

@@ -1,5 +1,5 @@
 """Where rows start, measured side by side (`make bench ARGS=--starts-only`): the paper's random
-starts (today's default) against the run's trained encoder E(x) (`make encoder`), on Table 1's
+starts (the default) against the run's trained encoder E(x) (`make encoder`), on Table 1's
 problem, in counted step-equivalents per row (cost.py, the start included), timed ones and wall
 time, with the share of every mode's rows below 1e-8; and the encoder's own training cost with
 the number of rows it must serve to pay for itself."""
@@ -14,11 +14,16 @@ from dcgan_inversion import config as config_lib
 
 
 def start_variants(config) -> dict:
-    """Today's default, the encoder start with the run's first-order phase, and the encoder start
-    going to the polish after one step."""
+    """The run's default (random starts, its polish), the same with a fresh layer-wise Jacobian every
+    polish iteration (the default until broyden_lm), the encoder start with the run's first-order
+    phase, and the encoder start going to the polish after one step."""
     encoder = config_lib.replace(config, invert={"start": "encoder"})
     at_once = config_lib.replace(encoder, invert={"steps": 1}, polish={"switch": "after_steps"})
-    return {"random start (default)": config, "encoder start": encoder, "encoder start, polish at once": at_once}
+    variants = {"random start (default)": config, "encoder start": encoder, "encoder start, polish at once": at_once}
+    if config.polish.method != "layerwise_lm":
+        variants = {"random start, layerwise_lm (previous default)": config_lib.replace(
+            config, polish={"method": "layerwise_lm"}), **variants}
+    return variants
 
 
 def compare_starts(run_dir, latents: int, log) -> dict:
@@ -29,7 +34,8 @@ def compare_starts(run_dir, latents: int, log) -> dict:
     config = trained_config(run_dir)
     generator, encoder = load_generator(run_dir), load_encoder(run_dir)
     trained = json.loads(RunPaths(run_dir).encoder_record.read_text(encoding="utf-8"))
-    report = {"latents_per_mode": latents, "encoder": {key: trained[key] for key in (
+    report = {"run": str(run_dir), "image_size": config.model.image_size, "polish": config.polish.method,
+              "latents_per_mode": latents, "encoder": {key: trained[key] for key in (
         "steps", "batch_size", "seconds_this_call", "training_step_equivalents", "held_out_z_error_median")},
         "methods": {}}
     for name, variant in start_variants(config).items():
@@ -63,7 +69,9 @@ def compare_starts(run_dir, latents: int, log) -> dict:
 def markdown(report: dict) -> list[str]:
     methods = report["methods"]
     modes = list(next(iter(methods.values()))["below_1e-8"])
-    lines = [f"Where rows start: Table 1's problem on the run's generator, {report['latents_per_mode']} latents per "
+    when = f", measured {report['date']}" if "date" in report else ""
+    lines = [f"Where rows start: Table 1's problem on `{report.get('run', 'runs/demo')}` "
+             f"({report.get('image_size', 32)} px{when}), {report['latents_per_mode']} latents per "
              "mode, one run (counted: FLOPs / one first-order step's, the start included):", "",
              "| start | counted / row | timed / row | first-order steps / row | polish iterations / row | wall (s) | "
              + " | ".join(f"{mode} < 1e-8" for mode in modes) + " |",

@@ -1,5 +1,6 @@
 """The benchmark runs and writes its report; its numbers are printed, never asserted."""
 import json
+from pathlib import Path
 
 from dcgan_inversion.bench import report as bench
 
@@ -51,3 +52,29 @@ def test_an_unwritable_report_folder_is_refused_before_measuring(tmp_path, capsy
     with pytest.raises(SystemExit) as stopped:
         bench.main(["--quick", "--out", str(blocker / "out")])
     assert stopped.value.code == 2 and "cannot write to" in capsys.readouterr().err
+
+
+def test_starts_are_kept_per_run(tmp_path, monkeypatch):
+    """--starts-only on a second run adds its table beside the first's; a report from before
+    starts were kept per run loses its old section."""
+    from dcgan_inversion.bench import starts as bench_starts
+
+    def measured(run_dir, latents, log):
+        entry = {"counted_step_equivalents": 100.0 if "64" in str(run_dir) else 50.0, "timed_step_equivalents": 1.0,
+                 "first_order_steps_per_row": 1.0, "polish_iterations_per_row": 1.0, "wall_seconds": 1.0,
+                 "below_1e-8": {"stochastic": 1.0}}
+        return {"run": str(run_dir), "image_size": 64 if "64" in str(run_dir) else 32, "latents_per_mode": latents,
+                "encoder": {"steps": 1, "batch_size": 1, "seconds_this_call": 1.0, "training_step_equivalents": 1,
+                            "held_out_z_error_median": 0.1},
+                "methods": {"random start (default)": entry}, "winner": "random start (default)", "break_even_rows": None}
+
+    monkeypatch.setattr(bench_starts, "compare_starts", measured)
+    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "results" / "bench.json").read_text())
+    committed.pop("starts_by_run", None)
+    (tmp_path / "bench.json").write_text(json.dumps({**committed, "starts": {}, "starts_date": "2026-01-01"}))
+    for run in ("demo", "amos64"):
+        bench.main(["--starts-only", "--run", str(tmp_path / run), "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert list(report["starts_by_run"]) == ["demo", "amos64"] and "starts" not in report
+    text = (tmp_path / "bench.md").read_text()
+    assert f"`{tmp_path / 'demo'}` (32 px" in text and f"`{tmp_path / 'amos64'}` (64 px" in text

@@ -74,14 +74,15 @@ def test_the_benchmark_compares_the_starts_side_by_side(run, tiny_generator):
     train_encoder(tiny_generator, CONFIG, run.root, verbose=False)
     from dcgan_inversion import config as config_lib
 
-    config_lib.save_config(replace(CONFIG, invert={"steps": 20}, polish={"method": "layerwise_lm", "iterations": 2}),
+    config_lib.save_config(replace(CONFIG, invert={"steps": 20}, polish={"method": "broyden_lm", "iterations": 3}),
                            run.config)
     logged = []
     report = compare_starts(run.root, 2, logged.append)
-    assert set(report["methods"]) == {"random start (default)", "encoder start", "encoder start, polish at once"}
+    assert list(report["methods"]) == ["random start, layerwise_lm (previous default)", "random start (default)",
+                                       "encoder start", "encoder start, polish at once"]
     assert report["methods"]["random start (default)"]["start_step_equivalents"] == 0
     assert report["methods"]["encoder start"]["start_step_equivalents"] > 0
-    assert report["winner"] in report["methods"] and len(logged) == 3
+    assert report["winner"] in report["methods"] and len(logged) == 4 and report["polish"] == "broyden_lm"
     table = "\n".join(markdown(report))
     assert "| encoder start, polish at once |" in table and ("pays for itself" in table or "saves nothing" in table)
 
