@@ -11,12 +11,14 @@ generator). A row takes a fresh Jacobian only at its first iteration and after `
 iterations in a row that made no progress (measured on the demo's Table 1 from encoder starts:
 1.0 fresh Jacobians and 23 updated ones per row, every row below 1e-8).
 
-Rows keep B on the host, P x z_dim float32 each (1.2 MB at 32 px, 4.9 MB at 64 px); rows beyond
-`jacobian_memory_mb` are polished in consecutive waves. A row leaves for lack of progress
+Rows keep B on their replica's device, P x z_dim float32 each (1.2 MB at 32 px, 4.9 MB at
+64 px); rows beyond `jacobian_memory_mb` are polished in consecutive waves. A row leaves for lack of progress
 (`row_patience`) only by iterations taken on a fresh Jacobian: a secant step that fails says
 that B is stale, not that the row is done.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 import tensorflow as tf
@@ -24,6 +26,9 @@ import tensorflow as tf
 from dcgan_inversion.config import PolishConfig
 from dcgan_inversion.inversion.cost import InversionCost
 from dcgan_inversion.inversion.levenberg_marquardt import MAX_DAMPING, MIN_DAMPING, LayerwiseLevenbergMarquardt
+
+
+UPDATE_CHUNK_MB = 256  # rows' Jacobians per update call: larger calls amortise the per-call cost (measured 11%)
 
 
 class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
@@ -34,20 +39,26 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         cost = InversionCost.of(generator)
         self.pixels, self.z_dim = cost.pixels, cost.z_dim
         self.fresh_steps, self.updated_steps = cost.broyden_iteration_steps(super().counted_as)
-        self._refresh = tf.function(lambda z, targets: self.strategy.run(self._refresh_eager, args=(z, targets)),
-                                    reduce_retracing=True)
-        self._update = tf.function(lambda *state: self.strategy.run(self._update_eager, args=state),
-                                   reduce_retracing=True)
+        self._refresh = tf.function(lambda *args: self.strategy.run(self._refresh_rows, args=args), reduce_retracing=True)
+        self._update = tf.function(lambda *args: self.strategy.run(self._update_rows, args=args), reduce_retracing=True)
         self._begin(0)
 
     @property
     def counted_as(self) -> str:
         return "broyden_lm"
 
+    @property
+    def bytes_per_row(self) -> int:
+        return 4 * self.pixels * self.z_dim + 8 * self.z_dim ** 2 + 4 * self.pixels
+
     def rows_per_wave(self) -> int:
         """How many rows' Jacobians fit in `jacobian_memory_mb` (at least one)."""
-        bytes_per_row = 4 * self.pixels * self.z_dim + 8 * self.z_dim ** 2 + 4 * self.pixels
-        return max(1, int(self.config.jacobian_memory_mb * 2**20 // bytes_per_row))
+        return max(1, int(self.config.jacobian_memory_mb * 2**20 // self.bytes_per_row))
+
+    @property
+    def update_rows(self) -> int:
+        """Rows per update call: every row's own B goes in and out, so more than a Jacobian pass's."""
+        return max(self.config.chunk_rows, UPDATE_CHUNK_MB * 2**20 // self.bytes_per_row)
 
     def run(self, z, targets, iterations: int | None = None, on_iteration=None) -> tuple[np.ndarray, dict]:
         """As LevenbergMarquardt.run, in waves of rows_per_wave() rows when the rows' Jacobians do not
@@ -80,18 +91,30 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
                    "counted": np.concatenate([info["counted"] for info in infos])}
 
     def _begin(self, rows: int) -> None:
-        self.jacobians = np.zeros((rows, self.pixels, self.z_dim), np.float32)
-        self.normals = np.zeros((rows, self.z_dim, self.z_dim), np.float64)
-        self.residuals = np.zeros((rows, self.pixels), np.float32)
         self.needs_fresh = np.ones(rows, bool)
         self.failures = np.zeros(rows, np.int64)  # iterations without progress since the last fresh Jacobian
+        self.state = self._replica_state(rows) if rows else None
+
+    def _replica_state(self, rows: int) -> tuple:
+        """Each row's B, B^T B and residual, kept on its replica's device between iterations (no
+        host round trip: measured, copying them in and out was a third of the polish's time).
+        Row i lives on replica i % replicas, at index i // replicas."""
+        devices = self.strategy.extended.worker_devices if self.replicas > 1 else [None]
+        local_rows = -(-rows // self.replicas)
+        shapes = ((local_rows, self.pixels, self.z_dim), (local_rows, self.z_dim, self.z_dim), (local_rows, self.pixels))
+        dtypes = (tf.float32, tf.float64, tf.float32)
+        states = []
+        for device in devices:
+            with tf.device(device) if device else contextlib.nullcontext():
+                states.append([tf.Variable(tf.zeros(shape, dtype), trainable=False) for shape, dtype in zip(shapes, dtypes)])
+        return tuple(self.strategy.experimental_distribute_values_from_function(
+            lambda context, part=part: states[context.replica_id_in_sync_group][part]) for part in range(3))
 
     def _advance(self, active, z, targets, damping, loss) -> tuple[np.ndarray, np.ndarray]:
         fresh = self.needs_fresh[active]
         if fresh.any():
-            self._in_chunks(self._refresh, active[fresh], (z, targets), (self.jacobians, self.normals, self.residuals))
-        self._in_chunks(self._update, active, (z, targets, self.jacobians, self.normals, self.residuals, damping, loss),
-                        (z, self.jacobians, self.normals, self.residuals, damping, loss))
+            self._in_chunks(self._refresh, active[fresh], self.config.chunk_rows, (z, targets), ())
+        self._in_chunks(self._update, active, self.update_rows, (z, targets, damping, loss), (z, damping, loss))
         self.failures[active[fresh]] = 0
         return np.where(fresh, self.fresh_steps, self.updated_steps), fresh
 
@@ -100,11 +123,30 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         self.failures[active] = np.where(progress, 0, self.failures[active] + 1)
         self.needs_fresh[active] = self.failures[active] >= self.config.refresh_patience
 
-    def _in_chunks(self, function, rows, inputs, outputs) -> None:
-        chunk = self.config.chunk_rows
-        chunks = [rows[first:first + chunk] for first in range(0, rows.size, chunk)]
-        for first in range(0, len(chunks), self.replicas):
-            self._on_replicas(function, chunks[first:first + self.replicas], inputs, outputs)
+    def _in_chunks(self, function, rows, chunk: int, inputs, outputs) -> None:
+        """`function` on `rows`, each on the replica that keeps its state, `chunk` rows per call."""
+        replicas = self.replicas
+        own = [rows[rows % replicas == replica] for replica in range(replicas)]
+        parts = [[mine[first:first + chunk] for first in range(0, mine.size, chunk)] for mine in own]
+        for call in range(max(len(part) for part in parts)):
+            chunks = [part[call] if call < len(part) else np.zeros(0, np.int64) for part in parts]
+            local = self.strategy.experimental_distribute_values_from_function(
+                lambda context: tf.constant(chunks[context.replica_id_in_sync_group] // replicas))
+            self._on_replicas(function, chunks, inputs, outputs, leading=(*self.state, local))
+
+    def _refresh_rows(self, jacobians, normals, residuals, local, z, targets):
+        """A fresh Jacobian for the chunk's rows, stored in place of their state."""
+        for variable, value in zip((jacobians, normals, residuals), self._refresh_eager(z, targets)):
+            variable.scatter_update(tf.IndexedSlices(value, local))
+        return ()
+
+    def _update_rows(self, jacobians, normals, residuals, local, z, targets, damping, loss):
+        """An iteration on the chunk's stored B; returns the new (z, damping, loss)."""
+        state = [tf.gather(variable, local) for variable in (jacobians, normals, residuals)]
+        z, *updated, damping, loss = self._update_eager(z, targets, *state, damping, loss)
+        for variable, value in zip((jacobians, normals, residuals), updated):
+            variable.scatter_update(tf.IndexedSlices(value, local))
+        return z, damping, loss
 
     def _refresh_eager(self, z, targets):
         """A fresh Jacobian, its normal matrix (float64) and the residual at each row's z'."""
@@ -113,9 +155,11 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         return jacobian, tf.linalg.matmul(wide, wide, transpose_a=True), self._flat(images - targets)
 
     def _update_eager(self, z, targets, jacobian, normal, residual, damping, loss):
-        """One damped Gauss-Newton step on B per row, then Broyden's update of B and B^T B with it."""
-        wide, r = tf.cast(jacobian, tf.float64), tf.cast(residual, tf.float64)
-        gradient = tf.linalg.matvec(wide, r, transpose_a=True)
+        """One damped Gauss-Newton step on B per row, then Broyden's update of B and B^T B with it.
+
+        The P x z_dim products run in float32 like the Jacobian itself; the z_dim x z_dim normal
+        matrix and the solve in float64, as in LM."""
+        gradient = tf.cast(tf.linalg.matvec(jacobian, residual, transpose_a=True), tf.float64)
         scale = tf.reduce_mean(tf.linalg.diag_part(normal), axis=1)
         damped = normal + (tf.cast(damping, tf.float64) * scale)[:, None, None] * tf.eye(self.z_dim, dtype=tf.float64)
         step = tf.linalg.cholesky_solve(tf.linalg.cholesky(damped), gradient[:, :, None])[:, :, 0]
@@ -123,18 +167,20 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         proposal_residual = self.residual(proposal, targets)
         proposal_loss = tf.reduce_mean(tf.square(proposal_residual), axis=1)
         # Broyden: B += u s^T / (s^T s), u = y - B s; B^T B follows exactly in O(P z_dim).
-        s = tf.cast(proposal - z, tf.float64)
-        length = tf.reduce_sum(tf.square(s), axis=1)
-        u = tf.cast(proposal_residual, tf.float64) - r - tf.linalg.matvec(wide, s)
-        usable = tf.math.is_finite(length) & (length > 0) & tf.reduce_all(tf.math.is_finite(u), axis=1)
+        s = proposal - z
+        u = proposal_residual - residual - tf.linalg.matvec(jacobian, s)
+        length = tf.reduce_sum(tf.square(tf.cast(s, tf.float64)), axis=1)
+        usable = (length > 0) & tf.reduce_all(tf.math.is_finite(u), axis=1) & tf.reduce_all(tf.math.is_finite(s), axis=1)
         inverse = tf.where(usable, 1.0 / tf.where(usable, length, 1.0), 0.0)
         s, u = tf.where(usable[:, None], s, 0.0), tf.where(usable[:, None], u, 0.0)
-        bu = tf.linalg.matvec(wide, u, transpose_a=True)
-        cross = bu[:, :, None] * s[:, None, :]
-        outer = s[:, :, None] * s[:, None, :]
+        wide_s = tf.cast(s, tf.float64)
+        bu = tf.cast(tf.linalg.matvec(jacobian, u, transpose_a=True), tf.float64)
+        cross = bu[:, :, None] * wide_s[:, None, :]
+        outer = wide_s[:, :, None] * wide_s[:, None, :]
+        squared_u = tf.reduce_sum(tf.square(tf.cast(u, tf.float64)), axis=1)
         new_normal = (normal + (cross + tf.linalg.matrix_transpose(cross)) * inverse[:, None, None]
-                      + outer * (tf.reduce_sum(tf.square(u), axis=1) * tf.square(inverse))[:, None, None])
-        new_jacobian = tf.cast(wide + u[:, :, None] * (s * inverse[:, None])[:, None, :], tf.float32)
+                      + outer * (squared_u * tf.square(inverse))[:, None, None])
+        new_jacobian = jacobian + u[:, :, None] * (s * tf.cast(inverse, tf.float32)[:, None])[:, None, :]
         accept = proposal_loss < loss  # False for NaN from a failed factorisation: keep z, raise damping
         config = self.config
         return (

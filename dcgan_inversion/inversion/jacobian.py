@@ -125,6 +125,16 @@ class LayerwiseJacobian:
         self.chain = chain  # (layer, tangent rule) from the first layer after the input to the image
 
     def __call__(self, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        # A replica with no rows gets empty results: on an empty batch conv2d returns its input's
+        # shape (seen on CPU), so the tangents' channels would not match the next layer's.
+        return tf.cond(tf.shape(z)[0] > 0, lambda: self._linearize(z), lambda: self._empty(z))
+
+    def _empty(self, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        image_shape = tuple(self.chain[-1][0].output.shape[1:])
+        pixels = int(np.prod(image_shape))
+        return tf.zeros((0,) + image_shape, z.dtype), tf.zeros((0, pixels, z.shape[1]), z.dtype)
+
+    def _linearize(self, z: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         rows, z_dim = tf.shape(z)[0], z.shape[1]
         x = z
         t = tf.tile(tf.eye(z_dim, dtype=z.dtype), [rows, 1])  # one basis direction per copy of each row

@@ -155,16 +155,17 @@ class LevenbergMarquardt:
         """Iterates each chunk of rows on its own replica; updates the arrays in place."""
         self._on_replicas(self._iterate, chunks, (z, targets, damping, loss), (z, damping, loss))
 
-    def _on_replicas(self, function, chunks, inputs, outputs) -> None:
-        """`function` (a strategy.run of per-row tensors) on each chunk of rows, one chunk per
-        replica; its results are written back into the rows of `outputs` (host arrays)."""
+    def _on_replicas(self, function, chunks, inputs, outputs, leading=()) -> None:
+        """`function` (a strategy.run of per-row tensors, after any `leading` distributed values) on
+        each chunk of rows, one chunk per replica; its results are written back into the rows of
+        `outputs` (host arrays)."""
         chunks = chunks + [np.zeros(0, np.int64)] * (self.replicas - len(chunks))  # idle replicas get no rows
 
         def per_replica(array):
             return self.strategy.experimental_distribute_values_from_function(
                 lambda context: tf.constant(array[chunks[context.replica_id_in_sync_group]]))
 
-        results = function(*(per_replica(array) for array in inputs))
+        results = function(*leading, *(per_replica(array) for array in inputs))
         for array, value in zip(outputs, results):
             for part, local in zip(chunks, self.strategy.experimental_local_results(value)):
                 array[part] = local.numpy()
