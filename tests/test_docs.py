@@ -85,8 +85,9 @@ def test_the_coupling_sentence_quotes_the_moving_average_run():
 
 
 def test_the_paper_generators_times_follow_from_the_benchmark_and_the_flops():
-    """The README's celeba-size estimates: the 64 px step rate and our method's cost per row from
-    bench.json, the FLOPs of a 64 px step from cost.py."""
+    """The README's celeba-size estimates: the 64 px step rate and our method's cost per row (on the
+    imported 64 px run, from random starts and from its encoder) from bench.json, the FLOPs of a
+    64 px step from cost.py."""
     from dcgan_inversion.config import load_config
     from dcgan_inversion.gan.model import make_generator
     from dcgan_inversion.inversion.cost import forward_flops
@@ -94,11 +95,15 @@ def test_the_paper_generators_times_follow_from_the_benchmark_and_the_flops():
     bench = _json("bench.json")
     (rate,) = [row["latent_steps_per_s"] for row in bench["per_step"] if row["model"] == "paper 64px gf64"
                and row["batch"] == 1024]
-    per_row = bench["untrained_64px_precision"]["layerwise_lm"]["step_equivalents"]
+    starts = bench["starts_by_run"]["amos64"]
+    per_row = starts["methods"]["random start (default)"]["counted_step_equivalents"]
+    from_encoder = starts["methods"]["encoder start, polish at once"]["counted_step_equivalents"]
     step_flops = 2 * forward_flops(make_generator(load_config("celeba").model))
     readme = " ".join((ROOT / "README.md").read_text().split())
-    assert f"runs {rate:.0f} latent-steps/s" in readme and f"took {per_row:.0f} step-equivalents" in readme
+    assert f"runs {rate:.0f} latent-steps/s" in readme and f"took {per_row:.0f} counted step-equivalents" in readme
     assert f"3,072 x {per_row:.0f} / {rate:.0f} s = {3072 * per_row / rate / 60:.0f} minutes" in readme
+    assert f"{starts['encoder']['seconds_this_call'] / 60:.0f} minutes of training here) {from_encoder:.0f} per row, " \
+           f"about {3072 * from_encoder / rate / 60:.0f} minutes" in readme
     assert f"about {1e5 * 3072 / rate / 86400:.1f} days" in readme
     assert f"2F = {step_flops / 1e9:.2f} GFLOP" in readme
     assert f"Table 1 is {3072 * per_row * step_flops:.1e} FLOP".replace("e+", "e") in readme
@@ -118,3 +123,17 @@ def test_the_completion_sentence_quotes_the_completion_experiment():
     assert f"smallest singular value falls to {failed['jacobian']['sigma_min_median']:.3f}" in readme
     assert f"his `center` hole: {rows['center']['amos']['hidden_psnr_db']:.0f} dB" in readme
     assert all(row["amos"]["below"][0] == 0 for row in record["masks"] if row["mask"] != "full")
+
+
+def test_the_cost_paragraph_quotes_the_starts_benchmark():
+    demo = _json("bench.json")["starts_by_run"]["demo"]["methods"]
+    amos = _json("bench.json")["starts_by_run"]["amos64"]["methods"]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    default, previous = demo["random start (default)"], demo["random start, layerwise_lm (previous default)"]
+    learned = demo["encoder start, polish at once"]
+    assert f"our Table 1 takes {default['counted_step_equivalents']:.0f} per row" in readme
+    assert f"({previous['counted_step_equivalents']:.0f} with a fresh Jacobian every iteration" in readme
+    assert f"it takes {learned['counted_step_equivalents']:.0f} per row, {learned['wall_seconds']:.0f} s for " \
+           f"Table 1's 192 rows against {previous['wall_seconds']:.0f} s, and " \
+           f"{amos['encoder start, polish at once']['counted_step_equivalents']:.0f} per row on a 64 px" in readme
+    assert all(share == 1.0 for entry in (*demo.values(), *amos.values()) for share in entry["below_1e-8"].values())

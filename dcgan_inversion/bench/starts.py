@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def markdown(report: dict) -> list[str]:
     methods = report["methods"]
     modes = list(next(iter(methods.values()))["below_1e-8"])
     when = f", measured {report['date']}" if "date" in report else ""
-    lines = [f"Where rows start: Table 1's problem on `{report.get('run', 'runs/demo')}` "
+    lines = [f"Where rows start: Table 1's problem on the run `{Path(report.get('run', 'runs/demo')).name}` "
              f"({report.get('image_size', 32)} px{when}), {report['latents_per_mode']} latents per "
              "mode, one run (counted: FLOPs / one first-order step's, the start included):", "",
              "| start | counted / row | timed / row | first-order steps / row | polish iterations / row | wall (s) | "

@@ -77,4 +77,4 @@ def test_starts_are_kept_per_run(tmp_path, monkeypatch):
     report = json.loads((tmp_path / "bench.json").read_text())
     assert list(report["starts_by_run"]) == ["demo", "amos64"] and "starts" not in report
     text = (tmp_path / "bench.md").read_text()
-    assert f"`{tmp_path / 'demo'}` (32 px" in text and f"`{tmp_path / 'amos64'}` (64 px" in text
+    assert "the run `demo` (32 px" in text and "the run `amos64` (64 px" in text
