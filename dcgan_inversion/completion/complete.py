@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dcgan_inversion import config as config_lib
 from dcgan_inversion.completion.amos import AmosLoss, amos_adam, amos_hmc
 from dcgan_inversion.completion.masks import Mask
 from dcgan_inversion.completion.observe import known_pixel_error, observe, observed_generator
@@ -51,6 +52,8 @@ def complete(generator, discriminator, config: Config, images: np.ndarray, mask:
 def _ours(generator, config: Config, images, mask: Mask, starts: int, mode: str, seed: int, progress, strategy):
     from dcgan_inversion.your_images.recover import best_of_starts
 
+    if config.polish.method != "none":  # the known pixels' problem gets the completion's polish
+        config = config_lib.replace(config, polish={"method": config.completion.polish})
     found = best_of_starts(observed_generator(generator, mask), config, observe(images, mask), starts, seed, mode,
                            progress, strategy)
     frames = [(0, generator(found["z_start"], training=False).numpy()),

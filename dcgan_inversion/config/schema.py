@@ -210,6 +210,10 @@ class CompletionConfig:
     hmc_anneal: float = _spec(1.0, minimum=0.0)
     starts: int = _spec(4, minimum=1, doc="ours: random starts per image; the best on the known pixels is kept")
     mode: str = _spec("stochastic", choices=CLIP_MODES, doc="ours: clip mode")
+    polish: str = _spec("layerwise_lm", choices=("levenberg_marquardt", "layerwise_lm", "broyden_lm"),
+                        doc="ours: the polish on the known pixels (the run's polish.method unless that is none). "
+                            "A masked problem is ill-conditioned: fresh Jacobians did better there (centre, 70% "
+                            "hidden: every latent and 1,051 counted per row; broyden_lm 1,574)")
     masks: typing.Tuple[str, ...] = _spec(MASKS, choices=MASKS, doc="the completion experiment's masks")
     hidden_fractions: typing.Tuple[float, ...] = _spec((0.1, 0.3, 0.5, 0.7, 0.9), minimum=0.0, maximum=1.0,
                                                        doc="the experiment's sweep of centre squares")

@@ -52,6 +52,24 @@ def test_our_method_recovers_the_latent_from_the_known_pixels(tiny_generator, ta
     assert [label for label, _ in found.frames] == [0, 1, 2]
 
 
+@pytest.mark.parametrize("run_polish, used", [("broyden_lm", "layerwise_lm"), ("none", "none")])
+def test_the_known_pixels_get_the_completions_polish(tiny_generator, targets, monkeypatch, run_polish, used):
+    """completion.polish replaces the run's polish method (fresh Jacobians by default: masked problems
+    are ill-conditioned), unless the run asks for no polish at all."""
+    from dcgan_inversion.your_images import recover
+
+    seen, real = [], recover.best_of_starts
+
+    def recording(generator, config, *args, **kwargs):
+        seen.append(config.polish.method)
+        return real(generator, config, *args, **kwargs)
+
+    monkeypatch.setattr(recover, "best_of_starts", recording)
+    config = replace(CONFIG, invert={"steps": 20}, polish={"method": run_polish, "iterations": 2})
+    complete(tiny_generator, None, config, targets[1][:1], make_mask("center", 16, config.completion), "ours")
+    assert seen == [used]
+
+
 def test_amos_adam_lowers_his_loss_and_keeps_z_in_the_box(tiny_generator, targets):
     from dcgan_inversion.gan.model import make_discriminator
 
