@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from dcgan_inversion.config import PolishConfig
 from dcgan_inversion.inversion.cost import InversionCost
-from dcgan_inversion.inversion.levenberg_marquardt import MAX_DAMPING, MIN_DAMPING, LayerwiseLevenbergMarquardt
+from dcgan_inversion.inversion.levenberg_marquardt import LayerwiseLevenbergMarquardt
 
 
 UPDATE_CHUNK_MB = 256  # rows' Jacobians per update call: all active rows of the demo in one call, 11% faster than 16
@@ -162,10 +162,7 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         The P x z_dim products run in float32 like the Jacobian itself; the z_dim x z_dim normal
         matrix and the solve in float64, as in LM."""
         gradient = tf.cast(tf.linalg.matvec(jacobian, residual, transpose_a=True), tf.float64)
-        scale = tf.reduce_mean(tf.linalg.diag_part(normal), axis=1)
-        damped = normal + (tf.cast(damping, tf.float64) * scale)[:, None, None] * tf.eye(self.z_dim, dtype=tf.float64)
-        step = tf.linalg.cholesky_solve(tf.linalg.cholesky(damped), gradient[:, :, None])[:, :, 0]
-        proposal = tf.clip_by_value(z - tf.cast(step, tf.float32), self.low, self.high)
+        proposal = self._proposal(z, normal, gradient, damping)
         proposal_residual = self.residual(proposal, targets)
         proposal_loss = tf.reduce_mean(tf.square(proposal_residual), axis=1)
         # Broyden: B += u s^T / (s^T s), u = y - B s; B^T B follows exactly in O(P z_dim).
@@ -183,12 +180,6 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         new_normal = (normal + (cross + tf.linalg.matrix_transpose(cross)) * inverse[:, None, None]
                       + outer * (squared_u * tf.square(inverse))[:, None, None])
         new_jacobian = jacobian + u[:, :, None] * (s * tf.cast(inverse, tf.float32)[:, None])[:, None, :]
-        accept = proposal_loss < loss  # False for NaN from a failed factorisation: keep z, raise damping
-        config = self.config
-        return (
-            tf.where(accept[:, None], proposal, z), new_jacobian, new_normal,
-            tf.where(accept[:, None], proposal_residual, residual),
-            tf.clip_by_value(tf.where(accept, damping * config.damping_down, damping * config.damping_up),
-                             MIN_DAMPING, MAX_DAMPING),
-            tf.where(accept, proposal_loss, loss),
-        )
+        z, damping, new_loss = self._judged(z, proposal, damping, loss, proposal_loss)
+        accept = new_loss < loss  # the rows _judged took the proposal for: their residual moves too
+        return z, new_jacobian, new_normal, tf.where(accept[:, None], proposal_residual, residual), damping, new_loss

@@ -73,13 +73,22 @@ class LevenbergMarquardt:
         residual = tf.cast(self._flat(images - targets), tf.float64)
         normal = tf.linalg.matmul(jacobian, jacobian, transpose_a=True)          # (rows, z_dim, z_dim)
         gradient = tf.linalg.matvec(jacobian, residual, transpose_a=True)       # (rows, z_dim)
+        proposal = self._proposal(z, normal, gradient, damping)
+        proposal_loss = tf.reduce_mean(tf.square(self.residual(proposal, targets)), axis=1)
+        return self._judged(z, proposal, damping, loss, proposal_loss)
+
+    def _proposal(self, z, normal, gradient, damping):
+        """z' minus the damped Gauss-Newton step (float64 normal equations), clipped to the box."""
         # Damping is relative to the mean curvature, so one setting fits any generator's scale.
         scale = tf.reduce_mean(tf.linalg.diag_part(normal), axis=1)
         eye = tf.eye(z.shape[1], dtype=tf.float64)
         damped = normal + (tf.cast(damping, tf.float64) * scale)[:, None, None] * eye
         step = tf.linalg.cholesky_solve(tf.linalg.cholesky(damped), gradient[:, :, None])[:, :, 0]
-        proposal = tf.clip_by_value(z - tf.cast(step, tf.float32), self.low, self.high)
-        proposal_loss = tf.reduce_mean(tf.square(self.residual(proposal, targets)), axis=1)
+        return tf.clip_by_value(z - tf.cast(step, tf.float32), self.low, self.high)
+
+    def _judged(self, z, proposal, damping, loss, proposal_loss):
+        """Per row, the proposal if it lowers the loss (lambda shrinks), else z' as it was (lambda
+        grows): the new (z, damping, loss)."""
         accept = proposal_loss < loss  # False for NaN from a failed factorisation: keep z, raise damping
         config = self.config
         return (
