@@ -286,10 +286,7 @@ def _invert_your_images(generator, config, args, output_dir: Path, strategy) -> 
         print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
               f"({row['margin_decades']:+.1f} decades from the threshold)")
     print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
-    if args.skipped:  # the good ones are done; a script still learns that some inputs were not
-        print(f"error: {len(args.skipped)} of {len(args.skipped) + len(rows)} inputs skipped (named above, and in "
-              f"summary.json)", file=sys.stderr)
-        sys.exit(1)
+    _fail_if_skipped(args.skipped, len(rows), ", and in summary.json")
 
 
 def _complete_images(generator, config, args, paths, strategy) -> None:
@@ -317,8 +314,14 @@ def _complete_images(generator, config, args, paths, strategy) -> None:
         print(f"{row['file']}: known-pixel MSE {row['known_pixel_mse']:.1e}{psnr}")
     print(f"{result.method} in {result.seconds:.1f} s; wrote before.png, masked.png, completed.png, hats_imgs/, "
           f"completed/, completion.gif, a sheet per image and summary.csv/json to {output_dir}")
-    if args.skipped:
-        print(f"error: {len(args.skipped)} of {len(args.skipped) + len(rows)} inputs skipped (named above)", file=sys.stderr)
+    _fail_if_skipped(args.skipped, len(rows))
+
+
+def _fail_if_skipped(skipped: list, done: int, also: str = "") -> None:
+    """Exit 1 when some inputs could not be read: the good ones are done; a script still learns
+    that some inputs were not."""
+    if skipped:
+        print(f"error: {len(skipped)} of {len(skipped) + done} inputs skipped (named above{also})", file=sys.stderr)
         sys.exit(1)
 
 

@@ -98,28 +98,34 @@ def amos_discriminator_logit(variables, images, scope="discriminator/", logit="d
 def as_amos_variables(generator, discriminator=None) -> dict[str, np.ndarray]:
     """A Keras generator (and discriminator) of this project under Amos's shipped names: the
     inverse of the import, written independently of it."""
-    variables = {}
-    for layer in generator.layers:
-        values = layer.get_weights()
-        if not values:
-            continue
-        if layer.name == "project":
-            names = ["g_h0_lin/Matrix", "g_h0_lin/bias"]
-        elif layer.name.endswith("_bn"):
-            k = 0 if layer.name == "project_bn" else int(layer.name[len("deconv"):-len("_bn")])
-            names = [f"g_bn{k}/{part}" for part in ("gamma", "beta", "moving_mean", "moving_variance")]
-        else:
-            names = [f"g_h{layer.name[len('deconv'):]}/w", f"g_h{layer.name[len('deconv'):]}/biases"]
-        variables.update({f"generator/{name}": value for name, value in zip(names, values)})
-    for layer in (discriminator.layers if discriminator is not None else []):
-        values = layer.get_weights()
-        if not values:
-            continue
-        if layer.name == "logit":
-            names = ["d_h3_lin/Matrix", "d_h3_lin/bias"]
-        elif layer.name.endswith("_bn"):
-            names = [f"d_bn{layer.name[4:-3]}/{part}" for part in ("gamma", "beta", "moving_mean", "moving_variance")]
-        else:
-            names = [f"d_h{layer.name[4:]}_conv/w", f"d_h{layer.name[4:]}_conv/biases"]
-        variables.update({f"discriminator/{name}": value for name, value in zip(names, values)})
+    variables = _under_names(generator, "generator", _generator_names)
+    if discriminator is not None:
+        variables.update(_under_names(discriminator, "discriminator", _discriminator_names))
     return variables
+
+
+def _under_names(model, scope: str, names_of) -> dict[str, np.ndarray]:
+    """Every weight of `model` under `scope`/ the name `names_of(layer name)` gives it."""
+    variables = {}
+    for layer in model.layers:
+        values = layer.get_weights()
+        if values:
+            variables.update({f"{scope}/{name}": value for name, value in zip(names_of(layer.name), values)})
+    return variables
+
+
+def _generator_names(layer: str) -> list[str]:
+    if layer == "project":
+        return ["g_h0_lin/Matrix", "g_h0_lin/bias"]
+    if layer.endswith("_bn"):
+        k = 0 if layer == "project_bn" else int(layer[len("deconv"):-len("_bn")])
+        return [f"g_bn{k}/{part}" for part in ("gamma", "beta", "moving_mean", "moving_variance")]
+    return [f"g_h{layer[len('deconv'):]}/w", f"g_h{layer[len('deconv'):]}/biases"]
+
+
+def _discriminator_names(layer: str) -> list[str]:
+    if layer == "logit":
+        return ["d_h3_lin/Matrix", "d_h3_lin/bias"]
+    if layer.endswith("_bn"):
+        return [f"d_bn{layer[4:-3]}/{part}" for part in ("gamma", "beta", "moving_mean", "moving_variance")]
+    return [f"d_h{layer[4:]}_conv/w", f"d_h{layer[4:]}_conv/biases"]
