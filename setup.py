@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["dcgan_inversion", "dcgan_inversion.*"]),
-    package_data={"dcgan_inversion": ["configs/*.yaml", "paper/protocols/*.yaml"]},
+    package_data={"dcgan_inversion": ["configs/*.yaml", "configs/protocols/*.yaml"]},
     install_requires=[
         # Compatible ranges for library use; constraints.txt pins the versions the results were made with.
         "tensorflow>=2.16,<3",

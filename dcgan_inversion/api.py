@@ -3,11 +3,12 @@
     import dcgan_inversion as di
     run = di.load_run("runs/demo")
     z, images = di.generate(run, 4, seed=1)                  # G(z) in [-1, 1], (n, size, size, channels)
-    found = di.invert(run, images, starts=8)                 # best of 8 recoveries per image
+    found = di.invert(run, images)                           # best of the starts per image (user_images/plan.py)
     said = di.verdict(run, found)                            # could G have drawn each image?
 
-The same engine and settings as `dcgan-invert --image` (the run's own config, its polish letting
-go of rows that stop improving), so a notebook and the command give the same numbers.
+The same engine, settings and search plan as `dcgan-invert --image` (the run's own config, its
+polish letting go of rows that stop improving, 16 random starts, or the encoder's guess and one
+random start on a run with an encoder), so a notebook and the command give the same numbers.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dcgan_inversion.config import CLIP_MODES, Config
+from dcgan_inversion.config import Config
 from dcgan_inversion.infra.errors import UserError
 
 
@@ -45,6 +46,7 @@ class Recovery:
     all_errors: np.ndarray        # every start's pixel error, (n, starts)
     starts: int
     mode: str
+    encoder_start: bool = False   # the first start was the run's encoder's guess E(x)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Verdict:
 def load_run(path) -> Run:
     """The run in `path` (made by `make train` / `dcgan-train`), its generator loaded."""
     from dcgan_inversion.infra.tf_startup import load_tensorflow
-    from dcgan_inversion.rundir import load_generator, trained_config
+    from dcgan_inversion.run import load_generator, trained_config
 
     config = trained_config(path)
     load_tensorflow()
@@ -71,12 +73,13 @@ def load_run(path) -> Run:
 
 
 def generate(run: Run, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`n` latents z ~ U(-1, 1) from `seed` and the images G(z) (float32, in [-1, 1])."""
-    from dcgan_inversion.paper.experiments import generate as generate_images
+    """`n` latents of the run's prior from `seed` and the images G(z) (float32, in [-1, 1])."""
+    from dcgan_inversion.gan.latents import latent_prior
+    from dcgan_inversion.gan.sampling import generate as generate_images
 
     if n < 1:
         raise UserError(f"n must be a positive number of images, got {n}")
-    z = np.random.default_rng(seed).uniform(-1, 1, (n, run.config.model.z_dim)).astype(np.float32)
+    z = latent_prior(run.config).sample(np.random.default_rng(seed), (n, run.config.model.z_dim))
     return z, generate_images(run.generator, z)
 
 
@@ -100,40 +103,47 @@ def as_model_images(run: Run, images) -> np.ndarray:
 
 def load_images(run: Run, paths) -> tuple[np.ndarray, list[str]]:
     """Image files and folders, each cut to its centre square and resized as `--image` does: (images, names)."""
-    from dcgan_inversion.your_images.recover import read_images
+    from dcgan_inversion.user_images.recover import read_images
 
     entries, images = read_images(run.config, [paths] if isinstance(paths, (str, Path)) else paths)
     return images, [str(path) for path, _ in entries]
 
 
-def invert(run: Run, images, starts: int = 16, mode: str = "stochastic", seed: int | None = None) -> Recovery:
-    """Recovers z' for each image from `starts` random starts (the best is kept), with the run's inversion."""
-    from dcgan_inversion.your_images.recover import best_of_starts
+def invert(run: Run, images, starts: int | None = None, mode: str | None = None, seed: int | None = None) -> Recovery:
+    """Recovers z' for each image from the plan's starts (the best is kept), with the run's inversion:
+    `starts` None is `dcgan-invert --image`'s default (user_images/plan.py), `mode` None stochastic."""
+    from dcgan_inversion.inversion.multistart import best_of_starts
+    from dcgan_inversion.run import RunPaths, load_encoder
+    from dcgan_inversion.user_images.plan import search_plan
 
-    if mode not in CLIP_MODES:
-        raise UserError(f"mode must be one of {', '.join(CLIP_MODES)}, got '{mode}'")
-    if starts < 1:
-        raise UserError(f"starts must be a positive number, got {starts}")
+    plan = search_plan(run.config, starts, mode, RunPaths(run.path).encoder_weights.exists())
     targets = as_model_images(run, images)
-    found = best_of_starts(run.generator, run.config, targets, starts, run.config.seed if seed is None else seed, mode)
+    encoder = load_encoder(run.path) if plan.encoder else None
+    found = best_of_starts(run.generator, plan.config, targets, plan.starts, run.config.seed if seed is None else seed,
+                           plan.mode, encoder=encoder)
     reconstructions = run.generator(found["z"], training=False).numpy()
-    return Recovery(found["z"], reconstructions, found["pixel_error"], found["spread"], found["all_errors"], starts, mode)
+    return Recovery(found["z"], reconstructions, found["pixel_error"], found["spread"], found["all_errors"],
+                    plan.starts, plan.mode, plan.encoder)
 
 
-def calibration(run: Run, starts: int = 16, mode: str = "stochastic") -> dict:
-    """The run's threshold between generated and unseen real images (measured once per settings and
-    kept in `<run>/results/images/calibration.json`, shared with `dcgan-invert --image`)."""
-    from dcgan_inversion.rundir import RunPaths
-    from dcgan_inversion.your_images.recover import calibration as measure
+def calibration(run: Run, starts: int | None = None, mode: str | None = None, encoder_start: bool | None = None) -> dict:
+    """The run's threshold between generated and unseen real images for a search plan (measured once
+    per settings and kept in `<run>/results/images/calibration.json`, shared with `dcgan-invert --image`)."""
+    from dcgan_inversion.run import RunPaths, load_encoder
+    from dcgan_inversion.user_images.plan import search_plan
+    from dcgan_inversion.user_images.recover import calibration as measure
 
-    folder = RunPaths(run.path).results / "images"
+    paths = RunPaths(run.path)
+    plan = search_plan(run.config, starts, mode, paths.encoder_weights.exists(), encoder_start)
+    folder = paths.results / "images"
     folder.mkdir(parents=True, exist_ok=True)
-    return measure(run.generator, run.config, starts, mode, folder)
+    encoder = load_encoder(run.path) if plan.encoder else None
+    return measure(run.generator, plan.config, plan.starts, plan.mode, folder, encoder=encoder)
 
 
 def verdict(run: Run, recovery: Recovery) -> list[Verdict]:
     """Per image: could the run's G have drawn it? (the threshold is calibrated with the recovery's settings)"""
-    from dcgan_inversion.your_images.recover import verdict as decide
+    from dcgan_inversion.user_images.recover import verdict as decide
 
-    threshold = calibration(run, recovery.starts, recovery.mode)["threshold"]
+    threshold = calibration(run, recovery.starts, recovery.mode, recovery.encoder_start)["threshold"]
     return [Verdict(*decide(float(error), threshold), threshold) for error in recovery.pixel_error]

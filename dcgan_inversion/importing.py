@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_inversion import config as config_lib
+from dcgan_inversion.config import seeds
+from dcgan_inversion.gan.latents import latent_prior
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import ensure_writable, publish_folder, write_json, write_png
-from dcgan_inversion.rundir import RunPaths
+from dcgan_inversion.run import RunPaths
 
 BASE_CONFIG = "celeba"
-SAMPLE_SEED_OFFSET = 1  # the trainer's fixed sample z comes from seed + 1 too
 
 
 def check_destination(run_dir) -> None:
@@ -68,8 +69,8 @@ def _write_run(root: Path, config, generator, discriminator, record: dict) -> No
         generator.save_weights(str(paths.generator_weights))
         if discriminator is not None:
             discriminator.save_weights(str(paths.discriminator_weights))
-        z = np.random.default_rng(config.seed + SAMPLE_SEED_OFFSET).uniform(
-            -1, 1, (SAMPLE_GRID**2, config.model.z_dim)).astype(np.float32)
+        rng = np.random.default_rng(seeds.stream(config.seed, seeds.SAMPLE_GRID))
+        z = latent_prior(config).sample(rng, (SAMPLE_GRID**2, config.model.z_dim))
         paths.samples.mkdir()
         write_png(paths.latest_samples, image_grid(generator(z, training=False).numpy()))
         write_json(paths.imported, record)

@@ -92,3 +92,33 @@ def test_dcgan_generate_writes_pngs_and_latents_and_no_stale_ones(tiny_run, tmp_
     run = di.load_run(tiny_run)
     z = np.load(tmp_path / "generated-001.z.npy")
     np.testing.assert_allclose(z, di.generate(run, 2, seed=0)[0][1])
+
+
+def test_the_api_and_dcgan_invert_image_give_the_same_numbers(tiny_run, tmp_path):
+    """One search plan (user_images/plan.py) and one engine: the same best error per image."""
+    import json
+
+    from dcgan_inversion.cli import invert_main
+    from dcgan_inversion.infra.io_utils import write_png
+    from dcgan_inversion.data.images import to_uint8
+
+    run = di.load_run(tiny_run)
+    _, images = di.generate(run, 2, seed=5)
+    files = []
+    for index, image in enumerate(to_uint8(images)):
+        files.append(tmp_path / f"drawn{index}.png")
+        write_png(files[-1], image)
+    loaded, _ = di.load_images(run, [str(path) for path in files])
+    found = di.invert(run, loaded, starts=2)
+    with _no_exit():
+        invert_main(["--run", str(tiny_run), "--image", *map(str, files), "--starts", "2"])
+    summary = json.loads((tiny_run / "results" / "images" / "summary.json").read_text())
+    assert [row["best_pixel_mse"] for row in summary["images"]] == [float(e) for e in found.pixel_error]
+
+
+class _no_exit:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        return kind is SystemExit and value.code in (0, None)

@@ -43,7 +43,7 @@ def test_import_writes_a_complete_run(imported):
     record = json.loads((imported / "imported.json").read_text())
     assert record["step"] == 60502 and record["discriminator"] and len(record["sha256"]) == 64
     assert record["source"].endswith("DCGAN.model-60502")
-    from dcgan_inversion.rundir import saved_config
+    from dcgan_inversion.run import saved_config
 
     config = saved_config(imported)
     assert (config.model.image_size, config.model.gf_dim, config.model.df_dim) == (16, 4, 4)

@@ -94,7 +94,7 @@ def compare_methods(generator, config, latents: int, log) -> dict:
 
 def demo_methods(run_dir: Path, latents: int, log) -> dict:
     """The trained demo generator, Table 1 settings."""
-    from dcgan_inversion.rundir import load_generator
+    from dcgan_inversion.run import load_generator
 
     config = config_lib.load_config("demo")
     return compare_methods(load_generator(run_dir, config.model), config, latents, log)
@@ -114,7 +114,7 @@ def _untrained(config):
 def noise_64px(latents: int, log) -> dict:
     """Figure 2's experiment on the untrained 64 px generator: noisy targets never reach the float32
     floor, so what the polish costs per row, and the error it ends at, is the comparison."""
-    from dcgan_inversion.paper.experiments import noise
+    from dcgan_inversion.paper.experiments import Experiment, noise
 
     base = config_lib.replace(config_lib.load_config("celeba"),
                               experiments={"noise_latents": latents, "noise_variances": NOISE_VARIANCES,
@@ -122,7 +122,7 @@ def noise_64px(latents: int, log) -> dict:
     generator, report = _untrained(base), {}
     for name, config in variants(base).items():
         with tempfile.TemporaryDirectory() as folder:
-            record = noise(generator, config, Path(folder), progress=False)
+            record = noise(Experiment(generator, config, Path(folder), progress=False))
         rows = latents * len(NOISE_VARIANCES)
         report[name] = {"rows": rows, "polish_seconds_per_row": record["polish_seconds"] / rows,
                         "polish_iterations": record["polish_iterations"],

@@ -29,8 +29,8 @@ def start_variants(config) -> dict:
 
 def compare_starts(run_dir, latents: int, log) -> dict:
     from dcgan_inversion.paper.experiments import recover_generated_latents
-    from dcgan_inversion.rundir import RunPaths, load_encoder, load_generator, trained_config
-    from dcgan_inversion.training.encoder import start_cost
+    from dcgan_inversion.run import RunPaths, load_encoder, load_generator, trained_config
+    from dcgan_inversion.inversion.cost import encoder_start_cost
 
     config = trained_config(run_dir)
     generator, encoder = load_generator(run_dir), load_encoder(run_dir)
@@ -44,7 +44,7 @@ def compare_starts(run_dir, latents: int, log) -> dict:
         began = time.perf_counter()
         result = recover_generated_latents(generator, variant, latents, encoder=encoder if uses_encoder else None)
         wall = time.perf_counter() - began
-        start = start_cost(generator, encoder) if uses_encoder else 0.0
+        start = encoder_start_cost(generator, encoder) if uses_encoder else 0.0
         modes = variant.experiments.modes
         errors = result.z_error.reshape(len(modes), latents)
         entry = {"counted_step_equivalents": round(result.counted_step_equivalents + start, 1),

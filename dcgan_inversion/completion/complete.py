@@ -20,6 +20,8 @@ from dcgan_inversion.completion.amos import AmosLoss, amos_adam, amos_hmc
 from dcgan_inversion.completion.masks import Mask
 from dcgan_inversion.completion.observe import known_pixel_error, observe, observed_generator
 from dcgan_inversion.config import Config
+from dcgan_inversion.gan.latents import latent_prior
+from dcgan_inversion.inversion.multistart import best_of_starts
 
 @dataclass
 class Completion:
@@ -50,8 +52,6 @@ def complete(generator, discriminator, config: Config, images: np.ndarray, mask:
 
 
 def _ours(generator, config: Config, images, mask: Mask, starts: int, mode: str, seed: int, progress, strategy):
-    from dcgan_inversion.your_images.recover import best_of_starts
-
     if config.polish.method != "none":  # the known pixels' problem gets the completion's polish
         config = config_lib.replace(config, polish={"method": config.completion.polish})
     found = best_of_starts(observed_generator(generator, mask), config, observe(images, mask), starts, seed, mode,
@@ -68,7 +68,7 @@ def _ours(generator, config: Config, images, mask: Mask, starts: int, mode: str,
 def _amos(generator, discriminator, config: Config, images, mask: Mask, approach: str, seed: int):
     settings = config.completion
     loss = AmosLoss(generator, discriminator, images, mask, settings.lam)
-    z0 = np.random.default_rng(seed).uniform(-1, 1, (len(images), config.model.z_dim)).astype(np.float32)
+    z0 = latent_prior(config).sample(np.random.default_rng(seed), (len(images), config.model.z_dim))
     frames = []
 
     def keep(iteration, fake):

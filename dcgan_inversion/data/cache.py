@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import numpy as np
 
 from dcgan_inversion.data.decode import decoded_files
 from dcgan_inversion.infra.errors import UserError, first_line
-from dcgan_inversion.infra.io_utils import atomic_write_text, ensure_writable
+from dcgan_inversion.infra.io_utils import atomic_file, atomic_write_text, ensure_writable
 
 FORMAT = 1  # bump when the decoded pixels change
 
@@ -127,10 +126,6 @@ def _decode_all(paths, image_size, crop_size, on_skip, verbose) -> tuple[np.ndar
 
 
 def _save_atomically(path: Path, images: np.ndarray) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npy")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.save(file, images)
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    """The decoded array, readable by whoever can read the manifest beside it (a shared cache)."""
+    with atomic_file(path) as file:
+        np.save(file, images)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from dcgan_inversion.infra.text import printable
 from dcgan_inversion.infra.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -31,13 +32,16 @@ def list_images(folder: str | Path) -> list[Path]:
     return files
 
 
+NUMBERED_OUTPUTS = ("[0-9][0-9][0-9]-*.png", "[0-9][0-9][0-9]-*.z.npy")  # what is written per NNN-<name>
+
+
 def collect_image_files(paths) -> list[tuple[Path, str]]:
     """(file, output name) for every image named, or under a named folder; output names never
     collide, even for same-named files from different folders."""
     files = []
     for path in map(Path, paths):
         files += list_images(path) if path.is_dir() else [check_image_file(path)]
-    return [(file, f"{index:03d}-{file.stem}") for index, file in enumerate(files, 1)]
+    return [(file, f"{index:03d}-{printable(file.stem)}") for index, file in enumerate(files, 1)]
 
 
 def sort_user_images(paths, size: int) -> tuple[list[Path], list[str]]:

@@ -1,6 +1,7 @@
 """Atomic file writes, so a crash never leaves a truncated file a later step would read."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -32,17 +33,24 @@ def publish_folder(temporary: Path, path: Path) -> None:
     os.replace(temporary, path)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def atomic_file(path: Path):
+    """A binary stream whose file appears at `path` whole, with the umask's permissions like any other
+    file the package writes, only once the block finishes; nothing is left behind when it fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            yield stream
         publish(temporary, path)
-    except BaseException:
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_file(path) as stream:
+        stream.write(data)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

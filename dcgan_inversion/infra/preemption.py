@@ -17,6 +17,7 @@ from dcgan_inversion.infra.errors import UserError
 EXIT_STATUS = 128 + signal.SIGTERM
 
 _requested = threading.Event()
+_interrupted = threading.Event()
 
 
 class Preempted(UserError):
@@ -40,3 +41,36 @@ def watching():
     finally:
         signal.signal(signal.SIGTERM, previous)
         _requested.clear()
+
+
+def interrupted() -> bool:
+    """True once Ctrl-C arrived inside `interrupts_at_step_boundaries()`."""
+    return _interrupted.is_set()
+
+
+@contextlib.contextmanager
+def interrupts_at_step_boundaries():
+    """Ctrl-C (SIGINT) inside a training loop, acted on between steps like SIGTERM.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be, also while TensorFlow's
+    iterator and step threads are mid-call; unwinding and saving from there raced them and could
+    abort the process (a heap corruption, exit 134) without a checkpoint. Here the first SIGINT is
+    only recorded; the loop checks `interrupted()` after each step and raises KeyboardInterrupt at
+    that boundary, so the checkpoint is taken with no step in flight. A second Ctrl-C interrupts
+    at once, for a user who will not wait for the step to end.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def record(signum, frame):
+        if _interrupted.is_set():
+            raise KeyboardInterrupt
+        _interrupted.set()
+
+    previous = signal.signal(signal.SIGINT, record)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupted.clear()

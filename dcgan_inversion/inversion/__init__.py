@@ -17,7 +17,8 @@ from dcgan_inversion.inversion.driver import all_recovered, invert
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.result import InversionResult, latent_error
 from dcgan_inversion.inversion.shards import ShardedInversion
-from dcgan_inversion.inversion.step import LatentInversion, learning_rate, make_optimizer, uses_batch_statistics
+from dcgan_inversion.gan.sampling import uses_batch_statistics
+from dcgan_inversion.inversion.step import LatentInversion, learning_rate, make_optimizer
 
 __all__ = ["InversionProblem", "InversionResult", "InversionSettings", "LatentInversion", "ShardedInversion",
            "all_recovered", "invert", "latent_error", "learning_rate", "make_optimizer", "uses_batch_statistics"]

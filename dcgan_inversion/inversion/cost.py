@@ -73,6 +73,11 @@ def forward_flops(generator) -> int:
     return sum(layer_flops(layer) for layer in model.layers)
 
 
+def encoder_start_cost(generator, encoder) -> float:
+    """Counted cost of one row's start E(x), in generator step-equivalents."""
+    return forward_flops(encoder) / (2 * forward_flops(generator))
+
+
 def solve_flops(z_dim: int, pixels: int) -> int:
     """The damped normal equations of one row: J^T J, J^T r, Cholesky and two triangular solves."""
     return 2 * pixels * z_dim ** 2 + 2 * pixels * z_dim + z_dim ** 3 // 3 + 2 * z_dim ** 2

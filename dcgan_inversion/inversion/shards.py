@@ -10,7 +10,8 @@ from dcgan_inversion.infra import distribute
 from dcgan_inversion.config import InvertConfig
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.inversion.result import latent_error
-from dcgan_inversion.inversion.step import LatentInversion, uses_batch_statistics
+from dcgan_inversion.gan.sampling import uses_batch_statistics
+from dcgan_inversion.inversion.step import LatentInversion
 
 COMPACT_WHEN_IDLE = 0.25  # rebuild the shards once this share of their rows has retired (each rebuild retraces)
 

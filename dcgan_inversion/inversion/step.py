@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from dcgan_inversion.inversion.clip import STOCHASTIC, clip_latents, keyed_redraws, mode_ids, out_of_bounds
 from dcgan_inversion.config import InvertConfig
+from dcgan_inversion.gan.sampling import uses_batch_statistics
 
 
 def learning_rate(config: InvertConfig):
@@ -32,12 +33,6 @@ def make_optimizer(config: InvertConfig) -> keras.optimizers.Optimizer:
         return keras.optimizers.SGD(learning_rate(config))
     return keras.optimizers.Adam(learning_rate(config), beta_1=config.beta1, beta_2=config.beta2,
                                  epsilon=config.epsilon)
-
-
-def uses_batch_statistics(generator) -> bool:
-    """True for a generator whose batch norm uses each batch's statistics (model.BatchStatisticsGenerator)."""
-    return getattr(generator, "batch_statistics", False)
-
 
 
 class LatentInversion:

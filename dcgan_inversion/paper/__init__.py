@@ -1,4 +1,5 @@
-"""The paper's experiments and their presentation: one function per experiment (`experiments.py`),
-the metrics (`metrics.py`), the authors' and Amos's inversion protocols (`protocols.py`,
-`protocols/*.yaml`), the curvature analysis (`curvature.py`), figures (`figures.py`) and tables
-(`tables.py`), drawn from the results files (`records.py`) by `render.py`."""
+"""The paper's experiments and their presentation: one function per experiment and the registry
+(`experiments.py`), the completion experiment (`completion.py`), the authors' and Amos's inversion
+protocols (`protocols.py`; their YAML in `configs/protocols/`), the curvature analysis (`curvature.py`),
+figures (`figures.py`, `completion_figure.py`) and tables (`tables.py`), drawn from the results files
+(`dcgan_inversion/records.py`; their labels: `labels.py`) by `render.py`."""

@@ -11,7 +11,6 @@ writes results/completion.json and .npz.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -23,7 +22,11 @@ from dcgan_inversion.config import Config
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.inversion.jacobian import layerwise_jacobian
 from dcgan_inversion.inversion.result import latent_error
-from dcgan_inversion.paper.experiments import generate, save_results, uniform_latents, unseen_images
+from dcgan_inversion.config import seeds
+from dcgan_inversion.data.unseen import unseen_images
+from dcgan_inversion.gan.latents import latent_prior
+from dcgan_inversion.gan.sampling import generate
+from dcgan_inversion.records import save_results
 
 THRESHOLDS = (1e-4, 1e-8)
 
@@ -34,14 +37,17 @@ def experiment_masks(config: Config) -> list[Mask]:
             + [centre_square(fraction, size) for fraction in settings.hidden_fractions])
 
 
-def completion_experiment(generator, discriminator, config: Config, results_dir: Path, progress: bool = True,
-                          strategy=None) -> dict:
+def completion_experiment(run) -> dict:
+    """Every mask of the config and the centre-square sweep, on generated and real targets (`run`: an
+    experiments.Experiment)."""
+    generator, discriminator, config, progress, strategy = (run.generator, run.discriminator, run.config,
+                                                            run.progress, run.strategy)
     if config.invert.batch_norm == "batch":
         raise UserError("the completion experiment inverts each image on its own (batch norm's moving averages); "
                         "invert.batch_norm is batch here (the authors' protocol): run it without --protocol")
     settings, began = config.completion, time.perf_counter()
-    rng = np.random.default_rng(config.seed + 6)
-    z_true = uniform_latents(rng, settings.latents, config.model.z_dim)
+    rng = np.random.default_rng(seeds.stream(config.seed, seeds.COMPLETION_LATENTS))
+    z_true = latent_prior(config).sample(rng, (settings.latents, config.model.z_dim))
     targets = generate(generator, z_true)
     real, real_names = unseen_images(config)
     real, real_names = real[:settings.real_images], real_names[:settings.real_images]
@@ -51,7 +57,7 @@ def completion_experiment(generator, discriminator, config: Config, results_dir:
     numbers = {"latents": settings.latents, "starts": settings.starts, "modes": list(config.experiments.modes),
                "real_images": real_names, "thresholds": list(THRESHOLDS), "perceptual_loss": discriminator is not None,
                "pinned_down": pinned_down(rows), "masks": rows}
-    return save_results(results_dir, "completion", config, time.perf_counter() - began, numbers,
+    return save_results(run.results_dir, "completion", config, time.perf_counter() - began, numbers,
                         z_true=z_true, targets=targets)
 
 
@@ -62,14 +68,16 @@ def _one_mask(generator, discriminator, config: Config, mask: Mask, z_true, targ
            "jacobian": known_pixel_conditioning(generator, mask, z_true), "modes": {}}
     for mode in config.experiments.modes:
         title = f"completion: {mask.name}, {mode} clipping" if progress else None
-        found = complete(generator, None, config, targets, mask, "ours", mode=mode, seed=config.seed + 7,
+        found = complete(generator, None, config, targets, mask, "ours", mode=mode, seed=seeds.stream(config.seed, seeds.COMPLETION_STARTS),
                          progress=title, strategy=strategy)
         row["modes"][mode] = _scores(found, z_true, targets, mask)
-    row["amos"] = _scores(complete(generator, discriminator, config, targets, mask, "amos", seed=config.seed + 7),
+    row["amos"] = _scores(complete(generator, discriminator, config, targets, mask, "amos",
+                             seed=seeds.stream(config.seed, seeds.COMPLETION_STARTS)),
                           z_true, targets, mask)
     if len(real):
-        ours = complete(generator, None, config, real, mask, "ours", seed=config.seed + 8, strategy=strategy)
-        amos = complete(generator, discriminator, config, real, mask, "amos", seed=config.seed + 8)
+        real_seed = seeds.stream(config.seed, seeds.COMPLETION_REAL)
+        ours = complete(generator, None, config, real, mask, "ours", seed=real_seed, strategy=strategy)
+        amos = complete(generator, discriminator, config, real, mask, "amos", seed=real_seed)
         row["real"] = {"ours_psnr_db": _mean_psnr(ours, real, mask), "amos_psnr_db": _mean_psnr(amos, real, mask)}
     if progress:
         stochastic = row["modes"].get("stochastic", next(iter(row["modes"].values())))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcgan_inversion.paper.figures import plt, save_figure
-from dcgan_inversion.paper.records import load_results, model_text
+from dcgan_inversion.infra.plotting import plt, save_figure
+from dcgan_inversion.paper.labels import model_text
+from dcgan_inversion.records import load_results
 from dcgan_inversion.paper.tables import write_table
-from dcgan_inversion.rundir import RunPaths
+from dcgan_inversion.run import RunPaths
 
 
 def completion(paths: RunPaths) -> list[Path]:

@@ -103,7 +103,9 @@ def extra_steps(final: np.ndarray, rates: np.ndarray, level: float = TARGET) -> 
 
 def measure(generator, config: Config, results_dir: Path, progress: bool = True) -> dict:
     """Spectrum at Table 1's latents, and each mode's measured decay beside it; writes curvature.json/npz."""
-    from dcgan_inversion.paper.experiments import generated_latents, inversion_generator, mode_rows, save_results
+    from dcgan_inversion.gan.sampling import inversion_generator
+    from dcgan_inversion.paper.experiments import generated_latents, mode_rows
+    from dcgan_inversion.records import save_results
 
     started = time.time()
     table1, arrays = _table1(results_dir)

@@ -8,48 +8,23 @@ curvature    final z error vs the loss's smallest curvature, measured vs predict
 """
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.ticker import NullFormatter
+from PIL import Image
 
-matplotlib.use("Agg")  # no display; the same output on every machine
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from dcgan_inversion.data.images import to_uint8  # noqa: E402
-from dcgan_inversion.infra.errors import UserError  # noqa: E402
-from dcgan_inversion.infra.io_utils import atomic_write_bytes  # noqa: E402
-from dcgan_inversion.rundir import RunPaths  # noqa: E402
-from dcgan_inversion.paper.records import (counted_cost, load_arrays, load_results, optimizer_text, phase_text,  # noqa: E402
-                                           protocol_label)
-from dcgan_inversion.paper.tables import curvature_table  # noqa: E402
+from dcgan_inversion.data.images import to_uint8
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.plotting import plt, save_figure
+from dcgan_inversion.run import RunPaths
+from dcgan_inversion.paper.labels import counted_cost, optimizer_text, phase_text, protocol_label
+from dcgan_inversion.records import load_arrays, load_results
+from dcgan_inversion.paper.tables import curvature_table
 
 
 MODE_STYLE = {"none": ("tab:gray", "o"), "standard": ("tab:blue", "s"), "stochastic": ("tab:red", "^")}
-
-
-DPI = 120
-
-
-plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "svg.hashsalt": "dcgan-inversion",
-                     "pdf.fonttype": 42})
-
-
-def save_figure(figure, stem: Path) -> list[Path]:
-    """PNG and PDF, each written atomically."""
-    written = []
-    for suffix in (".png", ".pdf"):
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format=suffix[1:], dpi=DPI, bbox_inches="tight", metadata={"CreationDate": None}
-                       if suffix == ".pdf" else {"Software": None})
-        atomic_write_bytes(stem.with_suffix(suffix), buffer.getvalue())
-        written.append(stem.with_suffix(suffix))
-    plt.close(figure)
-    return written
 
 
 def figure1(paths: RunPaths) -> list[Path]:

@@ -1,6 +1,6 @@
 """Inversion protocols: named presets of how to invert, applied to any trained run.
 
-A protocol (`protocols/<name>.yaml`) holds the `invert` and `polish` sections, and optionally
+A protocol (`dcgan_inversion/configs/protocols/<name>.yaml`) holds the `invert` and `polish` sections, and optionally
 some `experiments` keys, of one way of recovering latents: the authors' gradient descent, Amos's
 Adam. The model, the data and the experiment sizes come from the run itself, so one command runs
 the same protocol on the demo run and on a CelebA run. Its results live apart from the run's
@@ -14,7 +14,7 @@ from pathlib import Path
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.config import Config, ConfigError
 
-PROTOCOL_DIR = Path(__file__).parent / "protocols"
+PROTOCOL_DIR = Path(__file__).parents[1] / "configs" / "protocols"
 REPLACED = ("invert", "polish")  # a protocol's sections replace the run's whole sections
 MERGED = ("experiments",)        # keys given here override the run's; the others stay
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import ensure_writable
-from dcgan_inversion.rundir import RunPaths
+from dcgan_inversion.run import RunPaths
 from dcgan_inversion.paper.figures import convergence, curvature, figure1, figure2, training
 from dcgan_inversion.paper.tables import protocols_with_results, protocols_table1, table1, table2
 from dcgan_inversion.paper.completion_figure import completion

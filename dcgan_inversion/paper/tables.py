@@ -12,9 +12,10 @@ import io
 from pathlib import Path
 
 from dcgan_inversion.infra.io_utils import atomic_write_text
-from dcgan_inversion.rundir import RunPaths
-from dcgan_inversion.paper.records import (PAPER_TABLE1, PAPER_TABLE2, first_order_text, model_text, optimizer_text,
-                                           phase_text, counted_cost, load_results, protocol_label)
+from dcgan_inversion.run import RunPaths
+from dcgan_inversion.paper.labels import (PAPER_TABLE1, PAPER_TABLE2, first_order_text, model_text, optimizer_text,
+                                          phase_text, counted_cost, protocol_label)
+from dcgan_inversion.records import load_results
 
 
 COST_HEADER = "cost per row (counted / timed step-eq.)"

@@ -15,20 +15,16 @@ import time
 import keras
 import tensorflow as tf
 
-from dcgan_inversion import rundir
+from dcgan_inversion import run as rundir
 from dcgan_inversion.infra import distribute, preemption
 from dcgan_inversion.infra.checkpoints import restore_newest_intact
-from dcgan_inversion.config import Config
+from dcgan_inversion.config import Config, seeds
+from dcgan_inversion.gan.latents import latent_prior
 from dcgan_inversion.data.pipeline import TrainingData, training_data
 from dcgan_inversion.data.images import SAMPLE_GRID, image_grid
 from dcgan_inversion.infra.errors import UserError, first_line
 from dcgan_inversion.infra.io_utils import write_png
 from dcgan_inversion.gan.model import make_discriminator, make_generator
-
-
-def sample_latents(rng: tf.random.Generator, rows: int, z_dim: int) -> tf.Tensor:
-    """z ~ U(-1, 1)^z_dim, the DCGAN prior that the paper's clipping relies on."""
-    return rng.uniform((rows, z_dim), minval=-1.0, maxval=1.0)
 
 
 class DCGANTrainer:
@@ -57,9 +53,11 @@ class DCGANTrainer:
             self.g_optimizer.build(self.generator.trainable_variables)
             self.d_optimizer.build(self.discriminator.trainable_variables)
             self.rng = tf.random.Generator.from_seed(config.seed)
+            self.prior = latent_prior(config)
             self.step = tf.Variable(0, dtype=tf.int64, name="step")
             self.sample_z = tf.Variable(
-                sample_latents(tf.random.Generator.from_seed(config.seed + 1), SAMPLE_GRID**2, model_config.z_dim),
+                self.prior.sample_tf(tf.random.Generator.from_seed(seeds.stream(config.seed, seeds.SAMPLE_GRID)),
+                                     (SAMPLE_GRID**2, model_config.z_dim)),
                 trainable=False, name="sample_z",
             )
             self.checkpoint = tf.train.Checkpoint(
@@ -96,7 +94,7 @@ class DCGANTrainer:
     @tf.function
     def train_step(self, real_images):
         """One D update on real vs G(z), then `g_updates_per_step` G updates on the same z."""
-        z = sample_latents(self.rng, self.config.train.batch_size, self.config.model.z_dim)
+        z = self.prior.sample_tf(self.rng, (self.config.train.batch_size, self.config.model.z_dim))
         results = self.strategy.run(self._replica_step, args=(real_images, z))
         self.step.assign_add(1)
         return {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
@@ -191,7 +189,8 @@ def train(config: Config, run_dir, verbose: bool = True) -> DCGANTrainer:
     data = training_data(config)
     trainer = DCGANTrainer(config, paths.root, strategy)
     try:
-        _train(trainer, data, verbose)
+        with preemption.interrupts_at_step_boundaries():
+            _train(trainer, data, verbose)
     finally:
         trainer.close()
     return trainer
@@ -240,6 +239,8 @@ def _train(trainer: DCGANTrainer, data: TrainingData, verbose: bool) -> None:
                 trainer.save()
             progress.update(step, [("d_loss", metrics["d_loss"]), ("g_loss", metrics["g_loss"]),
                                    ("D(x)", metrics["d_real"]), ("D(G(z))", metrics["d_fake"])])
+            if preemption.interrupted() and step < steps:
+                raise KeyboardInterrupt  # here, between steps: the handler below saves at this step
             if preemption.requested() and step < steps:
                 if step % train.checkpoint_every:
                     trainer.save()

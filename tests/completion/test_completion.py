@@ -56,15 +56,15 @@ def test_our_method_recovers_the_latent_from_the_known_pixels(tiny_generator, ta
 def test_the_known_pixels_get_the_completions_polish(tiny_generator, targets, monkeypatch, run_polish, used):
     """completion.polish replaces the run's polish method (fresh Jacobians by default: masked problems
     are ill-conditioned), unless the run asks for no polish at all."""
-    from dcgan_inversion.your_images import recover
+    from dcgan_inversion.completion import complete as completion_module
 
-    seen, real = [], recover.best_of_starts
+    seen, real = [], completion_module.best_of_starts
 
     def recording(generator, config, *args, **kwargs):
         seen.append(config.polish.method)
         return real(generator, config, *args, **kwargs)
 
-    monkeypatch.setattr(recover, "best_of_starts", recording)
+    monkeypatch.setattr(completion_module, "best_of_starts", recording)
     config = replace(CONFIG, invert={"steps": 20}, polish={"method": run_polish, "iterations": 2})
     complete(tiny_generator, None, config, targets[1][:1], make_mask("center", 16, config.completion), "ours")
     assert seen == [used]

@@ -101,7 +101,7 @@ def test_a_config_that_is_not_text_is_one_line(tmp_path):
 def test_a_runs_config_is_complete_only_with_its_last_section():
     """rundir.saved_config tells a config.yaml that was cut short by its missing last section."""
     from dcgan_inversion.config import Config
-    from dcgan_inversion.rundir import LAST_SECTION
+    from dcgan_inversion.run.paths import LAST_SECTION
 
     assert list(Config.__dataclass_fields__)[-1] == LAST_SECTION
 
@@ -109,7 +109,7 @@ def test_a_runs_config_is_complete_only_with_its_last_section():
 def test_a_config_cut_short_between_sections_is_refused(tmp_path):
     from dcgan_inversion import config as config_lib
     from dcgan_inversion.infra.errors import UserError
-    from dcgan_inversion.rundir import saved_config
+    from dcgan_inversion.run import saved_config
 
     config_lib.save_config(config_lib.load_config("demo"), tmp_path / "config.yaml")
     text = (tmp_path / "config.yaml").read_text()

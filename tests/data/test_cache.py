@@ -108,3 +108,19 @@ def test_a_cache_folder_that_cannot_be_written_is_refused_before_decoding(tmp_pa
     blocker.write_text("x")
     with pytest.raises(UserError, match="data.cache: cannot write to"):
         decoded_images(files, 16, 108, str(blocker / "cache"), verbose=False)
+
+
+def test_a_shared_cache_is_readable_by_whoever_can_read_its_manifest(tmp_path):
+    """The array gets the umask's permissions like its manifest (mkstemp alone would leave it 0600)."""
+    import os
+    import stat
+
+    files = make_folder(tmp_path / "faces", 3)
+    cache = tmp_path / "cache"
+    previous = os.umask(0o022)
+    try:
+        decoded_images(files, 16, 108, str(cache), verbose=False)
+    finally:
+        os.umask(previous)
+    modes = {path.suffix: stat.S_IMODE(path.stat().st_mode) for path in cache.iterdir()}
+    assert modes[".npy"] == modes[".json"] == 0o644

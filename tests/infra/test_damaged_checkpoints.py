@@ -76,7 +76,7 @@ def test_inversion_resumes_from_the_checkpoint_before_a_damaged_one(tiny_generat
 
 
 def test_a_damaged_generator_export_is_rebuilt_from_the_training_checkpoint(tmp_path, capsys):
-    from dcgan_inversion.rundir import load_generator
+    from dcgan_inversion.run import load_generator
 
     run = tmp_path / "run"
     trained = train(CONFIG, run, verbose=False)

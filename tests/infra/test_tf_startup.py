@@ -67,7 +67,7 @@ def test_loading_tensorflow_shows_no_startup_chatter_but_keeps_a_real_error():
     assert "oneDNN" not in result.stderr and "cuda drivers" not in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("module", ["dcgan_inversion.bench", "dcgan_inversion.your_images.verdicts"])
+@pytest.mark.parametrize("module", ["dcgan_inversion.bench", "dcgan_inversion.user_images.measure"])
 def test_the_module_commands_start_without_tensorflows_chatter(module):
     result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=300,
                             env={"PATH": "/usr/bin:/bin"})

@@ -78,8 +78,8 @@ def test_a_checkpoint_of_another_sharding_is_not_resumed(tiny_generator, tiny_pr
 def test_experiments_are_reproducible_and_drop_their_checkpoints(tiny_generator, tmp_path):
     config = config_lib.replace(tiny_config(), invert={"steps": 20, "steps_per_call": 5, "checkpoint_every": 10},
                                 experiments={"table1_latents": 3}, polish={"method": "levenberg_marquardt", "iterations": 2})
-    first = experiments.table1(tiny_generator, config, tmp_path / "a", progress=False)
-    second = experiments.table1(tiny_generator, config, tmp_path / "b", progress=False)
+    first = experiments.table1(experiments.Experiment(tiny_generator, config, tmp_path / "a", progress=False))
+    second = experiments.table1(experiments.Experiment(tiny_generator, config, tmp_path / "b", progress=False))
     assert first["modes"] == second["modes"] and first["seed"] == 0
     assert {"tensorflow", "dcgan_inversion", "device"} <= set(first["environment"])
     assert not (tmp_path / "a" / ".state").exists()

@@ -4,6 +4,7 @@ import json
 from conftest import tiny_config
 from dcgan_inversion.config import replace
 from dcgan_inversion.paper.completion import completion_experiment, pinned_down
+from dcgan_inversion.paper.experiments import Experiment
 from dcgan_inversion.paper.render import make_figures
 
 
@@ -15,7 +16,8 @@ def test_completion_experiment_records_every_mask_and_renders(tiny_generator, tm
                      completion={"masks": ("lowres",), "hidden_fractions": (0.1, 0.6), "latents": 2,
                                  "starts": 1, "real_images": 1, "iterations": 5, "lowres_factor": 8})
     results = tmp_path / "results"
-    record = completion_experiment(tiny_generator, make_discriminator(config.model), config, results, progress=False)
+    record = completion_experiment(Experiment(tiny_generator, config, results, progress=False,
+                                                discriminator=make_discriminator(config.model)))
     assert [row["mask"] for row in record["masks"]] == ["lowres", "center-10%", "center-60%"]
     lowres = record["masks"][0]
     assert lowres["known_values"] == 2 * 2 * 3 and lowres["jacobian"]["rank_deficient"]  # 12 values < 100 dims

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from dcgan_inversion import config as config_lib
+from dcgan_inversion.data.unseen import unseen_images
 from dcgan_inversion.paper import experiments
-from dcgan_inversion import rundir
+from dcgan_inversion import run as rundir
 from dcgan_inversion.training.trainer import train
 
 from conftest import one_error_line, tiny_config
@@ -66,7 +67,7 @@ def test_all_experiments_write_valid_results(trained_run, tmp_path):
 
 
 def test_unseen_images_include_real_portraits():
-    images, names = experiments.unseen_images(tiny_config())
+    images, names = unseen_images(tiny_config())
     assert images.shape == (6, 16, 16, 3) and "astronaut (scikit-image)" in names
     assert -1.0 <= images.min() and images.max() <= 1.0
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.paper import experiments
-from dcgan_inversion import rundir
+from dcgan_inversion import run as rundir
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.paper.render import make_figures
 from dcgan_inversion.training.trainer import train

@@ -6,8 +6,9 @@ import pytest
 
 from conftest import one_error_line, tiny_config
 from dcgan_inversion.config import replace
-from dcgan_inversion.rundir import RunPaths, export_generator, load_encoder
-from dcgan_inversion.training.encoder import EncoderTraining, encoder_cost_per_sample, start_cost, train_encoder
+from dcgan_inversion.run import RunPaths, export_generator, load_encoder
+from dcgan_inversion.inversion.cost import encoder_start_cost
+from dcgan_inversion.training.encoder import EncoderTraining, encoder_cost_per_sample, train_encoder
 
 CONFIG = replace(tiny_config(), encoder={"steps": 12, "batch_size": 8, "checkpoint_every": 4, "log_every": 4})
 
@@ -41,13 +42,14 @@ def test_training_resumes_where_it_stopped(run, tiny_generator):
 
 
 def test_table1_starts_at_the_encoders_guess_and_counts_it(run, tiny_generator, tmp_path):
-    from dcgan_inversion.paper.experiments import encoder_starts, generated_latents, recover_generated_latents, table1
+    from dcgan_inversion.gan.sampling import encoder_starts
+    from dcgan_inversion.paper.experiments import Experiment, generated_latents, recover_generated_latents, table1
 
     train_encoder(tiny_generator, CONFIG, run.root, verbose=False)
     encoder = load_encoder(run.root)
     config = replace(CONFIG, invert={"start": "encoder", "steps": 5}, experiments={"table1_latents": 3})
-    record = table1(tiny_generator, config, tmp_path / "results", progress=False, encoder=encoder)
-    assert record["start_step_equivalents"] == round(start_cost(tiny_generator, encoder), 3)
+    record = table1(Experiment(tiny_generator, config, tmp_path / "results", progress=False, encoder=encoder))
+    assert record["start_step_equivalents"] == round(encoder_start_cost(tiny_generator, encoder), 3)
     # With a zero learning rate the rows stay where they started: at E(G(z)), not at the random draws.
     frozen = replace(config, invert={"learning_rate": 0.0, "steps": 1}, polish={"method": "none"})
     z_true, random_starts = generated_latents(config, 3)
@@ -88,7 +90,7 @@ def test_the_benchmark_compares_the_starts_side_by_side(run, tiny_generator):
 
 
 def test_the_verdicts_can_start_at_the_encoders_guess(run, tiny_generator, monkeypatch):
-    from dcgan_inversion.your_images import verdicts
+    from dcgan_inversion.user_images import measure as verdicts
 
     train_encoder(tiny_generator, CONFIG, run.root, verbose=False)
     z = np.random.default_rng(2).uniform(-1, 1, (2, 100)).astype(np.float32)

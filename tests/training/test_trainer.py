@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from dcgan_inversion import config as config_lib
-from dcgan_inversion import rundir
+from dcgan_inversion import run as rundir
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.training.trainer import train
 

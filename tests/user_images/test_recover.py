@@ -1,4 +1,4 @@
-"""Your own images (your_images.py, dcgan-invert --image): folders, best of K starts, the calibrated
+"""Your own images (user_images/recover.py, dcgan-invert --image): folders, best of K starts, the calibrated
 verdict, readable pictures, name collisions and bad files."""
 import json
 import subprocess
@@ -11,7 +11,8 @@ from PIL import Image
 
 from conftest import one_error_line, project_lines, tiny_config
 from dcgan_inversion import config as config_lib
-from dcgan_inversion.your_images import recover as your_images
+from dcgan_inversion.inversion.multistart import best_of_starts
+from dcgan_inversion.user_images import recover
 from dcgan_inversion.data.pipeline import heldout_images
 from dcgan_inversion.paper.experiments import generate
 from dcgan_inversion.training.trainer import train
@@ -40,28 +41,28 @@ def _invert(run, *args):
 
 
 def test_the_best_of_k_starts_is_never_worse_than_one_start_with_the_same_seed(run):
-    from dcgan_inversion.rundir import load_generator
+    from dcgan_inversion.run import load_generator
 
     generator, config = load_generator(run), _config()
     images = heldout_images(config)[:2]
-    one = your_images.best_of_starts(generator, config, images, 1, seed=3, mode="standard")
-    many = your_images.best_of_starts(generator, config, images, 4, seed=3, mode="standard")
+    one = best_of_starts(generator, config, images, 1, seed=3, mode="standard")
+    many = best_of_starts(generator, config, images, 4, seed=3, mode="standard")
     assert np.all(many["pixel_error"] <= one["pixel_error"] * (1 + 1e-6))
     assert many["all_errors"].shape == (2, 4) and all(spread > 0 for spread in many["spread"])
     assert one["spread"] == [None, None]
 
 
 def test_the_calibrated_verdict_tells_a_generated_image_from_a_real_face(run):
-    from dcgan_inversion.rundir import load_generator
+    from dcgan_inversion.run import load_generator
 
     generator, config = load_generator(run), _config()
-    calibrated = your_images.calibrate(generator, config, starts=3, mode="stochastic")
+    calibrated = recover.calibrate(generator, config, starts=3, mode="stochastic")
     assert calibrated["separated"], calibrated
-    found = your_images.best_of_starts(
-        generator, config, np.concatenate([your_images.as_8_bit(generate(generator, np.full((1, 100), 0.3, np.float32)),
+    found = best_of_starts(
+        generator, config, np.concatenate([recover.as_8_bit(generate(generator, np.full((1, 100), 0.3, np.float32)),
                                                                 config), heldout_images(config)[1:2]]),
         3, seed=9, mode="stochastic")
-    generated, real = (your_images.verdict(error, calibrated["threshold"])[0] for error in found["pixel_error"])
+    generated, real = (recover.verdict(error, calibrated["threshold"])[0] for error in found["pixel_error"])
     assert generated == "in G's range" and real == "not in G's range"
 
 
@@ -119,7 +120,7 @@ def test_one_bad_file_among_good_ones_is_named_and_the_good_ones_are_inverted(ru
 
 
 def test_without_config_a_run_uses_its_own(tmp_path):
-    from dcgan_inversion.cli import _config_name, _parser
+    from dcgan_inversion.cli.common import config_name as _config_name, parser as _parser
 
     config_lib.save_config(tiny_config(), tmp_path / "config.yaml")
     args = _parser("x").parse_args(["--run", str(tmp_path)])
@@ -129,7 +130,7 @@ def test_without_config_a_run_uses_its_own(tmp_path):
 
 
 def test_the_verdict_table_is_measured_per_category(run, tmp_path):
-    from dcgan_inversion.your_images import verdicts
+    from dcgan_inversion.user_images import measure as verdicts
 
     verdicts.main(["--run", str(run), "--config", str(run / "invert.yaml"), "--out", str(tmp_path), "--starts", "2"])
     report = json.loads((tmp_path / "verdicts.json").read_text())
@@ -144,6 +145,16 @@ def test_the_verdict_table_is_measured_per_category(run, tmp_path):
 def test_a_damaged_calibration_file_is_measured_again(tmp_path, monkeypatch, content):
     (tmp_path / "calibration.json").write_text(content)
     measured = {"threshold": 1e-3, "separated": True}
-    monkeypatch.setattr(your_images, "calibrate", lambda *args: measured)
-    assert your_images.calibration(None, _config(), 2, "stochastic", tmp_path) == measured
+    monkeypatch.setattr(recover, "calibrate", lambda *args: measured)
+    assert recover.calibration(None, _config(), 2, "stochastic", tmp_path) == measured
     assert json.loads((tmp_path / "calibration.json").read_text()) == measured
+
+
+def test_the_contact_sheet_draws_a_file_name_that_is_not_utf8(tmp_path):
+    import os
+
+    picture = np.zeros((16, 50, 3), np.uint8)
+    name = os.fsdecode(b"/photos/caf\xe9.png")
+    recover.contact_sheet(tmp_path / "sheet.png", [picture],
+                          [{"file": name, "best_pixel_mse": 1e-3, "verdict": "not in G's range"}])
+    assert (tmp_path / "sheet.png").stat().st_size > 0

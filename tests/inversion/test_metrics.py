@@ -1,6 +1,6 @@
 import numpy as np
 
-from dcgan_inversion.paper import metrics
+from dcgan_inversion.inversion import metrics
 
 
 def test_random_baseline_matches_the_paper():

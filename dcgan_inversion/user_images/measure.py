@@ -1,6 +1,6 @@
-"""How well the verdict of your_images.py tells what G could have drawn, measured on a run.
+"""How well the verdict of recover.py tells what G could have drawn, measured on a run.
 
-    python -m dcgan_inversion.your_images.verdicts --run runs/demo --out docs/results
+    python -m dcgan_inversion.user_images.measure --run runs/demo --out docs/results
 
 Categories: images G generated; the same after JPEG compression (quality 95, 75) and with small
 Gaussian noise; unseen real faces the calibration did not use; photos of other things. Each is
@@ -24,8 +24,11 @@ if __name__ == "__main__":  # run as a command: TensorFlow's start-up lines filt
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from dcgan_inversion.your_images import recover as your_images  # noqa: E402
-from dcgan_inversion.config import Config  # noqa: E402
+from dcgan_inversion.config import Config, seeds  # noqa: E402
+from dcgan_inversion.gan.latents import latent_prior  # noqa: E402
+from dcgan_inversion.gan.sampling import generate  # noqa: E402
+from dcgan_inversion.inversion.multistart import best_of_starts  # noqa: E402
+from dcgan_inversion.user_images import recover  # noqa: E402
 from dcgan_inversion.data.pipeline import heldout_images, to_model_range  # noqa: E402
 from dcgan_inversion.infra.errors import UserError  # noqa: E402
 from dcgan_inversion.data.images import to_uint8  # noqa: E402
@@ -36,18 +39,16 @@ PER_CATEGORY = 6
 
 
 def categories(generator, config: Config) -> dict:
-    from dcgan_inversion.paper.experiments import generate
-
-    rng = np.random.default_rng(config.seed + 6)
-    exact = generate(generator, rng.uniform(-1, 1, (PER_CATEGORY, config.model.z_dim)).astype(np.float32))
-    generated = your_images.as_8_bit(exact, config)
+    rng = np.random.default_rng(seeds.stream(config.seed, seeds.VERDICT_IMAGES))
+    exact = generate(generator, latent_prior(config).sample(rng, (PER_CATEGORY, config.model.z_dim)))
+    generated = recover.as_8_bit(exact, config)
     held_out = heldout_images(config)
     return {
         "generated, float32 (never saved to a file)": exact,
         "generated, saved as 8-bit PNG": generated,
         "generated, JPEG quality 95": _jpeg(exact, 95, config),
         "generated, JPEG quality 75": _jpeg(exact, 75, config),
-        f"generated + noise (sigma {NOISE_SIGMA}), 8-bit": your_images.as_8_bit(np.clip(
+        f"generated + noise (sigma {NOISE_SIGMA}), 8-bit": recover.as_8_bit(np.clip(
             exact + NOISE_SIGMA * rng.standard_normal(exact.shape), -1, 1), config),
         "unseen real faces (not in the calibration)": held_out[1::2],
         "photos of other things": _other_photos(config),
@@ -80,11 +81,11 @@ def _other_photos(config: Config) -> np.ndarray:
 def measure(generator, config: Config, starts: int, mode: str, encoder=None) -> dict:
     """The verdict per category; with an `encoder` the first of each image's starts is E(x). The
     counted cost per image (every start's first-order steps and polish iterations, cost.py) is kept."""
-    calibrated = your_images.calibrate(generator, config, starts, mode, encoder=encoder)
+    calibrated = recover.calibrate(generator, config, starts, mode, encoder=encoder)
     rows, costs = {}, []
     for name, images in categories(generator, config).items():
-        found = your_images.best_of_starts(generator, config, images, starts, config.seed + 7, mode,
-                                           f"verdicts: {name}", encoder=encoder)
+        found = best_of_starts(generator, config, images, starts, seeds.stream(config.seed, seeds.VERDICT_STARTS), mode,
+                               f"verdicts: {name}", encoder=encoder)
         errors = found["pixel_error"]
         costs += [found["counted_step_equivalents"] * starts] * len(images)
         rows[name] = {"images": len(images), "best_pixel_mse": errors.tolist(),
@@ -125,7 +126,7 @@ def main(argv=None) -> None:
     try:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.infra.io_utils import ensure_writable
-        from dcgan_inversion.rundir import load_encoder, load_generator
+        from dcgan_inversion.run import load_encoder, load_generator
 
         config = load_config(args.config or str(args.run / "config.yaml"))
         ensure_writable(args.out)  # before minutes of inversions, not after

@@ -1,18 +1,9 @@
-"""A run's results files, read and described: what the figures and tables print about a record.
+"""What the figures and tables print about a results record, and the paper's own numbers.
 
-`load_results` / `load_arrays` read `<run>/results/<name>.json` / `.npz` (one line saying which
-command makes a missing one); the rest turns a record into the words and numbers the tables and
+Turns a results record (read by `dcgan_inversion.records`) into the words and numbers the tables and
 titles show (its phases, its counted and timed cost, its protocol), beside the paper's own numbers.
 """
 from __future__ import annotations
-
-import json
-import zipfile
-
-import numpy as np
-
-from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.rundir import RunPaths
 
 
 PAPER_TABLE1 = {  # Table 1: share of ||z - z'||^2 / 100 < eps over 1000 trials, 100k updates
@@ -23,33 +14,6 @@ PAPER_TABLE1 = {  # Table 1: share of ||z - z'||^2 / 100 < eps over 1000 trials,
 
 
 PAPER_TABLE2 = {"none": 2.03e-4, "standard": 1.36e-4, "stochastic": 4.94e-5, "baseline": 0.0815}
-
-
-def load_results(paths: RunPaths, name: str) -> dict:
-    """A results JSON, or one line saying which command makes it."""
-    path = paths.results / f"{name}.json"
-    if not path.exists():
-        option = f" --protocol {paths.protocol}" if paths.protocol else ""
-        raise UserError(f"{path} is missing: run `make invert` (or dcgan-invert --run {paths.root}{option} "
-                        f"--experiment {name}) first")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict) or record.get("experiment") != name or not isinstance(record.get("config"), dict):
-            raise ValueError("not a results record of this experiment")
-        if name not in ("curvature", "completion") and not isinstance(record.get("modes"), dict):
-            raise ValueError("no per-mode numbers")
-        return record
-    except (ValueError, OSError):  # UnicodeDecodeError is a ValueError
-        raise UserError(f"{path} is not a valid {name} results file: re-run `make invert`") from None
-
-
-def load_arrays(paths: RunPaths, name: str) -> dict:
-    path = paths.results / f"{name}.npz"
-    try:
-        with np.load(path) as arrays:
-            return dict(arrays)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # missing, truncated, not an npz
-        raise UserError(f"{path} is missing or unreadable: re-run `make invert`") from None
 
 
 def counted_cost(record: dict) -> float:

@@ -1,0 +1,33 @@
+"""`dcgan-invert --image`: the best recovery of each image under the library's search plan, and the
+verdict of the run's calibration (user_images/plan.py decides the starts, as for the API)."""
+from __future__ import annotations
+
+from dcgan_inversion.cli.common import fail_if_skipped
+
+
+def invert_images(config, paths, files, skipped, starts, mode) -> None:
+    from dcgan_inversion.infra.distribute import make_strategy
+    from dcgan_inversion.inversion.metrics import random_baseline
+    from dcgan_inversion.run import load_encoder, load_generator
+    from dcgan_inversion.user_images import recover
+    from dcgan_inversion.user_images.plan import search_plan
+
+    strategy = make_strategy(config.distribute.strategy)
+    generator = load_generator(paths.root, config.model, strategy)
+    plan = search_plan(config, starts, mode, paths.encoder_weights.exists())
+    if plan.note:
+        print(plan.note, flush=True)
+    encoder = load_encoder(paths.root) if plan.encoder else None
+    output_dir = paths.results / "images"
+    calibrated = recover.calibration(generator, plan.config, plan.starts, plan.mode, output_dir, strategy, encoder)
+    rows = recover.invert_images(generator, plan.config, files, output_dir, plan.starts, plan.mode, calibrated,
+                                 strategy, skipped=skipped, encoder=encoder)
+    print(f"threshold {calibrated['threshold']:.1e} (pixel MSE; generated images up to {calibrated['worst_generated']:.1e}, "
+          f"unseen real ones from {calibrated['best_real']:.1e})")
+    baseline = random_baseline(plan.starts, config.model.z_dim, config.seed) if plan.starts > 1 else None
+    for row in rows:
+        spread = (f", spread {row['spread']:.1e} (random pairs: {baseline:.2f})" if row["spread"] is not None else "")
+        print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
+              f"({row['margin_decades']:+.1f} decades from the threshold)")
+    print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
+    fail_if_skipped(skipped, len(rows), ", and in summary.json")
