@@ -50,8 +50,8 @@ class AmosLoss:
         return loss, contextual, fake, tape.gradient(total, z)
 
 
-def amos_adam(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, on_frame=None) -> dict:
-    """His `--approach adam`: Adam steps on z, each followed by np.clip(z, -1, 1)."""
+def amos_adam(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, on_frame=None, box=(-1.0, 1.0)) -> dict:
+    """His `--approach adam`: Adam steps on z, each followed by np.clip(z, -1, 1) (the prior's `box`)."""
     z = tf.Variable(np.asarray(z0, np.float32))
     optimizer = keras.optimizers.Adam(config.learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
     losses = []
@@ -60,7 +60,7 @@ def amos_adam(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, on_frame
     def step():
         value, contextual, fake, gradient = loss.value_and_gradient(tf.identity(z))
         optimizer.apply_gradients([(gradient, z)])
-        z.assign(tf.clip_by_value(z, -1.0, 1.0))
+        z.assign(tf.clip_by_value(z, *box))
         return value, fake
 
     for iteration in range(config.iterations):
@@ -71,7 +71,8 @@ def amos_adam(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, on_frame
     return {"z": z.numpy(), "loss_curve": losses}
 
 
-def amos_hmc(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, seed: int, on_frame=None) -> dict:
+def amos_hmc(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, seed: int, on_frame=None,
+             box=(-1.0, 1.0)) -> dict:
     """His `--approach hmc`: per iteration a momentum v ~ N(0, 1), `hmc_steps` leapfrog steps
     (v -= eps/2 beta g; z += eps v; clip; v -= eps/2 beta g), then per image a Metropolis accept
     on beta * loss + |v|^2 / 2; beta is multiplied by `hmc_anneal` after each iteration."""
@@ -88,7 +89,7 @@ def amos_hmc(loss: AmosLoss, z0: np.ndarray, config: CompletionConfig, seed: int
         v_old = v.copy()
         for _ in range(config.hmc_steps):
             v -= eps / 2 * beta * gradient
-            z = np.clip(z + eps * v, -1.0, 1.0)
+            z = np.clip(z + eps * v, *box)
             value, _, fake, gradient = (t.numpy() for t in loss.value_and_gradient(tf.constant(z)))
             v -= eps / 2 * beta * gradient
         energy_old = beta * value_old + np.sum(v_old**2, axis=1) / 2

@@ -68,13 +68,15 @@ def _ours(generator, config: Config, images, mask: Mask, starts: int, mode: str,
 def _amos(generator, discriminator, config: Config, images, mask: Mask, approach: str, seed: int):
     settings = config.completion
     loss = AmosLoss(generator, discriminator, images, mask, settings.lam)
-    z0 = latent_prior(config).sample(np.random.default_rng(seed), (len(images), config.model.z_dim))
+    prior = latent_prior(config)
+    z0 = prior.sample(np.random.default_rng(seed), (len(images), config.model.z_dim))
     frames = []
 
     def keep(iteration, fake):
         frames.append((iteration, fake))
 
-    found = amos_adam(loss, z0, settings, keep) if approach == "adam" else amos_hmc(loss, z0, settings, seed, keep)
+    found = amos_adam(loss, z0, settings, keep, prior.box) if approach == "adam" else \
+        amos_hmc(loss, z0, settings, seed, keep, prior.box)
     reconstructions = generator(found["z"], training=False).numpy()
     details = {"approach": approach, "iterations": settings.iterations, "lam": settings.lam,
                "perceptual_loss": discriminator is not None, "first_loss": found["loss_curve"][0],

@@ -11,6 +11,8 @@ EXPERIMENTS = ("table1", "noise", "uniqueness", "trajectory")
 EXTRA_EXPERIMENTS = ("completion",)  # beyond the paper: run only when named (--experiment completion)
 MASKS = ("center", "left", "random", "grid", "lowres", "full")
 CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
+ARCHITECTURES = ("amos", "pytorch_dcgan")  # gan/architectures/, one module each
+LATENTS = ("uniform", "normal")  # gan/latents.py
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
@@ -32,8 +34,17 @@ def _spec(default, *, minimum=None, maximum=None, choices=None, may_be_empty=Fal
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Amos's DCGAN, sized by image size and widths (REFERENCE: "The model")."""
+    """The DCGAN, its architecture and latent prior, sized by image size and widths (REFERENCE: "The model")."""
 
+    architecture: str = _spec("amos", choices=ARCHITECTURES,
+                              doc="amos: Amos's DCGAN (5x5 kernels, biases, a dense projection and logit); "
+                                  "pytorch_dcgan: pytorch/examples' DCGAN (4x4 kernels, no biases, a 4x4 conv logit)")
+    latent: str = _spec("uniform", choices=LATENTS,
+                        doc="the prior of z: uniform U(invert.low, invert.high) (the paper's), or normal N(0, 1) "
+                            "kept in the box [-latent_box, latent_box] by the clip ops")
+    latent_box: float = _spec(4.5, minimum=0.5, maximum=10.0,
+                              doc="normal: the clip box's half-width b; 4.5 cuts off 6.8e-6 of the components, "
+                                  "0.07% of 100-dim latents")
     image_size: int = _spec(64, choices=(16, 32, 64, 128), doc="output side in pixels")
     z_dim: int = _spec(100, minimum=1)
     gf_dim: int = _spec(64, minimum=1, doc="generator width (filters of the last conv)")
@@ -174,6 +185,9 @@ class ExperimentsConfig:
                                                           "held-out images; the shipped portraits always follow")
     uniqueness_images: int = _spec(1, minimum=1, doc="unseen real images (paper: 1)")
     uniqueness_restarts: int = _spec(1000, minimum=2, doc="recoveries per image and mode (paper: 1000)")
+    true_latents: str = _spec("prior", choices=("prior", "paper_uniform"),
+                              doc="where the generated experiments draw true latents: the run's prior (truncated "
+                                  "to its clip box), or the paper's U(-1, 1)^z_dim on any generator")
     trajectory_targets: int = _spec(4, minimum=1)
     trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, may_be_empty=True,
                                                          doc="plus the final step")

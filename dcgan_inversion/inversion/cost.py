@@ -6,7 +6,7 @@ next, so the same inversion measured 467 step-equivalents on one CPU and 695 on 
 counted cost depends only on the generator and on what the algorithm did, so it can carry a target.
 
 The accounting, per row (z_dim = d, pixels per image = P):
-- a forward pass, F: per layer, dense 2·in·out + out (bias); transposed convolution
+- a forward pass, F: per layer (any layer not named here: one per output element), dense 2·in·out + out (bias); transposed convolution
   2·H_in·W_in·k²·C_in·C_out (TensorFlow's profiler formula for Conv2DBackpropInput) + one per output
   element (bias); batch norm 2 per element (inference: one scale, one shift); ReLU and tanh 1 per
   element; reshape 0. The linear layers are > 98% of F on every shipped generator.
@@ -62,7 +62,9 @@ def layer_flops(layer) -> int:
         return _elements(layer.output.shape)
     if isinstance(layer, (layers.InputLayer, layers.Reshape, layers.Flatten)):
         return 0
-    raise ValueError(f"cost: no FLOP count for layer {layer.name} ({type(layer).__name__})")
+    # Any other layer (a user's Keras generator): one op per output element, a lower bound that is
+    # small beside the linear layers, which dominate every generator counted here.
+    return _elements(layer.output.shape)
 
 
 def forward_flops(generator) -> int:

@@ -104,7 +104,8 @@ class FirstOrderPhase:
         self.config, self.steps = settings.invert, settings.total_steps
         self.strategy = settings.strategy or tf.distribute.get_strategy()
         self.inversion = ShardedInversion(self._first_order_generator(), self.config, problem.targets, problem.starts,
-                                          list(problem.modes), problem.z_true, problem.seed, self.strategy)
+                                          list(problem.modes), problem.z_true, problem.seed, self.strategy,
+                                          settings.prior)
         polish_config = settings.polish
         self.switch = StallSwitch(self.inversion.stepping_pixel_error(), polish_config.stall_improvement) \
             if settings.switching else None
@@ -125,7 +126,8 @@ class FirstOrderPhase:
         return fingerprint(self.config, problem.targets, problem.starts, list(problem.modes), problem.z_true,
                            problem.seed, self.steps, settings.snapshot_steps, settings.snapshot_rows,
                            self.inversion.slices,  # another sharding (strategy) starts afresh
-                           settings.switching and (polish_config.stall_window, polish_config.stall_improvement))
+                           settings.switching and (polish_config.stall_window, polish_config.stall_improvement),
+                           settings.prior)
 
     def _stops(self) -> list[int]:
         """Steps at which Python wakes: calls, snapshots, checkpoints, stall checks, the end."""

@@ -1,7 +1,7 @@
 """The polish phase: a second-order method takes the first-order z' to float32 precision.
 
 Methods live behind one small interface, chosen by `polish.method`: a class built as
-`Method(generator, polish_config, low, high, strategy)` whose `run(z, targets, on_iteration)`
+`Method(generator, polish_config, low, high, strategy)` (the prior's box) whose `run(z, targets, on_iteration)`
 returns the polished z' and a dict with `iterations`, `row_iterations` (summed over rows), `seconds`,
 `pixel_error` and `counted` (each row's counted step-equivalents, cost.py), calling
 `on_iteration(iteration, z, counted)` after each iteration (True stops it). A new method is one
@@ -28,7 +28,7 @@ TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish",
 def polish(generator, settings, inversion: ShardedInversion, result: InversionResult, z_true) -> None:
     """Runs the polish on the first-order result and folds its outcome into `result`."""
     config, polish_config = settings.invert, settings.polish
-    polisher = METHODS[polish_config.method](generator, polish_config, config.low, config.high, settings.strategy)
+    polisher = METHODS[polish_config.method](generator, polish_config, *settings.prior.box, settings.strategy)
     title = settings.progress and f"{settings.progress.rstrip(':')}: {TITLES[polish_config.method]}"
     bar = progress_bar(title, polish_config.iterations, z_true is not None)
     history, counted_history = [], []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dcgan_inversion.config import Config, InvertConfig, PolishConfig
+from dcgan_inversion.gan.latents import UNIFORM, LatentPrior, latent_prior
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,11 @@ class InversionSettings:
     progress: str | None = None          # a progress bar with this title, or silence
     strategy: object = None              # a tf.distribute strategy; rows are sharded over its replicas
     checkpoint_dir: object = None        # makes the run resumable (every invert.checkpoint_every steps)
+    prior: LatentPrior = UNIFORM         # the clip ops keep z' in its box and re-draw from it
 
     @classmethod
     def from_config(cls, config: Config, **settings) -> "InversionSettings":
-        return cls(invert=config.invert, polish=config.polish, **settings)
+        return cls(invert=config.invert, polish=config.polish, prior=latent_prior(config), **settings)
 
     @property
     def total_steps(self) -> int:

@@ -10,6 +10,7 @@ from dcgan_inversion.infra import distribute
 from dcgan_inversion.config import InvertConfig
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.inversion.result import latent_error
+from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.gan.sampling import uses_batch_statistics
 from dcgan_inversion.inversion.step import LatentInversion
 
@@ -28,9 +29,9 @@ class ShardedInversion:
     """
 
     def __init__(self, generator, config: InvertConfig, targets, z_init, modes, z_true=None, seed: int = 0,
-                 strategy=None):
+                 strategy=None, prior=UNIFORM):
         self.strategy = strategy or tf.distribute.get_strategy()
-        self.generator, self.config, self.seed = generator, config, seed
+        self.generator, self.config, self.seed, self.prior = generator, config, seed, prior
         self.all_targets = np.asarray(targets, np.float32)
         self.all_modes = list(modes)
         self.z_true = None if z_true is None else np.asarray(z_true, np.float32)
@@ -59,7 +60,7 @@ class ShardedInversion:
                 self.shards.append(LatentInversion(
                     self.generator, self.config, self.all_targets[rows], z_init[part],
                     [self.all_modes[row] for row in rows], None if self.z_true is None else self.z_true[rows],
-                    self.seed, rows, len(self.retired_at)))
+                    self.seed, rows, len(self.retired_at), self.prior))
         self._run = tf.function(self._run_eager)  # a new set of shards needs a new trace
 
     @property

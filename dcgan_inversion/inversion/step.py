@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from dcgan_inversion.inversion.clip import STOCHASTIC, clip_latents, keyed_redraws, mode_ids, out_of_bounds
 from dcgan_inversion.config import InvertConfig
+from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.gan.sampling import uses_batch_statistics
 
 
@@ -43,9 +44,10 @@ class LatentInversion:
     """
 
     def __init__(self, generator: keras.Model, config: InvertConfig, targets, z_init, modes,
-                 z_true=None, seed: int = 0, row_ids=None, total_rows: int | None = None):
+                 z_true=None, seed: int = 0, row_ids=None, total_rows: int | None = None, prior=UNIFORM):
         self.generator = generator
         self.config = config
+        self.prior = prior  # its box bounds z'; stochastic clipping re-draws from it
         rows = len(z_init)
         self.targets = tf.convert_to_tensor(targets, tf.float32)
         self.modes = mode_ids(modes) if not isinstance(modes, tf.Tensor) else modes
@@ -104,14 +106,13 @@ class LatentInversion:
             loss = tf.reduce_sum(self.pixel_error())  # rows are independent: sum keeps each row's gradient
         self._apply(tape.gradient(loss, self.z))
         updated = self.z.read_value()
-        config = self.config
-        if config.reset_moments:
-            redrawn = out_of_bounds(updated, config.low, config.high) & (self.modes[:, None] == STOCHASTIC)
+        low, high = self.prior.box
+        if self.config.reset_moments:
+            redrawn = out_of_bounds(updated, low, high) & (self.modes[:, None] == STOCHASTIC)
             for moment in self._moments:
                 moment.assign(tf.where(redrawn, tf.zeros_like(moment), moment))
-        redraws = keyed_redraws(self.seed, self.step, self.total_rows, updated.shape[1], self.row_ids,
-                                config.low, config.high)
-        self.z.assign(clip_latents(updated, self.modes, redraws, config.low, config.high))
+        redraws = keyed_redraws(self.seed, self.step, self.total_rows, updated.shape[1], self.row_ids, self.prior)
+        self.z.assign(clip_latents(updated, self.modes, redraws, low, high))
         self.step.assign_add(1)
         if self.z_true is not None:
             crossed = (self.z_error()[:, None] < self.thresholds[None, :]) & (self.first_step < 0)

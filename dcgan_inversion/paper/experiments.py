@@ -20,7 +20,7 @@ import numpy as np
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.config import Config, seeds
 from dcgan_inversion.data.unseen import unseen_images
-from dcgan_inversion.gan.latents import latent_prior
+from dcgan_inversion.gan.latents import UNIFORM, latent_prior
 from dcgan_inversion.gan.sampling import encoder_starts, generate, inversion_generator
 from dcgan_inversion.infra import preemption
 from dcgan_inversion.inversion import InversionProblem, InversionResult, InversionSettings, invert
@@ -61,10 +61,17 @@ def mode_rows(result_array, modes, index):
     return result_array[index * count:(index + 1) * count]
 
 
+def true_latent_prior(config: Config):
+    """Where the generated experiments draw true latents: the run's prior (in its clip box), or with
+    experiments.true_latents: paper_uniform the paper's U(-1, 1) on any generator."""
+    return latent_prior(config) if config.experiments.true_latents == "prior" else UNIFORM
+
+
 def _latents_and_starts(config: Config, stream: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` true latents of the run's prior, then as many starts, from one seed stream."""
+    """`count` true latents, then as many starts of the run's prior, from one seed stream."""
     prior, rng = latent_prior(config), np.random.default_rng(seeds.stream(config.seed, stream))
-    return prior.sample(rng, (count, config.model.z_dim)), prior.sample(rng, (count, config.model.z_dim))
+    z_true = true_latent_prior(config).sample(rng, (count, config.model.z_dim))
+    return z_true, prior.sample(rng, (count, config.model.z_dim))
 
 
 def generated_latents(config: Config, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +131,7 @@ def noise(run: Experiment) -> dict:
     experiments = config.experiments
     count, variances, modes = experiments.noise_latents, experiments.noise_variances, experiments.modes
     prior, rng = latent_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.NOISE))
-    z_true = prior.sample(rng, (count, config.model.z_dim))
+    z_true = true_latent_prior(config).sample(rng, (count, config.model.z_dim))
     z_init = prior.sample(rng, (count, config.model.z_dim))
     clean = generate(generator, z_true, count)
     noisy = [np.clip(clean + np.sqrt(v) * rng.standard_normal(clean.shape), -1, 1).astype(np.float32) for v in variances]
