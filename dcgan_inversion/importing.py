@@ -1,4 +1,7 @@
-"""`dcgan-import`: a TF1 DCGAN checkpoint (Amos's shipped CelebA model, carpedm20's) as a run.
+"""`dcgan-import`: another codebase's DCGAN checkpoint as a run: a TF1 checkpoint (Amos's shipped
+CelebA model, carpedm20's; gan/tf1_checkpoint.py) or a torch.save file of pytorch/examples' DCGAN
+(netG_epoch_N.pth with its netD beside it, a dict of state dicts, DataParallel keys, the
+`gan-face-generate` weights; gan/pytorch_checkpoint.py, read without torch and without running code).
 
 The run folder it writes is what every command reads from a trained run: config.yaml (the model
 section from the checkpoint's shapes, the `celeba` config's other sections, no training data),
@@ -8,6 +11,9 @@ in a temporary folder beside the run and renamed into place, so a failure leaves
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import re
 import shutil
 import tempfile
 import time
@@ -23,6 +29,7 @@ from dcgan_inversion.infra.io_utils import ensure_writable, publish_folder, writ
 from dcgan_inversion.run import RunPaths
 
 BASE_CONFIG = "celeba"
+TORCH_SUFFIXES = (".pth", ".pt", ".tar", ".bin")
 
 
 def check_destination(run_dir) -> None:
@@ -33,25 +40,56 @@ def check_destination(run_dir) -> None:
     ensure_writable(root.parent if not root.exists() else root)
 
 
-def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0) -> dict:
-    """Reads `checkpoint`, writes the run; returns the provenance record (imported.json)."""
-    from dcgan_inversion.gan.tf1_checkpoint import assign, checkpoint_sha256, read_checkpoint
+def is_torch_file(path) -> bool:
+    """A file torch.save wrote (a zip archive, or the legacy format), or one named like one."""
+    from dcgan_inversion.gan.torch_file import LEGACY_HEAD
+
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if path.suffix.lower() in TORCH_SUFFIXES:
+        return True
+    with open(path, "rb") as handle:
+        head = handle.read(len(LEGACY_HEAD))
+    return head.startswith(b"PK") or head == LEGACY_HEAD
+
+
+def read_weights(checkpoint, discriminator=None):
+    """The checkpoint's weights (every check, before anything is written), whichever format it is."""
+    from dcgan_inversion.gan.pytorch_checkpoint import read_pytorch_checkpoint
+    from dcgan_inversion.gan.tf1_checkpoint import read_checkpoint
+
+    if is_torch_file(checkpoint):
+        return read_pytorch_checkpoint(checkpoint, discriminator)
+    if discriminator is not None:
+        raise UserError("--discriminator names a PyTorch discriminator file; a TF1 checkpoint holds both networks")
+    return read_checkpoint(checkpoint)
+
+
+def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0, discriminator=None,
+                      latent: str | None = None, latent_box: float | None = None) -> dict:
+    """Reads `checkpoint`, writes the run; returns the provenance record (imported.json). `latent` and
+    `latent_box` override the prior read off the format (PyTorch's DCGANs draw z ~ N(0, 1), TF1's U(-1, 1))."""
+    from dcgan_inversion.gan.imported import assign
     from dcgan_inversion.gan.model import make_discriminator, make_generator
 
     check_destination(run_dir)
-    weights = read_checkpoint(checkpoint)  # every check, before anything is written
-    config = config_lib.replace(config_lib.load_config(base_config), seed=seed, model=weights.model,
-                                data={"path": None, "cache": "off"})
+    weights = read_weights(checkpoint, discriminator)
+    prior = {"latent": latent or weights.model.latent, **({"latent_box": latent_box} if latent_box else {})}
+    config = config_lib.replace(config_lib.load_config(base_config), seed=seed,
+                                model=dataclasses.replace(weights.model, **prior), data={"path": None, "cache": "off"})
+    config = config_lib.from_dict(config_lib.to_dict(config))  # the schema's checks on the overrides
     generator = make_generator(config.model)
     assign(generator, weights.generator)
     discriminator = None
     if weights.discriminator is not None:
         discriminator = make_discriminator(config.model)
         assign(discriminator, weights.discriminator)
-    record = {"source": str(Path(weights.prefix).resolve()), "sha256": checkpoint_sha256(weights.prefix),
+    record = {"source": str(Path(weights.prefix).resolve()), "sha256": _sha256(weights.prefix),
               "layout": weights.layout, "variables_imported": weights.variables_used,
               "variables_in_file": weights.variables_total, "not_imported": weights.ignored,
               "step": _step_of(weights.prefix), "discriminator": discriminator is not None,
+              "latent_prior": latent_prior(config).describe(),
               "generator_parameters": int(generator.count_params()),
               "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     _write_run(Path(run_dir), config, generator, discriminator, record)
@@ -82,9 +120,24 @@ def _write_run(root: Path, config, generator, discriminator, record: dict) -> No
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _sha256(source: str) -> str:
+    """A torch file's sha256, or a TF1 checkpoint's over its index and data files."""
+    from dcgan_inversion.gan.tf1_checkpoint import checkpoint_sha256
+
+    if not Path(source).is_file():
+        return checkpoint_sha256(source)
+    digest = hashlib.sha256()
+    with open(source, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _step_of(prefix: str) -> int | None:
-    tail = Path(prefix).name.rsplit("-", 1)
-    return int(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
+    """The training step (TF1: DCGAN.model-60502) or epoch (pytorch/examples: netG_epoch_24.pth) in the name."""
+    name = Path(prefix).name
+    found = re.search(r"-(\d+)$", name) or re.search(r"epoch_?(\d+)", name)
+    return int(found.group(1)) if found else None
 
 
 def describe(record: dict, run_dir) -> str:
@@ -94,6 +147,7 @@ def describe(record: dict, run_dir) -> str:
     return (f"imported {record['variables_imported']} of {record['variables_in_file']} variables from {record['source']} "
             f"(sha256 {record['sha256'][:16]})\n"
             f"  {record['layout']}\n"
+            f"  latent prior {record['latent_prior']} (the clip box; --latent and --latent-box change it)\n"
             f"wrote {paths.root}: config.yaml, {paths.generator_weights.name}{discriminator}, imported.json and "
             f"{paths.latest_samples} (64 images from its weights)\n"
             f"next: make invert RUN={paths.root}   (or dcgan-invert --run {paths.root} --image photos/)")

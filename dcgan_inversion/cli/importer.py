@@ -5,16 +5,30 @@ import argparse
 from pathlib import Path
 
 from dcgan_inversion.cli.common import guarded
+from dcgan_inversion.config import LATENTS
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.tf_startup import load_tensorflow
 
 
 def import_main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Make a run of a TF1 DCGAN checkpoint (Amos's shipped CelebA model "
-                                                 "checkpoint/DCGAN.model-60502, carpedm20/DCGAN-tensorflow's): every "
-                                                 "other command then works on it.")
-    parser.add_argument("checkpoint", type=Path, help="a checkpoint prefix (.../DCGAN.model-60502), one of its files, "
-                                                      "or the folder holding its `checkpoint` file")
+    parser = argparse.ArgumentParser(description="Make a run of another codebase's DCGAN checkpoint: a TF1 checkpoint "
+                                                 "(Amos's shipped CelebA model checkpoint/DCGAN.model-60502, "
+                                                 "carpedm20/DCGAN-tensorflow's) or a torch.save file of pytorch/examples' "
+                                                 "DCGAN (netG_epoch_N.pth, a dict of state dicts, DataParallel keys), "
+                                                 "read without torch and without running its pickle. Every other "
+                                                 "command then works on the run.")
+    parser.add_argument("checkpoint", type=Path, help="a TF1 checkpoint prefix (.../DCGAN.model-60502), one of its "
+                                                      "files or the folder holding its `checkpoint` file; or a "
+                                                      "torch.save file (.pth)")
+    parser.add_argument("--discriminator", type=Path, default=None,
+                        help="PyTorch: the discriminator's file (default: the netD file beside a netG one, or the "
+                             "discriminator in the same file; completion's perceptual loss needs it)")
+    parser.add_argument("--latent", choices=LATENTS, default=None,
+                        help="the generator's latent prior (default: normal for PyTorch files, whose DCGANs draw "
+                             "z ~ N(0, 1); uniform [-1, 1] for TF1 ones)")
+    parser.add_argument("--latent-box", type=float, default=None,
+                        help="normal prior: the clip box's half-width b (default 4.5: 0.07%% of 100-dim latents "
+                             "have a component outside)")
     parser.add_argument("--run", type=Path, required=True, help="the new run folder (must not exist, or be empty)")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (experiments and the sample grid; default: 0)")
     args = parser.parse_args(argv)
@@ -26,6 +40,8 @@ def import_main(argv=None) -> None:
         if not args.checkpoint.exists() and not Path(str(args.checkpoint) + ".index").exists():
             raise UserError(f"checkpoint not found: {args.checkpoint}")
         load_tensorflow()
-        print(describe(import_checkpoint(args.checkpoint, args.run, seed=args.seed), args.run))
+        record = import_checkpoint(args.checkpoint, args.run, seed=args.seed, discriminator=args.discriminator,
+                                   latent=args.latent, latent_box=args.latent_box)
+        print(describe(record, args.run))
 
     guarded(run)

@@ -185,9 +185,9 @@ class ExperimentsConfig:
                                                           "held-out images; the shipped portraits always follow")
     uniqueness_images: int = _spec(1, minimum=1, doc="unseen real images (paper: 1)")
     uniqueness_restarts: int = _spec(1000, minimum=2, doc="recoveries per image and mode (paper: 1000)")
-    true_latents: str = _spec("prior", choices=("prior", "paper_uniform"),
-                              doc="where the generated experiments draw true latents: the run's prior (truncated "
-                                  "to its clip box), or the paper's U(-1, 1)^z_dim on any generator")
+    latents: str = _spec("prior", choices=("prior", "paper_uniform"),
+                         doc="the latent prior of the paper's experiments (true latents, starts and clip box): the "
+                             "run's own prior, or the paper's U(-1, 1)^z_dim with the box [-1, 1] on any generator")
     trajectory_targets: int = _spec(4, minimum=1)
     trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, may_be_empty=True,
                                                          doc="plus the final step")

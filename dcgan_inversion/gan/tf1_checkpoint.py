@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from dcgan_inversion.config import ModelConfig
-from dcgan_inversion.infra.errors import UserError, first_line
+from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights, assign  # noqa: F401 - re-exported
+from dcgan_inversion.infra.errors import first_line
 
 KERNEL = 5
 BATCH_NORM = ("gamma", "beta", "moving_mean", "moving_variance")  # the order Keras keeps them in
@@ -35,24 +35,6 @@ OTHER_FORMATS = {".pth": "a PyTorch file", ".pt": "a PyTorch file", ".ckpt": "a 
                  ".h5": "a Keras/HDF5 file", ".keras": "a Keras model file", ".npz": "a NumPy archive",
                  ".pkl": "a pickle", ".onnx": "an ONNX model"}
 EXPECTED = "a TF1 checkpoint prefix (e.g. checkpoint/DCGAN.model-60502) or the folder holding its `checkpoint` file"
-
-
-class CheckpointMismatch(UserError):
-    """The file is not a DCGAN checkpoint of this design, or is damaged."""
-
-
-@dataclass
-class ImportedWeights:
-    """What a checkpoint holds, mapped onto this project's layer names."""
-
-    prefix: str
-    model: ModelConfig
-    generator: dict[str, list[np.ndarray]]          # Keras layer name -> weights in Keras order
-    discriminator: dict[str, list[np.ndarray]] | None
-    layout: str                                     # which codebase's names and schedule
-    variables_used: int = 0
-    variables_total: int = 0
-    ignored: list[str] = field(default_factory=list)  # optimizer slots, counters: not model weights
 
 
 def checkpoint_prefix(path) -> str:
@@ -251,15 +233,6 @@ def _discriminator(tensors: _Tensors, model: ModelConfig) -> tuple[dict | None, 
                         tensors.get(scope, f"d_h{logits[0]}_lin/bias", (1,))]
     names = {3: "Amos's shipped names", 4: "carpedm20's names"}
     return weights, f"discriminator df {df_dim}, logit d_h{logits[0]}_lin ({names.get(logits[0], 'other names')})"
-
-
-def assign(model, weights: dict[str, list[np.ndarray]]) -> None:
-    """Sets each named layer's weights; every layer with weights must be named (nothing left at its init)."""
-    layers = {layer.name: layer for layer in model.layers if layer.weights}
-    if set(layers) != set(weights):
-        raise CheckpointMismatch(f"the checkpoint's layers {sorted(weights)} do not match the model's {sorted(layers)}")
-    for name, values in weights.items():
-        layers[name].set_weights(values)
 
 
 def _examples(names, count: int = 3) -> str:

@@ -58,7 +58,9 @@ class InversionSettings:
 
     @classmethod
     def from_config(cls, config: Config, **settings) -> "InversionSettings":
-        return cls(invert=config.invert, polish=config.polish, prior=latent_prior(config), **settings)
+        """The config's inversion and polish, its latent prior unless `prior` is given."""
+        settings.setdefault("prior", latent_prior(config))
+        return cls(invert=config.invert, polish=config.polish, **settings)
 
     @property
     def total_steps(self) -> int:

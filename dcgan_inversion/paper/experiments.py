@@ -47,7 +47,8 @@ class Experiment:
 
     def settings(self, name: str, config: Config | None = None, **overrides) -> InversionSettings:
         """The engine's settings for experiment `name`: its config, its checkpoints, its progress line."""
-        return InversionSettings.from_config(config or self.config, strategy=self.strategy,
+        config = config or self.config
+        return InversionSettings.from_config(config, strategy=self.strategy, prior=experiment_prior(config),
                                              checkpoint_dir=state_dir(self.results_dir, name), **overrides)
 
 
@@ -61,17 +62,16 @@ def mode_rows(result_array, modes, index):
     return result_array[index * count:(index + 1) * count]
 
 
-def true_latent_prior(config: Config):
-    """Where the generated experiments draw true latents: the run's prior (in its clip box), or with
-    experiments.true_latents: paper_uniform the paper's U(-1, 1) on any generator."""
-    return latent_prior(config) if config.experiments.true_latents == "prior" else UNIFORM
+def experiment_prior(config: Config):
+    """The prior the experiments draw true latents and starts from, and clip to: the run's own, or with
+    experiments.latents: paper_uniform the paper's U(-1, 1) and box [-1, 1] on any generator."""
+    return latent_prior(config) if config.experiments.latents == "prior" else UNIFORM
 
 
 def _latents_and_starts(config: Config, stream: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """`count` true latents, then as many starts of the run's prior, from one seed stream."""
-    prior, rng = latent_prior(config), np.random.default_rng(seeds.stream(config.seed, stream))
-    z_true = true_latent_prior(config).sample(rng, (count, config.model.z_dim))
-    return z_true, prior.sample(rng, (count, config.model.z_dim))
+    """`count` true latents of the experiments' prior, then as many starts, from one seed stream."""
+    prior, rng = experiment_prior(config), np.random.default_rng(seeds.stream(config.seed, stream))
+    return prior.sample(rng, (count, config.model.z_dim)), prior.sample(rng, (count, config.model.z_dim))
 
 
 def generated_latents(config: Config, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,11 +87,12 @@ def recover_generated_latents(generator, config: Config, count: int, progress: s
     modes = config.experiments.modes
     targets = generate(generator, z_true, count)
     if config.invert.start == "encoder":
-        z_init = encoder_starts(encoder, targets, latent_prior(config))
+        z_init = encoder_starts(encoder, targets, experiment_prior(config))
     problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)),
                                np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),
                                np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count)
     return invert(generator, problem, InversionSettings.from_config(config, progress=progress, strategy=strategy,
+                                                                    prior=experiment_prior(config),
                                                                     checkpoint_dir=checkpoint_dir))
 
 
@@ -130,8 +131,8 @@ def noise(run: Experiment) -> dict:
     config, generator = run.config, run.generator
     experiments = config.experiments
     count, variances, modes = experiments.noise_latents, experiments.noise_variances, experiments.modes
-    prior, rng = latent_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.NOISE))
-    z_true = true_latent_prior(config).sample(rng, (count, config.model.z_dim))
+    prior, rng = experiment_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.NOISE))
+    z_true = prior.sample(rng, (count, config.model.z_dim))
     z_init = prior.sample(rng, (count, config.model.z_dim))
     clean = generate(generator, z_true, count)
     noisy = [np.clip(clean + np.sqrt(v) * rng.standard_normal(clean.shape), -1, 1).astype(np.float32) for v in variances]
@@ -163,7 +164,7 @@ def uniqueness(run: Experiment) -> dict:
     images, names = unseen_images(config)
     images, names = images[:experiments.uniqueness_images], names[:experiments.uniqueness_images]
     restarts, modes = experiments.uniqueness_restarts, experiments.modes
-    prior, rng = latent_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.UNIQUENESS))
+    prior, rng = experiment_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.UNIQUENESS))
     rows_per_mode = len(images) * restarts
     targets = np.tile(np.repeat(images, restarts, axis=0), (len(modes), 1, 1, 1))
     problem = InversionProblem(targets, prior.sample(rng, (rows_per_mode * len(modes), z_dim)),

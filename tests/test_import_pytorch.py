@@ -1,0 +1,112 @@
+"""`dcgan-import` on PyTorch DCGAN files: pytorch/examples' netG/netD pair, a DataParallel dict of
+state dicts, hostile and damaged files; every command then runs on the imported run."""
+import json
+import subprocess
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import one_error_line, project_lines
+from torch_format import discriminator_state, generator_state, hostile_pickle, write_torch_file
+
+ROOT = Path(__file__).resolve().parents[1]
+NZ = 16
+TINY = ["--set", "experiments.table1_latents=2", "--set", "experiments.noise_latents=2",
+        "--set", "experiments.noise_variances=[0.0,0.1]", "--set", "experiments.uniqueness_restarts=2",
+        "--set", "experiments.trajectory_targets=1", "--set", "experiments.trajectory_steps=10",
+        "--set", "invert.steps=20", "--set", "polish.iterations=2", "--set", "polish.chunk_rows=4"]
+
+
+def _command(name, *args):
+    return subprocess.run([sys.executable, "-c", f"from dcgan_inversion.cli import {name}_main as m; m()", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """pytorch/examples' outputs at 16 px: netG_epoch_3.pth and netD_epoch_3.pth side by side."""
+    folder = tmp_path_factory.mktemp("examples")
+    rng = np.random.default_rng(0)
+    write_torch_file(folder / "netG_epoch_3.pth", generator_state(rng, NZ, 4, 3, 16), folder="netG_epoch_3")
+    write_torch_file(folder / "netD_epoch_3.pth", discriminator_state(rng, 4, 3, 16), folder="netD_epoch_3")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def imported(pair):
+    run = pair / "runs" / "examples"
+    result = _command("import", str(pair / "netG_epoch_3.pth"), "--run", str(run))
+    assert result.returncode == 0, result.stderr
+    assert project_lines(result.stderr) == []
+    assert "latent prior N(0, 1) in [-4.5, 4.5]" in result.stdout
+    return run
+
+
+def test_the_pair_imports_with_its_discriminator_and_prior(imported):
+    from dcgan_inversion.run import saved_config
+
+    record = json.loads((imported / "imported.json").read_text())
+    assert record["discriminator"] and record["step"] == 3 and record["latent_prior"] == "N(0, 1) in [-4.5, 4.5]"
+    # G: 3 convs and 2 batch norms of 4 arrays; D: 3 convs and 1 batch norm; the 3 counters are not weights
+    assert record["variables_imported"] == 11 + 7 and len(record["not_imported"]) == 3
+    model = saved_config(imported).model
+    assert (model.architecture, model.latent, model.image_size, model.z_dim, model.gf_dim, model.df_dim) == \
+        ("pytorch_dcgan", "normal", 16, NZ, 4, 4)
+    assert (imported / "discriminator.weights.h5").exists()
+
+
+def test_every_command_runs_on_the_imported_pytorch_run(imported, tmp_path):
+    from dcgan_inversion import cli
+
+    run = str(imported)
+    cli.invert_main(["--run", run, *TINY])
+    table1 = json.loads((imported / "results" / "table1.json").read_text())
+    assert set(table1["modes"]) == {"none", "standard", "stochastic"}
+    cli.invert_main(["--run", run, *TINY, "--image", str(imported / "samples" / "latest.png"), "--starts", "2"])
+    assert (imported / "results" / "images" / "summary.json").exists()
+    for method in ("ours", "amos"):
+        cli.invert_main(["--run", run, "--complete", str(imported / "samples" / "latest.png"), "--mask", "center",
+                         "--method", method, "--starts", "1", "--set", "invert.steps=10", "--set",
+                         "polish.iterations=1", "--set", "completion.iterations=3"])
+    cli.train_main(["--run", run, "--encoder", "--set", "encoder.steps=3", "--set", "encoder.batch_size=4"])
+    assert (imported / "encoder.weights.h5").exists()
+    cli.invert_main(["--run", run, "--protocol", "authors", "--experiment", "table1",
+                     "--set", "invert.steps=10", "--set", "experiments.table1_latents=2",
+                     "--set", "experiments.latents=paper_uniform"])
+    cli.figures_main(["--run", run])
+    for name in ("figure1.png", "figure2.png", "table1.md", "table2.md"):
+        assert (imported / "figures" / name).exists(), name
+
+
+def test_a_dataparallel_dict_of_state_dicts_imports(tmp_path):
+    rng = np.random.default_rng(1)
+    module = lambda state: OrderedDict((f"module.{key}", value) for key, value in state.items())  # noqa: E731
+    saved = {"epoch": 5, "netG_state_dict": module(generator_state(rng, NZ, 4, 3, 32)),
+             "netD_state_dict": module(discriminator_state(rng, 4, 3, 32)),
+             "optimizerG_state_dict": {"state": {}, "param_groups": [{"lr": 0.0002, "betas": (0.5, 0.999)}]}}
+    write_torch_file(tmp_path / "checkpoint.pth", saved)
+    run = tmp_path / "runs" / "dp"
+    result = _command("import", str(tmp_path / "checkpoint.pth"), "--run", str(run), "--latent", "uniform")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((run / "imported.json").read_text())
+    assert record["discriminator"] and record["latent_prior"] == "U(-1, 1)"
+
+
+def test_hostile_and_damaged_files_are_one_line_and_write_nothing(tmp_path, pair):
+    runs = tmp_path / "runs"
+    marker = tmp_path / "pwned"
+    write_torch_file(tmp_path / "evil.pth", None, pickle_bytes=hostile_pickle("os", "system", f"touch {marker}"))
+    line = one_error_line(_command("import", str(tmp_path / "evil.pth"), "--run", str(runs / "a")))
+    assert "os.system" in line and not marker.exists()
+    line = one_error_line(_command("import", str(pair / "netD_epoch_3.pth"), "--run", str(runs / "b")))
+    assert "discriminator's state dict, not a generator's" in line
+    write_torch_file(tmp_path / "other.pth", OrderedDict([("fc.weight", np.ones((3, 4), np.float32))]))
+    assert "not a DCGAN state dict" in one_error_line(_command("import", str(tmp_path / "other.pth"), "--run",
+                                                                str(runs / "c")))
+    truncated = tmp_path / "netG_cut.pth"
+    truncated.write_bytes((pair / "netG_epoch_3.pth").read_bytes()[:5000])
+    assert "truncated or damaged" in one_error_line(_command("import", str(truncated), "--run", str(runs / "d")))
+    assert not runs.exists() or not any(runs.iterdir())

@@ -1,0 +1,216 @@
+"""Writes torch.save-format files without torch, for the tests: the zip layout and the pickle opcodes
+torch.save emits (protocol 2), so the reader is tested against files it did not write itself.
+
+Also a NumPy reference of pytorch/examples' DCGAN, written from the definitions of torch's
+ConvTranspose2d (each input pixel scatters kernel * value into the output, then `padding` is cropped
+from each side), Conv2d (cross-correlation over the zero-padded input) and BatchNorm2d in eval mode.
+"""
+from __future__ import annotations
+
+import struct
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+STORAGES = {np.dtype(np.float32): "FloatStorage", np.dtype(np.float16): "HalfStorage",
+            np.dtype(np.float64): "DoubleStorage", np.dtype(np.int64): "LongStorage"}
+
+
+class PickleWriter:
+    """Protocol-2 pickle opcodes for dicts, ordered dicts, tensors (as torch writes them) and plain values."""
+
+    def __init__(self):
+        self.out = bytearray(b"\x80\x02")
+        self.storages: dict[str, bytes] = {}
+
+    def global_(self, module: str, name: str) -> None:
+        self.out += b"c" + f"{module}\n{name}\n".encode()
+
+    def value(self, value) -> None:
+        if isinstance(value, bool):
+            self.out += b"\x88" if value else b"\x89"
+        elif isinstance(value, int):
+            self.out += b"J" + struct.pack("<i", value)
+        elif isinstance(value, float):
+            self.out += b"G" + struct.pack(">d", value)
+        elif isinstance(value, str):
+            data = value.encode()
+            self.out += b"X" + struct.pack("<I", len(data)) + data
+        elif isinstance(value, tuple):
+            self.out += b"("
+            for item in value:
+                self.value(item)
+            self.out += b"t"
+        elif isinstance(value, list):
+            self.out += b"]("
+            for item in value:
+                self.value(item)
+            self.out += b"e"
+        elif isinstance(value, np.ndarray):
+            self.tensor(value)
+        elif isinstance(value, OrderedDict):
+            self.global_("collections", "OrderedDict")
+            self.out += b")R"
+            self._items(value)
+        elif isinstance(value, dict):
+            self.out += b"}"
+            self._items(value)
+        else:
+            raise TypeError(type(value))
+
+    def _items(self, mapping) -> None:
+        if mapping:
+            self.out += b"("
+            for key, item in mapping.items():
+                self.value(key)
+                self.value(item)
+            self.out += b"u"
+
+    def tensor(self, array: np.ndarray, fortran: bool = False) -> None:
+        """`_rebuild_tensor_v2(storage, 0, size, stride, False, OrderedDict())`; `fortran` stores it
+        column-major (strides reversed), as a transposed view would be saved."""
+        key = str(len(self.storages))
+        data = np.asfortranarray(array) if fortran else np.ascontiguousarray(array)
+        self.storages[key] = data.tobytes(order="F" if fortran else "C")
+        strides = tuple(s // array.itemsize for s in data.strides) if array.ndim else ()
+        self.global_("torch._utils", "_rebuild_tensor_v2")
+        self.out += b"(("
+        self.value("storage")
+        self.global_("torch", STORAGES[array.dtype])
+        self.value(key)
+        self.value("cpu")
+        self.value(int(array.size))
+        self.out += b"tQ"  # TUPLE, BINPERSID
+        self.value(0)
+        self.value(tuple(int(n) for n in array.shape))
+        self.value(strides)
+        self.value(False)
+        self.global_("collections", "OrderedDict")
+        self.out += b")R"
+        self.out += b"tR"  # the arguments' TUPLE, REDUCE
+
+    def finish(self) -> bytes:
+        return bytes(self.out + b".")
+
+
+def write_torch_file(path, obj, folder: str = "archive", pickle_bytes: bytes | None = None,
+                     storages: dict | None = None, drop_storage: str | None = None) -> None:
+    """`obj` as torch.save writes it (or raw `pickle_bytes` with `storages`); `drop_storage` leaves one out."""
+    if pickle_bytes is None:
+        writer = PickleWriter()
+        writer.value(obj)
+        pickle_bytes, storages = writer.finish(), writer.storages
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(f"{folder}/data.pkl", pickle_bytes)
+        archive.writestr(f"{folder}/byteorder", "little")
+        for key, data in (storages or {}).items():
+            if key != drop_storage:
+                archive.writestr(f"{folder}/data/{key}", data)
+        archive.writestr(f"{folder}/version", "3\n")
+
+
+def hostile_pickle(module: str, name: str, argument: str) -> bytes:
+    """A pickle that calls module.name(argument) when a plain unpickler loads it (the __reduce__ trick)."""
+    writer = PickleWriter()
+    writer.global_(module, name)
+    writer.value((argument,))
+    writer.out += b"R"
+    return writer.finish()
+
+
+# --- pytorch/examples' DCGAN: random state dicts and a NumPy forward pass -------------------------
+
+def generator_state(rng, nz: int, ngf: int, nc: int, image_size: int, prefix: str = "main.") -> OrderedDict:
+    """A random state dict of pytorch/examples' netG at `image_size` (batch norms with random statistics)."""
+    stages = int(np.log2(image_size // 4))
+    channels = [ngf * 2 ** (stages - 1 - k) for k in range(stages)] + [nc]
+    state, index, previous = OrderedDict(), 0, nz
+    for stage, width in enumerate(channels):
+        state[f"{prefix}{index}.weight"] = rng.normal(0, 0.3, (previous, width, 4, 4)).astype(np.float32)
+        if stage < stages:
+            _batch_norm_state(state, f"{prefix}{index + 1}", width, rng)
+        index, previous = index + 3, width
+    return state
+
+
+def discriminator_state(rng, ndf: int, nc: int, image_size: int, prefix: str = "main.") -> OrderedDict:
+    """A random state dict of pytorch/examples' netD at `image_size`."""
+    stages = int(np.log2(image_size // 4))
+    state, previous = OrderedDict(), nc
+    state[f"{prefix}0.weight"] = rng.normal(0, 0.1, (ndf, nc, 4, 4)).astype(np.float32)
+    previous, index = ndf, 2
+    for stage in range(1, stages):
+        width = ndf * 2**stage
+        state[f"{prefix}{index}.weight"] = rng.normal(0, 0.1, (width, previous, 4, 4)).astype(np.float32)
+        _batch_norm_state(state, f"{prefix}{index + 1}", width, rng)
+        previous, index = width, index + 3
+    state[f"{prefix}{index}.weight"] = rng.normal(0, 0.1, (1, previous, 4, 4)).astype(np.float32)
+    return state
+
+
+def _batch_norm_state(state, name: str, width: int, rng) -> None:
+    state[f"{name}.weight"] = rng.uniform(0.5, 1.5, width).astype(np.float32)
+    state[f"{name}.bias"] = rng.normal(0, 0.2, width).astype(np.float32)
+    state[f"{name}.running_mean"] = rng.normal(0, 0.3, width).astype(np.float32)
+    state[f"{name}.running_var"] = rng.uniform(0.5, 2.0, width).astype(np.float32)
+    state[f"{name}.num_batches_tracked"] = np.array(1234, np.int64)
+
+
+def conv_transpose2d(x, weight, stride: int, padding: int):
+    """torch.nn.functional.conv_transpose2d: x (N, C_in, H, W), weight (C_in, C_out, k, k)."""
+    n, _, height, width = x.shape
+    k = weight.shape[2]
+    full = np.zeros((n, weight.shape[1], (height - 1) * stride + k, (width - 1) * stride + k))
+    for i in range(height):
+        for j in range(width):
+            full[:, :, i * stride:i * stride + k, j * stride:j * stride + k] += np.einsum(
+                "nc,cokl->nokl", x[:, :, i, j], weight)
+    return full[:, :, padding:full.shape[2] - padding, padding:full.shape[3] - padding]
+
+
+def conv2d(x, weight, stride: int, padding: int):
+    """torch.nn.functional.conv2d (cross-correlation): x (N, C_in, H, W), weight (C_out, C_in, k, k)."""
+    k = weight.shape[2]
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    height = (padded.shape[2] - k) // stride + 1
+    width = (padded.shape[3] - k) // stride + 1
+    out = np.zeros((x.shape[0], weight.shape[0], height, width))
+    for i in range(height):
+        for j in range(width):
+            patch = padded[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, weight)
+    return out
+
+
+def batch_norm2d(x, state, name: str, eps: float = 1e-5):
+    """BatchNorm2d in eval mode: the running statistics."""
+    shape = (1, -1, 1, 1)
+    scale = state[f"{name}.weight"].reshape(shape) / np.sqrt(state[f"{name}.running_var"].reshape(shape) + eps)
+    return (x - state[f"{name}.running_mean"].reshape(shape)) * scale + state[f"{name}.bias"].reshape(shape)
+
+
+def reference_generator(state, z, prefix: str = "main."):
+    """netG(z) in NCHW, from the state dict, in float64."""
+    convs = sorted(int(key[len(prefix):].split(".")[0]) for key in state if key.endswith(".weight")
+                   and state[key].ndim == 4)
+    x = z.astype(np.float64)[:, :, None, None]
+    for number, index in enumerate(convs):
+        weight = state[f"{prefix}{index}.weight"].astype(np.float64)
+        x = conv_transpose2d(x, weight, 1, 0) if number == 0 else conv_transpose2d(x, weight, 2, 1)
+        if number < len(convs) - 1:
+            x = np.maximum(batch_norm2d(x, state, f"{prefix}{index + 1}"), 0.0)
+    return np.tanh(x)
+
+
+def reference_discriminator(state, images, prefix: str = "main."):
+    """netD's logit (before the sigmoid) for NCHW images, in float64."""
+    convs = sorted(int(key[len(prefix):].split(".")[0]) for key in state if key.endswith(".weight")
+                   and state[key].ndim == 4)
+    x = images.astype(np.float64)
+    for number, index in enumerate(convs[:-1]):
+        x = conv2d(x, state[f"{prefix}{index}.weight"].astype(np.float64), 2, 1)
+        if number > 0:
+            x = batch_norm2d(x, state, f"{prefix}{index + 1}")
+        x = np.where(x > 0, x, 0.2 * x)
+    return conv2d(x, state[f"{prefix}{convs[-1]}.weight"].astype(np.float64), 1, 0).reshape(len(images), 1)
