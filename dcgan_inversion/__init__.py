@@ -7,14 +7,15 @@ The Python API (see `api.py` for the whole of it):
     z, images = di.generate(run, 4, seed=1)        # images G really drew, and their latents
     found = di.invert(run, images, starts=8)       # z', G(z'), pixel error, spread of the starts
     said = di.verdict(run, found)                  # could G have drawn each image?
+    found = di.invert_model(keras_generator, images, prior="normal")  # any Keras generator
 
 Importing the package loads nothing heavy: TensorFlow loads on the first API call, so the
 command-line tools can check their inputs first.
 """
 from __future__ import annotations
 
-API = ("Recovery", "Run", "Verdict", "as_model_images", "calibration", "generate", "invert", "load_images",
-       "load_run", "verdict")
+API = ("Recovery", "Run", "Verdict", "as_model_images", "calibration", "generate", "invert", "invert_model",
+       "load_images", "load_run", "verdict")
 __all__ = list(API)
 
 

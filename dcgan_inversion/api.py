@@ -6,6 +6,8 @@
     found = di.invert(run, images)                           # best of the starts per image (user_images/plan.py)
     said = di.verdict(run, found)                            # could G have drawn each image?
 
+    found = di.invert_model(my_keras_generator, images, prior="normal", image_range=(0, 1))  # any Keras G
+
 The same engine, settings and search plan as `dcgan-invert --image` (the run's own config, its
 polish letting go of rows that stop improving, 16 random starts, or the encoder's guess and one
 random start on a run with an encoder), so a notebook and the command give the same numbers.
@@ -47,6 +49,7 @@ class Recovery:
     starts: int
     mode: str
     encoder_start: bool = False   # the first start was the run's encoder's guess E(x)
+    jacobian: str = "layerwise"   # how the polish got dG/dz: layer by layer, or autodiff for layers it does not know
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,84 @@ def invert(run: Run, images, starts: int | None = None, mode: str | None = None,
                            plan.mode, encoder=encoder)
     reconstructions = run.generator(found["z"], training=False).numpy()
     return Recovery(found["z"], reconstructions, found["pixel_error"], found["spread"], found["all_errors"],
-                    plan.starts, plan.mode, plan.encoder)
+                    plan.starts, plan.mode, plan.encoder, _jacobian_kind(run.generator))
+
+
+def invert_model(generator, images, prior="uniform", box: float | tuple | None = None,
+                 image_range: tuple = (-1.0, 1.0), starts: int | None = None, mode: str | None = None,
+                 seed: int = 0) -> Recovery:
+    """Recovers z' for images of any Keras generator z -> image (one input of shape (z_dim,), one
+    image output), with this package's inversion (the `celeba` config's first-order phase and polish).
+
+    `prior`: "uniform" (U(-1, 1), or U(low, high) with `box=(low, high)`), "normal" (N(0, 1), clip box
+    [-b, b] with `box=b`, default 4.5), or a `LatentPrior`. `image_range`: what the generator outputs,
+    (-1, 1) (tanh) or (0, 1) (sigmoid); `images` must be float in that range and are matched there.
+    Layers the layer-wise Jacobian does not know fall back to forward-mode autodiff, and
+    `Recovery.jacobian` says which was used.
+    """
+    from dcgan_inversion.infra.tf_startup import load_tensorflow
+    from dcgan_inversion.inversion.multistart import best_of_starts
+    from dcgan_inversion.user_images.plan import search_plan
+
+    load_tensorflow()
+    config = model_config(generator, latent_prior_named(prior, box))
+    plan = search_plan(config, starts, mode)
+    targets = _in_range(images, config, image_range)
+    found = best_of_starts(generator, plan.config, targets, plan.starts, seed, plan.mode)
+    reconstructions = generator(found["z"], training=False).numpy()
+    return Recovery(found["z"], reconstructions, found["pixel_error"], found["spread"], found["all_errors"],
+                    plan.starts, plan.mode, False, _jacobian_kind(generator))
+
+
+def latent_prior_named(prior, box=None):
+    """A `LatentPrior` from a name ("uniform", "normal") and an optional box, or the prior itself."""
+    from dcgan_inversion.gan.latents import LatentPrior
+
+    if isinstance(prior, LatentPrior):
+        return prior
+    if prior == "normal":
+        return LatentPrior.normal(4.5 if box is None else float(box))
+    if prior == "uniform":
+        low, high = (-1.0, 1.0) if box is None else (box if isinstance(box, tuple) else (-float(box), float(box)))
+        return LatentPrior("uniform", float(low), float(high))
+    raise UserError(f"prior must be 'uniform', 'normal' or a LatentPrior, got {prior!r}")
+
+
+def model_config(generator, prior) -> Config:
+    """The `celeba` config with the model section of a Keras generator and `prior`."""
+    import dataclasses
+
+    from dcgan_inversion import config as config_lib
+
+    if len(getattr(generator, "inputs", []) or []) != 1 or len(generator.outputs) != 1:
+        raise UserError("invert_model needs a keras.Model with one latent input and one image output")
+    z_shape, image_shape = tuple(generator.inputs[0].shape[1:]), tuple(generator.outputs[0].shape[1:])
+    if len(z_shape) != 1 or len(image_shape) != 3 or image_shape[0] != image_shape[1]:
+        raise UserError(f"invert_model needs z of shape (z_dim,) and square images (size, size, channels); this "
+                        f"generator maps {z_shape} to {image_shape}")
+    base = config_lib.load_config("celeba")
+    model = dataclasses.replace(base.model, image_size=image_shape[0], z_dim=z_shape[0], channels=image_shape[2],
+                                latent=prior.kind, latent_box=prior.high if prior.kind == "normal" else 4.5)
+    invert = {"low": prior.low, "high": prior.high} if prior.kind == "uniform" else {}
+    return config_lib.replace(base, model=model, invert=invert)
+
+
+def _in_range(images, config: Config, image_range: tuple) -> np.ndarray:
+    low, high = (float(bound) for bound in image_range)
+    array = np.asarray(images, np.float32)
+    array = array[None] if array.ndim == 3 else array
+    shape = (config.model.image_size, config.model.image_size, config.model.channels)
+    if array.shape[1:] != shape:
+        raise UserError(f"images must be (n, {', '.join(map(str, shape))}) for this generator, got {tuple(array.shape)}")
+    if not np.all(np.isfinite(array)) or array.min() < low - 1e-6 or array.max() > high + 1e-6:
+        raise UserError(f"images must be finite and in [{low:g}, {high:g}] (the generator's image_range)")
+    return array
+
+
+def _jacobian_kind(generator) -> str:
+    from dcgan_inversion.inversion.jacobian import layerwise_jacobian
+
+    return "layerwise" if layerwise_jacobian(generator) is not None else "autodiff"
 
 
 def calibration(run: Run, starts: int | None = None, mode: str | None = None, encoder_start: bool | None = None) -> dict:

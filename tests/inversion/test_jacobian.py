@@ -9,10 +9,11 @@ from dcgan_inversion.gan.model import BatchStatisticsGenerator, make_generator
 from dcgan_inversion.inversion.levenberg_marquardt import LevenbergMarquardt
 
 
+@pytest.mark.parametrize("architecture", ["amos", "pytorch_dcgan"])
 @pytest.mark.parametrize("image_size", [16, 32])
-def test_layerwise_jacobian_matches_forward_mode_autodiff(image_size):
+def test_layerwise_jacobian_matches_forward_mode_autodiff(image_size, architecture):
     keras.utils.set_random_seed(image_size)
-    generator = make_generator(ModelConfig(image_size=image_size, gf_dim=8, df_dim=8))
+    generator = make_generator(ModelConfig(architecture=architecture, image_size=image_size, gf_dim=8, df_dim=8))
     for layer in generator.layers:  # trained-looking batch norm: non-trivial scales and shifts
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.moving_variance.assign(np.random.default_rng(1).uniform(0.2, 3.0, layer.moving_variance.shape))

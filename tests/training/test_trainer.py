@@ -56,3 +56,12 @@ def test_same_config_and_seed_train_identical_weights(tmp_path):
     second = train(tiny_config(), tmp_path / "b", verbose=False)
     for a, b in zip(first.generator.get_weights(), second.generator.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_pytorch_architecture_with_a_normal_prior_trains_and_loads(tmp_path):
+    config = config_lib.replace(tiny_config(), model={"architecture": "pytorch_dcgan", "latent": "normal"})
+    trainer = train(config, tmp_path / "run", verbose=False)
+    assert int(trainer.step.numpy()) == 4
+    generator = rundir.load_generator(tmp_path / "run")
+    assert generator.get_layer("deconv1").kernel.shape[:2] == (4, 4) and not generator.get_layer("project").use_bias
+    assert rundir.load_discriminator(tmp_path / "run").output_shape == (None, 1)

