@@ -12,7 +12,6 @@ in a temporary folder beside the run and renamed into place, so a failure leaves
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import re
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion.config import seeds
 from dcgan_inversion.gan.latents import latent_prior
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.infra.io_utils import ensure_writable, publish_folder, write_json, write_png
+from dcgan_inversion.infra.io_utils import ensure_writable, file_sha256, publish_folder, write_json, write_png
 from dcgan_inversion.run import RunPaths
 
 BASE_CONFIG = "celeba"
@@ -124,13 +123,7 @@ def _sha256(source: str) -> str:
     """A torch file's sha256, or a TF1 checkpoint's over its index and data files."""
     from dcgan_inversion.gan.tf1_checkpoint import checkpoint_sha256
 
-    if not Path(source).is_file():
-        return checkpoint_sha256(source)
-    digest = hashlib.sha256()
-    with open(source, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(Path(source)) if Path(source).is_file() else checkpoint_sha256(source)
 
 
 def _step_of(prefix: str) -> int | None:

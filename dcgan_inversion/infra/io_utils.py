@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -10,6 +11,18 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+
+def update_digest(digest, path: Path):
+    """Feeds a file to a hashlib digest in 1 MB blocks; returns the digest."""
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest
+
+
+def file_sha256(path: Path) -> str:
+    return update_digest(hashlib.sha256(), path).hexdigest()
 
 
 def _umask() -> int:

@@ -13,9 +13,9 @@ from dcgan_inversion.gan.model import BatchStatisticsGenerator, make_generator
 LINEAR_OPS = ("MatMul", "Conv2DBackpropInput", "BiasAdd")
 
 
-@pytest.fixture(scope="module")
-def generator():
-    return make_generator(tiny_config().model)
+@pytest.fixture(scope="module", params=["amos", "pytorch_dcgan"])
+def generator(request):
+    return make_generator(config_lib.replace(tiny_config(), model={"architecture": request.param}).model)
 
 
 def _profiled(generator):
