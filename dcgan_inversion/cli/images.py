@@ -6,6 +6,7 @@ from dcgan_inversion.cli.common import fail_if_skipped
 
 
 def invert_images(config, paths, files, skipped, starts, mode) -> None:
+    from dcgan_inversion.gan.latents import latent_prior
     from dcgan_inversion.infra.distribute import make_strategy
     from dcgan_inversion.inversion.metrics import random_baseline
     from dcgan_inversion.run import load_encoder, load_generator
@@ -24,7 +25,8 @@ def invert_images(config, paths, files, skipped, starts, mode) -> None:
                                  strategy, skipped=skipped, encoder=encoder)
     print(f"threshold {calibrated['threshold']:.1e} (pixel MSE; generated images up to {calibrated['worst_generated']:.1e}, "
           f"unseen real ones from {calibrated['best_real']:.1e})")
-    baseline = random_baseline(plan.starts, config.model.z_dim, config.seed) if plan.starts > 1 else None
+    baseline = random_baseline(max(plan.starts, 1000), config.model.z_dim, config.seed, latent_prior(config)) \
+        if plan.starts > 1 else None
     for row in rows:
         spread = (f", spread {row['spread']:.1e} (random pairs: {baseline:.2f})" if row["spread"] is not None else "")
         print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
