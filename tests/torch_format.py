@@ -14,7 +14,8 @@ from collections import OrderedDict
 import numpy as np
 
 STORAGES = {np.dtype(np.float32): "FloatStorage", np.dtype(np.float16): "HalfStorage",
-            np.dtype(np.float64): "DoubleStorage", np.dtype(np.int64): "LongStorage"}
+            np.dtype(np.float64): "DoubleStorage", np.dtype(np.int64): "LongStorage",
+            np.dtype(np.uint16): "BFloat16Storage"}  # NumPy has no bfloat16: its bits as uint16
 
 
 class PickleWriter:

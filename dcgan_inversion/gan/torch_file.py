@@ -29,7 +29,7 @@ from dcgan_inversion.infra.errors import UserError
 # torch.save's legacy (pre-1.6) format starts with a pickled magic number (protocol 2, a long).
 LEGACY_HEAD = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)[:-1]
 STORAGE_DTYPES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "DoubleStorage": np.float64,
-                  "LongStorage": np.int64, "IntStorage": np.int32}
+                  "BFloat16Storage": np.uint16, "LongStorage": np.int64, "IntStorage": np.int32}
 
 
 class TorchFileError(UserError):
@@ -89,7 +89,7 @@ class SafeUnpickler(pickle.Unpickler):
             return ALLOWED[(module, name)]
         raise TorchFileError(f"{self.path}: refused: its pickle names the global {module}.{name}, which is not a "
                              "tensor, a storage or an ordered dict (a pickle can run code when it is loaded; only "
-                             "state dicts of tensors are read)")
+                             "state dicts are read: save model.state_dict() with torch.save)")
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
@@ -113,7 +113,10 @@ class SafeUnpickler(pickle.Unpickler):
         if len(raw) != numel * dtype.itemsize:
             raise TorchFileError(f"{self.path}: storage {member} holds {len(raw)} bytes, but its {storage_type.name} "
                                  f"of {numel} elements needs {numel * dtype.itemsize}: the file is damaged")
-        return np.frombuffer(raw, dtype).astype(storage_type.dtype)
+        values = np.frombuffer(raw, dtype).astype(storage_type.dtype)
+        if storage_type.name == "BFloat16Storage":  # bfloat16 is float32's upper half
+            return (values.astype(np.uint32) << 16).view(np.float32)
+        return values
 
 
 def read_torch_file(path) -> object:

@@ -23,6 +23,19 @@ def test_a_state_dict_round_trips_with_its_dtypes_and_layouts(tmp_path):
         assert loaded["netG_state_dict"][key].dtype == value.dtype
 
 
+def test_bfloat16_tensors_are_read_as_float32(tmp_path):
+    values = np.array([1.0, -2.5, 0.15625, 32768.0], np.float32)
+    bits = (values.view(np.uint32) >> 16).astype(np.uint16)  # these values are exact in bfloat16
+    writer = PickleWriter()
+    writer.out += b"}(X\x01\x00\x00\x00w"
+    writer.tensor(bits)
+    writer.out += b"u"
+    write_torch_file(tmp_path / "bf16.pth", None, pickle_bytes=writer.finish(), storages=writer.storages)
+    loaded = read_torch_file(tmp_path / "bf16.pth")["w"]
+    assert loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded, values)
+
+
 def test_a_column_major_tensor_is_read_through_its_strides(tmp_path):
     array = np.arange(12, dtype=np.float32).reshape(3, 4)
     writer = PickleWriter()
