@@ -95,6 +95,21 @@ def test_a_dataparallel_dict_of_state_dicts_imports(tmp_path):
     assert record["discriminator"] and record["latent_prior"] == "U(-1, 1)"
 
 
+def test_one_state_dict_holding_both_networks_is_split_by_module(tmp_path):
+    """PyTorch Lightning's checkpoints keep G and D in one state dict, under their attribute names."""
+    rng = np.random.default_rng(2)
+    state = OrderedDict()
+    for network, part in (("generator", generator_state(rng, NZ, 4, 3, 16)), ("discriminator",
+                                                                              discriminator_state(rng, 4, 3, 16))):
+        state.update((f"{network}.{key}", value) for key, value in part.items())
+    write_torch_file(tmp_path / "epoch=9-step=100.ckpt", {"epoch": 9, "state_dict": state})
+    from dcgan_inversion.gan.pytorch_checkpoint import read_pytorch_checkpoint
+
+    weights = read_pytorch_checkpoint(tmp_path / "epoch=9-step=100.ckpt")
+    assert weights.discriminator is not None and weights.model.image_size == 16
+    assert "state_dict.generator" in weights.layout and "state_dict.discriminator" in weights.layout
+
+
 def test_hostile_and_damaged_files_are_one_line_and_write_nothing(tmp_path, pair):
     runs = tmp_path / "runs"
     marker = tmp_path / "pwned"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,7 +245,27 @@ def read_pytorch_checkpoint(path, discriminator=None) -> ImportedWeights:
 
 
 def _networks(saved, source: str) -> dict[str, Network]:
-    return {name: read_network(state, _where(source, name)) for name, state in state_dicts(saved, source).items()}
+    networks = {}
+    for name, state in state_dicts(saved, source).items():
+        for part, substate in _split_by_module(state).items():
+            full = ".".join(filter(None, (name, part)))
+            networks[full] = read_network(substate, _where(source, full))
+    return networks
+
+
+def _split_by_module(state: Mapping) -> dict[str, Mapping]:
+    """One state dict holding both networks (Lightning's `{'state_dict': {'generator.main.0.weight': ...,
+    'discriminator.main.0.weight': ...}}`) split at the first name when the keys' module paths differ
+    there; otherwise the state dict as it is."""
+    heads = {}
+    for key in state:
+        stripped = key[len("module."):] if key.startswith("module.") else key
+        head, _, rest = stripped.partition(".")
+        heads.setdefault(head, {})[key] = rest
+    if len(heads) < 2 or any(not KEY.match(rest) or rest.split(".", 1)[0].isdigit() for group in heads.values()
+                             for rest in group.values()):
+        return {"": state}
+    return {head: OrderedDict((key, state[key]) for key in group) for head, group in heads.items()}
 
 
 def _where(path, name: str) -> str:
