@@ -154,6 +154,9 @@ class PolishConfig:
                         doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
                             "switches once its loss stalls (invert.steps at most)")
     stall_window: int = _spec(25, minimum=1, doc="switch: stalled: steps between a row's stall checks")
+    stall_min_steps: int = _spec(0, minimum=0, doc="switch: stalled: first-order steps every row runs before its first "
+                                                   "stall check (a real generator's loss plateaus early: "
+                                                   "docs/your_gan.md)")
     stall_improvement: float = _spec(0.1, minimum=0.0, maximum=1.0,
                                      doc="switch: stalled: a row stalls when its best pixel loss fell by less "
                                          "than this fraction over the last window")

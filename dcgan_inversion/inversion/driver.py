@@ -73,6 +73,13 @@ def _batch_rows(config: InvertConfig, rows: int, group_rows: int | None) -> int:
     return group_rows
 
 
+def _stall_checks(polish_config, steps: int) -> set:
+    """The steps at which rows may switch: every stall_window steps, from stall_min_steps on."""
+    window = polish_config.stall_window
+    first = max(window, -(-polish_config.stall_min_steps // window) * window)
+    return set(range(first, steps, window))
+
+
 class _ExpectedRetracing(logging.Filter):
     """Each batch builds new variables, so its step function is traced anew: expected, not a warning."""
 
@@ -111,8 +118,7 @@ class FirstOrderPhase:
             if settings.switching else None
         self.log = FirstOrderLog(self.inversion, checkpoint_dir, self._fingerprint(), self.switch)
         self.every = self.config.checkpoint_every if checkpoint_dir is not None else 0
-        self.checks = set(range(polish_config.stall_window, self.steps, polish_config.stall_window)) \
-            if settings.switching else set()
+        self.checks = _stall_checks(polish_config, self.steps) if settings.switching else set()
         self.bar = None
 
     def _first_order_generator(self):
@@ -126,7 +132,8 @@ class FirstOrderPhase:
         return fingerprint(self.config, problem.targets, problem.starts, list(problem.modes), problem.z_true,
                            problem.seed, self.steps, settings.snapshot_steps, settings.snapshot_rows,
                            self.inversion.slices,  # another sharding (strategy) starts afresh
-                           settings.switching and (polish_config.stall_window, polish_config.stall_improvement),
+                           settings.switching and (polish_config.stall_window, polish_config.stall_improvement,
+                                                   polish_config.stall_min_steps),
                            settings.prior)
 
     def _stops(self) -> list[int]:

@@ -72,3 +72,12 @@ def test_switching_run_resumes_exactly_after_a_compaction(tiny_generator, far_pr
     np.testing.assert_array_equal(resumed.z_before_polish, straight.z_before_polish)
     np.testing.assert_array_equal(resumed.history_z_error, straight.history_z_error)
     assert resumed.row_steps == straight.row_steps
+
+
+def test_no_row_switches_before_the_minimum_steps(tiny_generator, far_problem):
+    from dataclasses import replace
+
+    early = run_invert(tiny_generator, FIRST_ORDER, *far_problem, seed=1, polish=SWITCH).switch_step
+    later = run_invert(tiny_generator, FIRST_ORDER, *far_problem, seed=1,
+                       polish=replace(SWITCH, stall_min_steps=95)).switch_step
+    assert early.min() < 100 and later.min() >= 100  # the first check after 95 steps is at step 100
