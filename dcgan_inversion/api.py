@@ -124,9 +124,7 @@ def invert(run: Run, images, starts: int | None = None, mode: str | None = None,
     encoder = load_encoder(run.path) if plan.encoder else None
     found = best_of_starts(run.generator, plan.config, targets, plan.starts, run.config.seed if seed is None else seed,
                            plan.mode, encoder=encoder)
-    reconstructions = run.generator(found["z"], training=False).numpy()
-    return Recovery(found["z"], reconstructions, found["pixel_error"], found["spread"], found["all_errors"],
-                    plan.starts, plan.mode, plan.encoder, _jacobian_kind(run.generator))
+    return _recovery(run.generator, found, plan)
 
 
 def invert_model(generator, images, prior="uniform", box: float | tuple | None = None,
@@ -141,28 +139,34 @@ def invert_model(generator, images, prior="uniform", box: float | tuple | None =
     Layers the layer-wise Jacobian does not know fall back to forward-mode autodiff, and
     `Recovery.jacobian` says which was used.
     """
-    from dcgan_inversion.infra.tf_startup import load_tensorflow
     from dcgan_inversion.inversion.multistart import best_of_starts
     from dcgan_inversion.user_images.plan import search_plan
 
-    load_tensorflow()
     config = model_config(generator, latent_prior_named(prior, box))
     plan = search_plan(config, starts, mode)
     targets = _in_range(images, config, image_range)
-    found = best_of_starts(generator, plan.config, targets, plan.starts, seed, plan.mode)
+    return _recovery(generator, best_of_starts(generator, plan.config, targets, plan.starts, seed, plan.mode), plan)
+
+
+def _recovery(generator, found: dict, plan) -> Recovery:
+    """What the search plan's best-of-starts search found, with G(z') and how the polish got dG/dz."""
+    from dcgan_inversion.inversion.jacobian import layerwise_jacobian
+
     reconstructions = generator(found["z"], training=False).numpy()
+    jacobian = "layerwise" if layerwise_jacobian(generator) is not None else "autodiff"
     return Recovery(found["z"], reconstructions, found["pixel_error"], found["spread"], found["all_errors"],
-                    plan.starts, plan.mode, False, _jacobian_kind(generator))
+                    plan.starts, plan.mode, plan.encoder, jacobian)
 
 
 def latent_prior_named(prior, box=None):
     """A `LatentPrior` from a name ("uniform", "normal") and an optional box, or the prior itself."""
+    from dcgan_inversion.config import ModelConfig
     from dcgan_inversion.gan.latents import LatentPrior
 
     if isinstance(prior, LatentPrior):
         return prior
     if prior == "normal":
-        return LatentPrior.normal(4.5 if box is None else float(box))
+        return LatentPrior.normal(ModelConfig().latent_box if box is None else float(box))
     if prior == "uniform":
         low, high = (-1.0, 1.0) if box is None else (box if isinstance(box, tuple) else (-float(box), float(box)))
         return LatentPrior("uniform", float(low), float(high))
@@ -183,7 +187,8 @@ def model_config(generator, prior) -> Config:
                         f"generator maps {z_shape} to {image_shape}")
     base = config_lib.load_config("celeba")
     model = dataclasses.replace(base.model, image_size=image_shape[0], z_dim=z_shape[0], channels=image_shape[2],
-                                latent=prior.kind, latent_box=prior.high if prior.kind == "normal" else 4.5)
+                                latent=prior.kind,
+                                latent_box=prior.high if prior.kind == "normal" else base.model.latent_box)
     invert = {"low": prior.low, "high": prior.high} if prior.kind == "uniform" else {}
     return config_lib.replace(base, model=model, invert=invert)
 
@@ -199,11 +204,6 @@ def _in_range(images, config: Config, image_range: tuple) -> np.ndarray:
         raise UserError(f"images must be finite and in [{low:g}, {high:g}] (the generator's image_range)")
     return array
 
-
-def _jacobian_kind(generator) -> str:
-    from dcgan_inversion.inversion.jacobian import layerwise_jacobian
-
-    return "layerwise" if layerwise_jacobian(generator) is not None else "autodiff"
 
 
 def calibration(run: Run, starts: int | None = None, mode: str | None = None, encoder_start: bool | None = None) -> dict:

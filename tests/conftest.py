@@ -1,5 +1,8 @@
 """Shared fixtures: a tiny model config so tests run the real code paths in seconds."""
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -18,6 +21,16 @@ def project_lines(stderr: str) -> list[str]:
     """The non-blank stderr lines the project wrote: TensorFlow's log records (which lines it
     writes depends on the CPU, the GPU and the driver) are not counted."""
     return [line for line in stderr.splitlines() if line.strip() and line_level(line) is None]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_command(name: str, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`dcgan-<name>` as its console script runs it (`<name>_main` with the arguments), in a new process."""
+    code = f"from dcgan_inversion.cli import {name}_main as main; main()"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def one_error_line(result) -> str:

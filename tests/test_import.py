@@ -1,25 +1,16 @@
 """`dcgan-import`: a TF1 checkpoint becomes a run on which every command works, with no training data."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from amos_checkpoint import amos_variables, write_checkpoint
-from conftest import one_error_line, project_lines
+from conftest import cli_command, one_error_line, project_lines
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "experiments.table1_latents=3", "--set", "experiments.noise_latents=2",
         "--set", "experiments.noise_variances=[0.0,0.1]", "--set", "experiments.uniqueness_restarts=3",
         "--set", "experiments.trajectory_targets=2", "--set", "experiments.trajectory_steps=20",
         "--set", "invert.steps=30", "--set", "polish.iterations=2", "--set", "polish.chunk_rows=4"]
-
-
-def _command(name, *args):
-    return subprocess.run([sys.executable, "-c", f"from dcgan_inversion.cli import {name}_main as m; m()", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +21,7 @@ def imported(tmp_path_factory):
     checkpoint.mkdir()
     write_checkpoint(checkpoint / "DCGAN.model-60502", amos_variables(16, 4, 4))
     run = folder / "runs" / "amos"
-    result = _command("import", str(checkpoint), "--run", str(run))
+    result = cli_command("import", str(checkpoint), "--run", str(run))
     assert result.returncode == 0, result.stderr
     assert project_lines(result.stderr) == []
     assert "imported 24 of 24 variables" in result.stdout
@@ -86,32 +77,32 @@ def test_unseen_images_from_a_folder_the_user_names(imported, tmp_path):
     faces.mkdir()
     Image.fromarray(np.full((40, 40, 3), 120, np.uint8)).save(faces / "face.png")
     (faces / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
-    result = _command("invert", "--run", str(imported), *TINY, "--experiment", "uniqueness",
+    result = cli_command("invert", "--run", str(imported), *TINY, "--experiment", "uniqueness",
                       "--set", f"experiments.unseen_images={faces}")
     assert result.returncode == 0, result.stderr
     assert "skipped cannot read image" in result.stderr  # named once, on stderr
     uniqueness = json.loads((imported / "results" / "uniqueness.json").read_text())
     assert uniqueness["images"] == ["face.png"]
-    result = _command("invert", "--run", str(imported), *TINY, "--set", f"experiments.unseen_images={tmp_path / 'no'}")
+    result = cli_command("invert", "--run", str(imported), *TINY, "--set", f"experiments.unseen_images={tmp_path / 'no'}")
     assert "experiments.unseen_images: image not found" in one_error_line(result)
 
 
 def test_training_an_imported_run_says_it_has_no_training_state(imported):
-    assert "no training state" in one_error_line(_command("train", "--run", str(imported)))
+    assert "no training state" in one_error_line(cli_command("train", "--run", str(imported)))
 
 
 def test_bad_imports_are_one_line_and_write_nothing(tmp_path):
     pth = tmp_path / "generator.pth"
     pth.write_bytes(b"PK torch")
     run = tmp_path / "runs" / "x"
-    assert "truncated or damaged zip archive" in one_error_line(_command("import", str(pth), "--run", str(run)))
+    assert "truncated or damaged zip archive" in one_error_line(cli_command("import", str(pth), "--run", str(run)))
     variables = amos_variables(16, 4, 4)
     del variables["generator/g_h2/biases"]
     prefix = write_checkpoint(tmp_path / "DCGAN.model-7", variables)
-    assert "has no generator/g_h2/biases" in one_error_line(_command("import", prefix, "--run", str(run)))
-    assert "checkpoint not found" in one_error_line(_command("import", str(tmp_path / "nope"), "--run", str(run)))
+    assert "has no generator/g_h2/biases" in one_error_line(cli_command("import", prefix, "--run", str(run)))
+    assert "checkpoint not found" in one_error_line(cli_command("import", str(tmp_path / "nope"), "--run", str(run)))
     assert not run.exists() and not any((tmp_path / "runs").glob("*")) and not any((tmp_path / "runs").glob(".*"))
     full = write_checkpoint(tmp_path / "DCGAN.model-8", amos_variables(16, 4, 4))
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "something").write_text("")
-    assert "already exists and is not empty" in one_error_line(_command("import", full, "--run", str(tmp_path / "taken")))
+    assert "already exists and is not empty" in one_error_line(cli_command("import", full, "--run", str(tmp_path / "taken")))

@@ -1,28 +1,19 @@
 """`dcgan-import` on PyTorch DCGAN files: pytorch/examples' netG/netD pair, a DataParallel dict of
 state dicts, hostile and damaged files; every command then runs on the imported run."""
 import json
-import subprocess
-import sys
 from collections import OrderedDict
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import one_error_line, project_lines
+from conftest import cli_command, one_error_line, project_lines
 from torch_format import discriminator_state, generator_state, hostile_pickle, write_torch_file
 
-ROOT = Path(__file__).resolve().parents[1]
 NZ = 16
 TINY = ["--set", "experiments.table1_latents=2", "--set", "experiments.noise_latents=2",
         "--set", "experiments.noise_variances=[0.0,0.1]", "--set", "experiments.uniqueness_restarts=2",
         "--set", "experiments.trajectory_targets=1", "--set", "experiments.trajectory_steps=10",
         "--set", "invert.steps=20", "--set", "polish.iterations=2", "--set", "polish.chunk_rows=4"]
-
-
-def _command(name, *args):
-    return subprocess.run([sys.executable, "-c", f"from dcgan_inversion.cli import {name}_main as m; m()", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,7 @@ def pair(tmp_path_factory):
 @pytest.fixture(scope="module")
 def imported(pair):
     run = pair / "runs" / "examples"
-    result = _command("import", str(pair / "netG_epoch_3.pth"), "--run", str(run))
+    result = cli_command("import", str(pair / "netG_epoch_3.pth"), "--run", str(run))
     assert result.returncode == 0, result.stderr
     assert project_lines(result.stderr) == []
     assert "latent prior N(0, 1) in [-4.5, 4.5]" in result.stdout
@@ -89,7 +80,7 @@ def test_a_dataparallel_dict_of_state_dicts_imports(tmp_path):
              "optimizerG_state_dict": {"state": {}, "param_groups": [{"lr": 0.0002, "betas": (0.5, 0.999)}]}}
     write_torch_file(tmp_path / "checkpoint.pth", saved)
     run = tmp_path / "runs" / "dp"
-    result = _command("import", str(tmp_path / "checkpoint.pth"), "--run", str(run), "--latent", "uniform")
+    result = cli_command("import", str(tmp_path / "checkpoint.pth"), "--run", str(run), "--latent", "uniform")
     assert result.returncode == 0, result.stderr
     record = json.loads((run / "imported.json").read_text())
     assert record["discriminator"] and record["latent_prior"] == "U(-1, 1)"
@@ -114,14 +105,14 @@ def test_hostile_and_damaged_files_are_one_line_and_write_nothing(tmp_path, pair
     runs = tmp_path / "runs"
     marker = tmp_path / "pwned"
     write_torch_file(tmp_path / "evil.pth", None, pickle_bytes=hostile_pickle("os", "system", f"touch {marker}"))
-    line = one_error_line(_command("import", str(tmp_path / "evil.pth"), "--run", str(runs / "a")))
+    line = one_error_line(cli_command("import", str(tmp_path / "evil.pth"), "--run", str(runs / "a")))
     assert "os.system" in line and not marker.exists()
-    line = one_error_line(_command("import", str(pair / "netD_epoch_3.pth"), "--run", str(runs / "b")))
+    line = one_error_line(cli_command("import", str(pair / "netD_epoch_3.pth"), "--run", str(runs / "b")))
     assert "discriminator's state dict, not a generator's" in line
     write_torch_file(tmp_path / "other.pth", OrderedDict([("fc.weight", np.ones((3, 4), np.float32))]))
-    assert "not a DCGAN state dict" in one_error_line(_command("import", str(tmp_path / "other.pth"), "--run",
+    assert "not a DCGAN state dict" in one_error_line(cli_command("import", str(tmp_path / "other.pth"), "--run",
                                                                 str(runs / "c")))
     truncated = tmp_path / "netG_cut.pth"
     truncated.write_bytes((pair / "netG_epoch_3.pth").read_bytes()[:5000])
-    assert "truncated or damaged" in one_error_line(_command("import", str(truncated), "--run", str(runs / "d")))
+    assert "truncated or damaged" in one_error_line(cli_command("import", str(truncated), "--run", str(runs / "d")))
     assert not runs.exists() or not any(runs.iterdir())

@@ -34,7 +34,7 @@ class LatentPrior:
             raise ValueError(f"the latent box needs low < high, got [{self.low}, {self.high}]")
 
     @classmethod
-    def normal(cls, box: float = 4.5) -> "LatentPrior":
+    def normal(cls, box: float) -> "LatentPrior":
         return cls("normal", -float(box), float(box))
 
     @property

@@ -74,6 +74,13 @@ def state_dicts(saved, source) -> dict[str, Mapping]:
                              "netG.state_dict(), as pytorch/examples' dcgan does)")
 
 
+def _unwrapped(key: str) -> str:
+    """A key without the wrapper's prefix (`module.` of nn.DataParallel)."""
+    for prefix in PREFIXES:
+        key = key[len(prefix):] if key.startswith(prefix) else key
+    return key
+
+
 def _is_state_dict(value) -> bool:
     return (isinstance(value, Mapping) and len(value) > 0
             and all(isinstance(key, str) and isinstance(array, np.ndarray) for key, array in value.items()))
@@ -84,10 +91,7 @@ def read_network(state: Mapping, source: str) -> Network:
     entries, ignored = {}, []
     prefixes = set()
     for raw_key, array in state.items():
-        key = raw_key
-        for prefix in PREFIXES:
-            key = key[len(prefix):] if key.startswith(prefix) else key
-        match = KEY.match(key)
+        match = KEY.match(_unwrapped(raw_key))
         if match is None:
             raise CheckpointMismatch(f"{source}: key '{raw_key}' is not a layer of a numbered nn.Sequential (as "
                                      "main.0.weight in pytorch/examples' DCGAN): not a DCGAN state dict")
@@ -259,8 +263,7 @@ def _split_by_module(state: Mapping) -> dict[str, Mapping]:
     there; otherwise the state dict as it is."""
     heads = {}
     for key in state:
-        stripped = key[len("module."):] if key.startswith("module.") else key
-        head, _, rest = stripped.partition(".")
+        head, _, rest = _unwrapped(key).partition(".")
         heads.setdefault(head, {})[key] = rest
     if len(heads) < 2 or any(not KEY.match(rest) or rest.split(".", 1)[0].isdigit() for group in heads.values()
                              for rest in group.values()):

@@ -1,9 +1,6 @@
 """Named inversion protocols (the authors' GD, Amos's Adam) on any trained run: settings, batch
 statistics, the sticky metric and early stop, and the command end to end on 16 px and 64 px runs."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +10,8 @@ from dcgan_inversion.config import ConfigError
 from dcgan_inversion.paper.protocols import available_protocols, protocol_config
 from dcgan_inversion.training.trainer import train
 
-from conftest import one_error_line, run_invert, tiny_config
+from conftest import cli_command, one_error_line, run_invert, tiny_config
 
-ROOT = Path(__file__).resolve().parents[2]
 SMALL = {"table1_latents": 3, "noise_latents": 2, "noise_variances": [0.0, 0.1], "uniqueness_images": 1,
          "uniqueness_restarts": 3, "trajectory_targets": 2, "trajectory_snapshots": [0, 5]}
 
@@ -123,11 +119,6 @@ def runs(tmp_path_factory):
     return small, large
 
 
-def _command(tool, *args):
-    code = f"import sys; from dcgan_inversion.cli import {tool}_main; {tool}_main(sys.argv[1:])"
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, cwd=ROOT)
-
-
 SHORT = ["--set", "invert.steps=40", "--set", "invert.steps_per_call=20", "--set", "experiments.trajectory_steps=10",
          "--set", "experiments.noise_steps=10"]
 
@@ -135,7 +126,7 @@ SHORT = ["--set", "invert.steps=40", "--set", "invert.steps_per_call=20", "--set
 @pytest.mark.parametrize("index", [0, 1], ids=["16px", "64px"])
 def test_authors_protocol_end_to_end(runs, index):
     run = runs[index]
-    result = _command("invert", "--run", run, "--protocol", "authors", *SHORT)
+    result = cli_command("invert", "--run", run, "--protocol", "authors", *SHORT)
     assert result.returncode == 0, result.stderr
     results = run / "results" / "authors"
     table1 = json.loads((results / "table1.json").read_text())
@@ -148,13 +139,13 @@ def test_authors_protocol_end_to_end(runs, index):
     assert not (run / "results" / "table1.json").exists()  # the default results stay apart
     assert "(rows 1-3 of 9, none)" in result.stdout  # one batch per clip mode
     if index == 0:  # the curvature analysis compares with the finished table1
-        curvature = _command("invert", "--run", run, "--protocol", "authors", "--curvature", *SHORT)
+        curvature = cli_command("invert", "--run", run, "--protocol", "authors", "--curvature", *SHORT)
         assert curvature.returncode == 0, curvature.stderr
         assert "largest stable rate" in curvature.stdout
         record = json.loads((results / "curvature.json").read_text())
         assert record["learning_rate_in_window"] == 1.0 and record["latents"] == 3
         assert set(record["modes"]) == {"none", "standard", "stochastic"}
-    figures = _command("figures", "--run", run, "--protocol", "authors")
+    figures = cli_command("figures", "--run", run, "--protocol", "authors")
     assert figures.returncode == 0, figures.stderr
     table = (run / "figures" / "authors" / "table1.md").read_text()
     assert "ever below (sticky, as the paper counted)" in table and "at the end (final state)" in table
@@ -163,7 +154,7 @@ def test_authors_protocol_end_to_end(runs, index):
 
 
 def test_curvature_needs_a_finished_table1(runs):
-    line = one_error_line(_command("invert", "--run", runs[0], "--protocol", "amos", "--curvature"))
+    line = one_error_line(cli_command("invert", "--run", runs[0], "--protocol", "amos", "--curvature"))
     assert "compares with a finished table1" in line
 
 
@@ -177,18 +168,18 @@ def test_curvature_over_a_damaged_table1_is_one_line(runs, tmp_path, damage):
     results.mkdir(parents=True)
     (results / "table1.json").write_text("[1, 2]" if damage == "a list" else '{"experiment": "table1"}')
     (results / "table1.npz").write_bytes(b"PK\x03\x04 truncated" if damage == "truncated npz" else b"")
-    line = one_error_line(_command("invert", "--run", run, "--protocol", "amos", "--curvature"))
+    line = one_error_line(cli_command("invert", "--run", run, "--protocol", "amos", "--curvature"))
     assert "compares with a finished table1" in line
 
 
 def test_protocol_needs_a_trained_run(tmp_path):
-    line = one_error_line(_command("invert", "--run", tmp_path, "--protocol", "authors"))
+    line = one_error_line(cli_command("invert", "--run", tmp_path, "--protocol", "authors"))
     assert "config.yaml is missing: train the run first" in line
 
 
 def test_a_damaged_run_config_is_one_line(tmp_path):
     (tmp_path / "config.yaml").write_text("model: {image_size: 32\n  z_dim: [\n")
-    line = one_error_line(_command("invert", "--run", tmp_path, "--protocol", "authors"))
+    line = one_error_line(cli_command("invert", "--run", tmp_path, "--protocol", "authors"))
     assert "config.yaml: not valid YAML (line 2)" in line
 
 
@@ -197,10 +188,10 @@ def test_protocols_table_puts_each_protocol_beside_our_default_and_the_paper(run
     config = run / "tiny.yaml"
     config_lib.save_config(config_lib.load_config(str(run / "config.yaml"), ["invert.steps=10", "polish.method=none"]),
                            config)
-    assert _command("invert", "--run", run, "--config", config, "--experiment", "table1").returncode == 0
+    assert cli_command("invert", "--run", run, "--config", config, "--experiment", "table1").returncode == 0
     if not (run / "results" / "authors" / "table1.json").exists():
-        assert _command("invert", "--run", run, "--protocol", "authors", "--experiment", "table1", *SHORT).returncode == 0
-    figures = _command("figures", "--run", run, "--only", "protocols")
+        assert cli_command("invert", "--run", run, "--protocol", "authors", "--experiment", "table1", *SHORT).returncode == 0
+    figures = cli_command("figures", "--run", run, "--only", "protocols")
     assert figures.returncode == 0, figures.stderr
     table = (run / "figures" / "table1_protocols.md").read_text()
     for mode in ("none", "standard", "stochastic"):
