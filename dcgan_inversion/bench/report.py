@@ -12,7 +12,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-from dcgan_inversion.bench import input as bench_input, polish as bench_polish, starts as bench_starts  # noqa: E402
+from dcgan_inversion.bench import input as bench_input, polish as bench_polish, recovery as bench_recovery  # noqa: E402
+from dcgan_inversion.bench import starts as bench_starts  # noqa: E402
 from dcgan_inversion.bench.loops import (MODELS, bfloat16_comparison, per_step_costs,  # noqa: E402
                                          xla_comparison)
 from dcgan_inversion.bench.resources import memory_scaling, sharding, training_throughput  # noqa: E402
@@ -33,6 +34,8 @@ def markdown(report: dict) -> str:
     lines += bench_polish.markdown(report)
     for run_report in report.get("starts_by_run", {}).values():
         lines += [""] + bench_starts.markdown(run_report)
+    for run_report in report.get("recovery_by_run", {}).values():
+        lines += [""] + bench_recovery.markdown(run_report)
     if "training" in report:
         lines += ["", "Training: " + "; ".join(f"{name} {v['images_per_s']:.0f} images/s ({v['ms_per_step']:.0f} ms per step of 64)"
                                              for name, v in report["training"].items()) + "."]
@@ -127,6 +130,11 @@ def main(argv=None) -> None:
                         help="measure only where rows start (random vs the run's encoder, make encoder) and add it "
                              "to the report already in --out")
     parser.add_argument("--start-latents", type=int, default=64, help="latents per mode for --starts-only")
+    parser.add_argument("--recovery-only", action="store_true",
+                        help="measure only our method's recovery of generated latents on --run (e.g. an imported real "
+                             "generator), early switch vs the shipped settings, both latent draws, and add it to the "
+                             "report already in --out")
+    parser.add_argument("--recovery-latents", type=int, default=64, help="latents per mode for --recovery-only")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
                         help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
@@ -147,6 +155,10 @@ def main(argv=None) -> None:
             measured = bench_starts.compare_starts(args.run, args.start_latents, log)
             return _update_report(args, {"starts_by_run": {**_measured_before(args, "starts_by_run"),
                                                            args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
+        if args.recovery_only:
+            measured = bench_recovery.measure_run(args.run, args.recovery_latents, log)
+            return _update_report(args, {"recovery_by_run": {**_measured_before(args, "recovery_by_run"),
+                                                             args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
         if args.polish_only:
             return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
         report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,

@@ -160,6 +160,11 @@ class PolishConfig:
     stall_improvement: float = _spec(0.1, minimum=0.0, maximum=1.0,
                                      doc="switch: stalled: a row stalls when its best pixel loss fell by less "
                                          "than this fraction over the last window")
+    restarts: int = _spec(0, minimum=0, doc="targets G drew (Table 1, the verdict's calibration): a row the polish left "
+                                            "above restart_above is in a local minimum and starts again from a new "
+                                            "draw of the prior, at most this many times (restarts.py)")
+    restart_above: float = _spec(1e-6, minimum=0.0, doc="restarts: a row is stuck when its pixel MSE is above this x "
+                                                        "mean(target^2) after the polish")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ stalled, record, checkpoint. Then the polish, if configured, takes each row to f
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from dcgan_inversion.inversion.checkpoint import FirstOrderLog, fingerprint
 from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
+from dcgan_inversion.inversion.restarts import restart_stuck_rows
 from dcgan_inversion.inversion.result import InversionResult, concatenate, latent_error
 from dcgan_inversion.inversion.shards import COMPACT_WHEN_IDLE, ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
@@ -91,6 +93,15 @@ tf.get_logger().addFilter(_ExpectedRetracing())
 
 
 def _invert_batch(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> InversionResult:
+    """One attempt at every row of a batch, then (if configured) new attempts at its stuck rows."""
+    result = _attempt(generator, problem, settings, checkpoint_dir)
+    result.restarts = np.zeros(problem.rows, np.int64)
+    if settings.restarting and problem.generated.any():
+        restart_stuck_rows(functools.partial(_attempt, generator), problem, settings, result, checkpoint_dir)
+    return result
+
+
+def _attempt(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> InversionResult:
     """First-order phase, then the polish (if any) on one batch of rows."""
     phase = FirstOrderPhase(generator, problem, settings, checkpoint_dir)
     result = phase.run()

@@ -25,10 +25,12 @@ class InversionProblem:
     z_true: np.ndarray | None = None    # (rows, z_dim), when known: tracks ||z - z'||^2 / z_dim
     seed: int = 0                       # keys the stochastic clip's draws
     group_rows: int | None = None       # under batch statistics: rows per batch (e.g. one clip mode)
+    generated: object = False           # per row (or all): the target is G's image, so an exact fit exists
 
     def __post_init__(self):
         object.__setattr__(self, "modes", tuple(self.modes))
         rows = len(self.starts)
+        object.__setattr__(self, "generated", np.broadcast_to(np.asarray(self.generated, bool), (rows,)).copy())
         if len(self.targets) != rows or len(self.modes) != rows or (self.z_true is not None and len(self.z_true) != rows):
             raise ValueError("targets, starts, modes and z_true need one entry per row")
 
@@ -39,7 +41,8 @@ class InversionProblem:
     def part(self, rows: slice, seed: int) -> "InversionProblem":
         """Some consecutive rows as a problem of their own (one batch), with their own seed."""
         return InversionProblem(np.asarray(self.targets)[rows], np.asarray(self.starts)[rows], self.modes[rows],
-                                None if self.z_true is None else np.asarray(self.z_true)[rows], seed, self.group_rows)
+                                None if self.z_true is None else np.asarray(self.z_true)[rows], seed, self.group_rows,
+                                self.generated[rows])
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class InversionSettings:
     @property
     def polishing(self) -> bool:
         return self.polish is not None and self.polish.method != "none" and self.polish.iterations > 0
+
+    @property
+    def restarting(self) -> bool:
+        """Stuck rows of generated targets start again after the polish (restarts.py)."""
+        return self.polishing and self.polish.restarts > 0 and not self.snapshot_steps
 
     @property
     def switching(self) -> bool:

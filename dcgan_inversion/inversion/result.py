@@ -39,6 +39,10 @@ class InversionResult:
     polish_z_error: np.ndarray | None = None       # (iterations, rows)
     z_before_polish: np.ndarray | None = None
     z_error_before_polish: np.ndarray | None = None
+    # Restarts of stuck rows (restarts.py), when they ran:
+    restarts: np.ndarray | None = None             # (rows,): how many times each row started again
+    restart_row_steps: float = 0.0                 # the restarts' counted step-equivalents, summed over rows
+    restart_seconds: float = 0.0
 
     @property
     def first_order_equivalents(self) -> float:
@@ -50,12 +54,13 @@ class InversionResult:
         """First-order steps plus the polish's time counted in first-order steps of this batch."""
         if not self.steps:
             return float(self.polish_iterations)
-        return self.first_order_equivalents + self.polish_seconds / self.seconds_per_step
+        return self.first_order_equivalents + (self.polish_seconds + self.restart_seconds) / self.seconds_per_step
 
     @property
     def counted_step_equivalents(self) -> float:
-        """The machine-neutral cost per row: first-order steps plus the polish's FLOPs in steps (cost.py)."""
-        return self.first_order_equivalents + self.polish_row_steps / len(self.z)
+        """The machine-neutral cost per row: first-order steps plus the polish's FLOPs in steps (cost.py),
+        plus every restart's (both phases)."""
+        return self.first_order_equivalents + (self.polish_row_steps + self.restart_row_steps) / len(self.z)
 
     @property
     def polish_iteration_steps(self) -> float:
@@ -109,4 +114,6 @@ def concatenate(parts: list[InversionResult]) -> InversionResult:
         snapshots={step: np.concatenate([part.snapshots[step] for part in parts])
                    for step in set.intersection(*(set(part.snapshots) for part in parts))},
         z_before_polish=rows("z_before_polish"), z_error_before_polish=rows("z_error_before_polish"),
+        restarts=rows("restarts"), restart_row_steps=sum(part.restart_row_steps for part in parts),
+        restart_seconds=sum(part.restart_seconds for part in parts),
     )

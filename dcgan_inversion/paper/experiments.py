@@ -90,7 +90,7 @@ def recover_generated_latents(generator, config: Config, count: int, progress: s
         z_init = encoder_starts(encoder, targets, experiment_prior(config))
     problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)),
                                np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),
-                               np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count)
+                               np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count, generated=True)
     return invert(generator, problem, InversionSettings.from_config(config, progress=progress, strategy=strategy,
                                                                     prior=experiment_prior(config),
                                                                     checkpoint_dir=checkpoint_dir))
@@ -251,7 +251,10 @@ def _phases(result: InversionResult) -> dict:
             "step_equivalents": round(result.step_equivalents, 1),  # timed: depends on the machine
             "polish_row_iterations": result.polish_row_iterations,
             "polish_iteration_step_equivalents": round(result.polish_iteration_steps, 2),
-            "counted_step_equivalents": round(result.counted_step_equivalents, 1)}  # FLOPs / (2 F), cost.py
+            "counted_step_equivalents": round(result.counted_step_equivalents, 1),  # FLOPs / (2 F), cost.py
+            **({"restarted_rows": int(np.count_nonzero(result.restarts)), "restarts": int(result.restarts.sum()),
+                "restart_step_equivalents": round(result.restart_row_steps / len(result.z), 1)}
+               if result.restarts is not None and result.restarts.any() else {})}
 
 
 def _arrays(result: InversionResult) -> dict:
@@ -264,4 +267,6 @@ def _arrays(result: InversionResult) -> dict:
         arrays.update(polish_z_error=result.polish_z_error, z_error_before_polish=result.z_error_before_polish)
         if result.polish_counted is not None and len(result.polish_counted) == len(result.polish_z_error):
             arrays.update(polish_counted=result.polish_counted)
+    if result.restarts is not None and result.restarts.any():
+        arrays.update(restarts=result.restarts)
     return arrays

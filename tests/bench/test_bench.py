@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from dcgan_inversion.bench import report as bench
 
 
@@ -78,3 +80,26 @@ def test_starts_are_kept_per_run(tmp_path, monkeypatch):
     assert list(report["starts_by_run"]) == ["demo", "amos64"] and "starts" not in report
     text = (tmp_path / "bench.md").read_text()
     assert "the run `demo` (32 px" in text and "the run `amos64` (64 px" in text
+
+
+def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
+    """Both settings, both latent draws, per mode; the restarts' cost is in the row's total."""
+    from conftest import tiny_config
+
+    from dcgan_inversion.bench import recovery as bench_recovery
+
+    shipped = tiny_config(invert={"steps": 30, "steps_per_call": 10, "learning_rate": 0.05},
+                          polish={"method": "levenberg_marquardt", "iterations": 1, "switch": "stalled",
+                                  "stall_window": 10, "stall_min_steps": 20, "restarts": 1})
+    report = bench_recovery.recovery_report(tiny_generator, shipped, 2, print, shipped=shipped)
+    assert list(report) == ["paper_uniform", "prior"]
+    for by_method in report.values():
+        early, ours = by_method["early switch"], by_method["shipped"]
+        assert ours["restarted_rows"] > 0 and early["restarted_rows"] == 0  # one polish iteration leaves rows stuck
+        assert ours["counted_step_equivalents"] == pytest.approx(
+            ours["first_order_steps_per_row"] + ours["polish_step_equivalents_per_row"]
+            + ours["restart_step_equivalents_per_row"], abs=0.2)
+        assert set(ours["modes"]) == set(shipped.experiments.modes)
+    text = "\n".join(bench_recovery.markdown({"run": "runs/x", "generator": "16 px", "date": "d",
+                                              "latents_per_mode": 2, "draws": report}))
+    assert "| U(-1, 1), box [-1, 1] | shipped |" in text and "| the generator's prior | early switch |" in text

@@ -1,0 +1,110 @@
+"""Our method's recovery on one run's generator, two settings side by side (`make bench ARGS="--recovery-only
+--run runs/face"`).
+
+On a real generator the loss has local minima, so how a row reaches the polish decides whether it is
+recovered (docs/your_gan.md). Compared on Table 1's problem, for the paper's latents (U(-1, 1), box
+[-1, 1]) and the generator's own prior:
+- `early switch`: Adam at 0.03, each row leaves for the polish once its loss stalls (checked from
+  step 25), no restarts;
+- `shipped`: the celeba config's inversion and polish (a first-order phase of at least
+  `polish.stall_min_steps` steps, then the stall switch, and restarts of stuck rows).
+Per mode: the share of rows below 1e-8 and 1e-4, and for the rows that failed their z error and
+pixel MSE (a local minimum draws another image: pixel MSE far above the recovered rows' ~1e-13).
+Cost per row is counted (cost.py): first-order steps, polish and every restart, all starts included.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from dcgan_inversion import config as config_lib
+
+DRAWS = {"paper_uniform": "U(-1, 1), box [-1, 1]", "prior": "the generator's prior"}
+EARLY_SWITCH = {"invert": {"learning_rate": 0.03}, "polish": {"stall_min_steps": 0, "restarts": 0}}
+METHOD_NOTES = {"early switch": "Adam 0.03, stall switch checked from step 25, no restarts",
+                "shipped": "the celeba config's inversion and polish"}
+
+
+def methods(config, shipped=None) -> dict:
+    """The two settings compared, both on `config`'s model and experiments; `shipped`: the config whose
+    inversion and polish are the shipped ones (default: celeba)."""
+    shipped = shipped or config_lib.load_config("celeba")
+    as_shipped = config_lib.replace(config, invert=dataclasses.asdict(shipped.invert),
+                                    polish=dataclasses.asdict(shipped.polish))
+    return {"early switch": config_lib.replace(as_shipped, **EARLY_SWITCH), "shipped": as_shipped}
+
+
+def recovery_report(generator, config, latents: int, log, shipped=None) -> dict:
+    """Each latent draw, each method: Table 1's rows recovered and what they cost."""
+    from dcgan_inversion.paper.experiments import recover_generated_latents
+
+    report = {}
+    for draw, draw_note in DRAWS.items():
+        report[draw] = {}
+        for name, method in methods(config_lib.replace(config, experiments={"latents": draw}), shipped).items():
+            began = time.perf_counter()
+            result = recover_generated_latents(generator, method, latents)
+            entry = _entry(result, method.experiments.modes, latents, time.perf_counter() - began)
+            report[draw][name] = entry
+            log(f"recovery, {draw_note}, {name}: {entry['counted_step_equivalents']:.0f} counted step-equivalents "
+                f"per row, {entry['wall_seconds']:.0f} s; below 1e-8: "
+                + ", ".join(f"{mode} {values['below_1e-8']:.0%}" for mode, values in entry["modes"].items()))
+    return report
+
+
+def _entry(result, modes, latents: int, wall: float) -> dict:
+    rows = len(result.z)
+    entry = {"latents_per_mode": latents, "counted_step_equivalents": round(result.counted_step_equivalents, 1),
+             "first_order_steps_per_row": round(result.first_order_equivalents, 1),
+             "polish_step_equivalents_per_row": round(result.polish_row_steps / rows, 1),
+             "restart_step_equivalents_per_row": round(result.restart_row_steps / rows, 1),
+             "restarted_rows": int(np.count_nonzero(result.restarts)),
+             "median_switch_step": float(np.median(result.switch_step)), "wall_seconds": round(wall, 1), "modes": {}}
+    for index, mode in enumerate(modes):
+        rows_of_mode = slice(index * latents, (index + 1) * latents)
+        z_error, pixel = result.z_error[rows_of_mode], result.pixel_error[rows_of_mode]
+        failed = z_error >= 1e-8
+        entry["modes"][mode] = {"below_1e-8": float(np.mean(~failed)), "below_1e-4": float(np.mean(z_error < 1e-4)),
+                                "failed_z_error": [round(float(v), 4) for v in z_error[failed]],
+                                "failed_pixel_mse": [float(f"{v:.3g}") for v in pixel[failed]]}
+    return entry
+
+
+def markdown(report: dict) -> list[str]:
+    lines = [f"Recovery of generated latents on `{report['run']}` ({report['generator']}), measured {report['date']}, "
+             f"{report['latents_per_mode']} latents per mode, seed 0, Table 1's problem: share of rows below 1e-8 per "
+             "clip mode (none / standard / stochastic) and counted step-equivalents per row (first-order steps, the "
+             "polish and every restart, cost.py). "
+             + "; ".join(f"`{name}`: {note}" for name, note in METHOD_NOTES.items()) + ".", "",
+             "| latents | method | below 1e-8 | below 1e-4 | counted per row | first-order | polish | restarts | restarted rows | wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for draw, by_method in report["draws"].items():
+        for name, entry in by_method.items():
+            shares = [" / ".join(f"{values[key]:.0%}" for values in entry["modes"].values())
+                      for key in ("below_1e-8", "below_1e-4")]
+            lines.append(f"| {DRAWS[draw]} | {name} | {shares[0]} | {shares[1]} | {entry['counted_step_equivalents']:.0f} | "
+                         f"{entry['first_order_steps_per_row']:.0f} | {entry['polish_step_equivalents_per_row']:.0f} | "
+                         f"{entry['restart_step_equivalents_per_row']:.0f} | {entry['restarted_rows']} | "
+                         f"{entry['wall_seconds']:.0f} |")
+    return lines
+
+
+def measure_run(run_dir, latents: int, log) -> dict:
+    """The report for the run in `run_dir` (trained or imported)."""
+    from dcgan_inversion.run import load_generator, trained_config
+
+    config = trained_config(run_dir)
+    return {"run": str(run_dir), "generator": _describe(run_dir, config), "latents_per_mode": latents,
+            "draws": recovery_report(load_generator(run_dir), config, latents, log)}
+
+
+def _describe(run_dir, config) -> str:
+    import json
+    from pathlib import Path
+
+    imported = Path(run_dir) / "imported.json"
+    source = json.loads(imported.read_text(encoding="utf-8")).get("source") if imported.exists() else None
+    what = f"{config.model.image_size} px, {config.model.architecture} architecture"
+    return f"{what}, imported from {Path(source).name}" if source else f"{what}, trained here"

@@ -1,0 +1,76 @@
+"""Restarts of stuck rows: a row whose target G drew, left far above the floor, starts again.
+
+On a real generator the loss has local minima: a row can end the polish with pixel MSE 1e-4 to
+1e-2 and a z' as far from the true z as a random latent, while the recovered rows reach ~1e-13
+(docs/your_gan.md). For a target G drew an exact fit exists, so a row above
+`polish.restart_above` x mean(target^2) is stuck, not finished: it runs again (first-order phase
+and polish) from a new draw of the prior, at most `polish.restarts` times, and keeps whichever
+attempt fits its target better. Targets G may not draw (noisy images, photos) have no such floor,
+so only rows the problem marks `generated` restart. Every attempt is counted in the row's cost.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
+from dcgan_inversion.inversion.result import InversionResult
+
+RESTART_STREAM = 1_000_003  # restart k of a batch seeded s draws its starts from (s, RESTART_STREAM, k)
+
+
+def stuck_rows(problem: InversionProblem, result: InversionResult, restart_above: float) -> np.ndarray:
+    """Generated rows whose pixel MSE is above `restart_above` x their target's mean square."""
+    targets = np.asarray(problem.targets, np.float64).reshape(problem.rows, -1)
+    floor = restart_above * np.mean(np.square(targets), axis=1)
+    return problem.generated & (result.pixel_error > floor)
+
+
+def restart_stuck_rows(attempt, problem: InversionProblem, settings: InversionSettings, result: InversionResult,
+                       checkpoint_dir) -> None:
+    """Runs `attempt(problem, settings, checkpoint_dir) -> InversionResult` on the stuck rows, round after
+    round, and folds each round into `result`: better fits replace the row, every attempt is paid."""
+    polish_config = settings.polish
+    ran = np.full(problem.rows, result.steps + result.polish_iterations)  # each row's steps and iterations so far
+    for round_ in range(1, polish_config.restarts + 1):
+        rows = np.flatnonzero(stuck_rows(problem, result, polish_config.restart_above))
+        if not rows.size:
+            return
+        again = _restarted_problem(problem, rows, settings, round_)
+        title = settings.progress and (f"{settings.progress.rstrip(':')}: restart {round_} of at most "
+                                       f"{polish_config.restarts} ({rows.size} stuck rows)")
+        directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"restart{round_}"
+        again_result = attempt(again, dataclasses.replace(settings, progress=title), directory)
+        _fold(result, rows, again_result, ran[rows])
+        ran[rows] += again_result.steps + again_result.polish_iterations
+
+
+def _restarted_problem(problem: InversionProblem, rows: np.ndarray, settings: InversionSettings,
+                       round_: int) -> InversionProblem:
+    """The stuck rows with new starts from the prior and a new key for the clip's draws."""
+    rng = np.random.default_rng((problem.seed, RESTART_STREAM, round_))
+    starts = settings.prior.sample(rng, (rows.size, np.shape(problem.starts)[1]))
+    return InversionProblem(np.asarray(problem.targets)[rows], starts, [problem.modes[i] for i in rows],
+                            None if problem.z_true is None else np.asarray(problem.z_true)[rows],
+                            seed=int(rng.integers(2 ** 31)), generated=True)
+
+
+def _fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran: np.ndarray) -> None:
+    """Rows whose new attempt fits better take it; the cost of every attempt is added. `ran`: the
+    steps and polish iterations the rows ran before this attempt (its step counts continue them)."""
+    result.restarts[rows] += 1
+    result.restart_row_steps += again.row_steps + again.polish_row_steps
+    result.restart_seconds += again.seconds
+    result.seconds += again.seconds
+    better = again.pixel_error < result.pixel_error[rows]
+    taken, source = rows[better], np.flatnonzero(better)
+    for name in ("z", "pixel_error", "z_error", "z_before_polish", "z_error_before_polish", "switch_step"):
+        mine, theirs = getattr(result, name), getattr(again, name)
+        if mine is not None and theirs is not None:
+            mine[taken] = theirs[source]
+    if result.first_step is not None:  # a crossing in an earlier attempt still counts (the sticky rule)
+        crossed, before = again.first_step[source], result.first_step[taken]
+        result.first_step[taken] = np.where(before >= 0, before,
+                                            np.where(crossed >= 0, crossed + ran[better][:, None], -1))
