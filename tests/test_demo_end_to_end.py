@@ -37,7 +37,8 @@ def test_make_demo_on_a_celeba_shaped_folder(tmp_path):
     make_folder(tmp_path / "img_align_celeba", 200)
     run = tmp_path / "celeba"
     settings = [f"data.path={tmp_path / 'img_align_celeba'}", f"data.cache={tmp_path / 'cache'}", "train.steps=3",
-                "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "experiments.table1_latents=2",
+                "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "polish.restarts=1",
+                "experiments.table1_latents=2",
                 "experiments.noise_latents=1", "experiments.noise_variances=[0.0,0.1]",
                 "experiments.uniqueness_restarts=2", "experiments.trajectory_targets=1",
                 "experiments.trajectory_steps=10"]

@@ -10,7 +10,8 @@ from conftest import cli_command, one_error_line, project_lines
 TINY = ["--set", "experiments.table1_latents=3", "--set", "experiments.noise_latents=2",
         "--set", "experiments.noise_variances=[0.0,0.1]", "--set", "experiments.uniqueness_restarts=3",
         "--set", "experiments.trajectory_targets=2", "--set", "experiments.trajectory_steps=20",
-        "--set", "invert.steps=30", "--set", "polish.iterations=2", "--set", "polish.chunk_rows=4"]
+        "--set", "invert.steps=30", "--set", "invert.steps_per_call=10", "--set", "polish.iterations=2",
+        "--set", "polish.chunk_rows=4", "--set", "polish.restarts=1"]
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,8 @@ def test_every_command_runs_on_the_imported_run(imported, tmp_path):
     cli.invert_main(["--run", run, *TINY])
     uniqueness = json.loads((imported / "results" / "uniqueness.json").read_text())
     assert uniqueness["images"] == ["grace_hopper (matplotlib)"]  # the shipped portrait: no data folder
+    table1 = json.loads((imported / "results" / "table1.json").read_text())
+    assert table1["restarted_rows"] > 0  # 30 steps and 2 polish iterations leave rows stuck: they restart
     cli.invert_main(["--run", run, *TINY, "--curvature"])
     cli.invert_main(["--run", run, *TINY, "--image", str(imported / "samples" / "latest.png"), "--starts", "2"])
     assert (imported / "results" / "curvature.json").exists()
