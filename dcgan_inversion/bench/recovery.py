@@ -40,8 +40,12 @@ def recovery_report(generator, config, latents: int, log, shipped=None) -> dict:
     """Each latent draw, each method: Table 1's rows recovered and what they cost."""
     from dcgan_inversion.paper.experiments import recover_generated_latents
 
+    from dcgan_inversion.gan.latents import UNIFORM, latent_prior
+
     report = {}
     for draw, draw_note in DRAWS.items():
+        if draw == "prior" and latent_prior(config) == UNIFORM:
+            continue  # the generator's prior is the paper's: one draw
         report[draw] = {}
         for name, method in methods(config_lib.replace(config, experiments={"latents": draw}), shipped).items():
             began = time.perf_counter()
@@ -73,7 +77,8 @@ def _entry(result, modes, latents: int, wall: float) -> dict:
 
 
 def markdown(report: dict) -> list[str]:
-    lines = [f"Recovery of generated latents on `{report['run']}` ({report['generator']}), measured {report['date']}, "
+    where = f"the run `{report['run']}`" if report["run"] != "untrained" else "an untrained generator"
+    lines = [f"Recovery of generated latents on {where} ({report['generator']}), measured {report['date']}, "
              f"{report['latents_per_mode']} latents per mode, seed 0, Table 1's problem: share of rows below 1e-8 per "
              "clip mode (none / standard / stochastic) and counted step-equivalents per row (first-order steps, the "
              "polish and every restart, cost.py). "
@@ -89,6 +94,15 @@ def markdown(report: dict) -> list[str]:
                          f"{entry['restart_step_equivalents_per_row']:.0f} | {entry['restarted_rows']} | "
                          f"{entry['wall_seconds']:.0f} |")
     return lines
+
+
+def measure_untrained_64px(latents: int, log) -> dict:
+    """The report for a freshly initialised 64 px generator of Amos's architecture (the celeba model)."""
+    from dcgan_inversion.bench.polish import _untrained
+
+    config = config_lib.load_config("celeba")
+    return {"run": "untrained", "generator": "64 px, amos architecture, freshly initialised (seed 0)",
+            "latents_per_mode": latents, "draws": recovery_report(_untrained(config), config, latents, log)}
 
 
 def measure_run(run_dir, latents: int, log) -> dict:

@@ -135,6 +135,9 @@ def main(argv=None) -> None:
                              "generator), early switch vs the shipped settings, both latent draws, and add it to the "
                              "report already in --out")
     parser.add_argument("--recovery-latents", type=int, default=64, help="latents per mode for --recovery-only")
+    parser.add_argument("--recovery-untrained", action="store_true",
+                        help="with --recovery-only: measure on a freshly initialised 64 px generator of Amos's "
+                             "architecture instead of --run")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
                         help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
@@ -156,9 +159,11 @@ def main(argv=None) -> None:
             return _update_report(args, {"starts_by_run": {**_measured_before(args, "starts_by_run"),
                                                            args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
         if args.recovery_only:
-            measured = bench_recovery.measure_run(args.run, args.recovery_latents, log)
+            measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log) if args.recovery_untrained \
+                else bench_recovery.measure_run(args.run, args.recovery_latents, log)
+            name = "untrained 64 px" if args.recovery_untrained else args.run.name
             return _update_report(args, {"recovery_by_run": {**_measured_before(args, "recovery_by_run"),
-                                                             args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
+                                                             name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
         if args.polish_only:
             return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
         report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,

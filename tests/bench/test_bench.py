@@ -88,9 +88,12 @@ def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
 
     from dcgan_inversion.bench import recovery as bench_recovery
 
-    shipped = tiny_config(invert={"steps": 30, "steps_per_call": 10, "learning_rate": 0.05},
-                          polish={"method": "levenberg_marquardt", "iterations": 1, "switch": "stalled",
-                                  "stall_window": 10, "stall_min_steps": 20, "restarts": 1})
+    sections = dict(invert={"steps": 30, "steps_per_call": 10, "learning_rate": 0.05},
+                    polish={"method": "levenberg_marquardt", "iterations": 1, "switch": "stalled",
+                            "stall_window": 10, "stall_min_steps": 20, "restarts": 1})
+    uniform = tiny_config(**sections)
+    assert list(bench_recovery.recovery_report(tiny_generator, uniform, 1, print, shipped=uniform)) == ["paper_uniform"]
+    shipped = tiny_config(model={"latent": "normal"}, **sections)  # a second draw: the generator's own prior
     report = bench_recovery.recovery_report(tiny_generator, shipped, 2, print, shipped=shipped)
     assert list(report) == ["paper_uniform", "prior"]
     for by_method in report.values():
