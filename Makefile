@@ -11,14 +11,14 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 
 DOCS := docs/results
-# make docs: the demo's results are what the README shows; any other run's go beside them, in
-# docs/results/runs/<run name>/ (make docs RUN=runs/amos: docs/results/runs/amos/).
+# make publish: the demo's results are what the README shows; any other run's go beside them, in
+# docs/results/runs/<run name>/ (make publish RUN=runs/amos: docs/results/runs/amos/).
 RUN_DOCS = $(if $(filter demo,$(notdir $(RUN))),$(DOCS),$(DOCS)/runs/$(notdir $(RUN)))
 CHECKPOINT ?=
 IMAGES ?=
 MASK ?= center
 
-.PHONY: all demo train encoder invert complete figures docs bench generate import test clean-venv help
+.PHONY: all demo train encoder invert complete figures docs publish bench generate import test clean-venv help
 all: help
 
 help:
@@ -31,8 +31,9 @@ help:
 	@echo "make complete  IMAGES=photos/ MASK=center|left|random|grid|lowres|full|mask.png: Amos's image"
 	@echo "               completion on RUN (ours; ARGS=\"--method amos\" for his loss and Adam)"
 	@echo "make figures   render figures and tables from RUN's results"
-	@echo "make docs      copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
-	@echo "               another run's go to $(DOCS)/runs/<run name>/)"
+	@echo "make docs      render README.md and docs/*.md from docs/templates/ and the results in $(DOCS)"
+	@echo "make publish   copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
+	@echo "               another run's go to $(DOCS)/runs/<run name>/), then make docs"
 	@echo "make import    CHECKPOINT=dcgan-completion.tensorflow/checkpoint RUN=runs/amos: a TF1 DCGAN checkpoint"
 	@echo "               (Amos's CelebA model, carpedm20's) or a PyTorch DCGAN file (CHECKPOINT=netG_epoch_24.pth)"
 	@echo "               as a run every other target accepts"
@@ -82,8 +83,13 @@ complete: $(STAMP) $(RUN)/generator.weights.h5
 figures: $(STAMP)
 	$(PY) figures/figures.py $(SETTINGS) --run $(RUN) $(ARGS)
 
+# make docs: README.md and docs/*.md rendered from docs/templates/ and the results in docs/results/.
+docs: $(STAMP)
+	$(PY) -m dcgan_inversion.pages
+
+# make publish: RUN's figures, tables and results into docs/results/, then the pages rendered anew.
 # With PROTOCOL: that protocol's figures, tables and result JSONs (those that exist so far).
-docs: figures
+publish: figures
 ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
 	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
@@ -95,6 +101,7 @@ else
 	mkdir -p $(RUN_DOCS)/$(PROTOCOL)
 	cp $(RUN)/figures/$(PROTOCOL)/*.png $(RUN)/figures/$(PROTOCOL)/*.md $(RUN)/results/$(PROTOCOL)/*.json $(RUN_DOCS)/$(PROTOCOL)/
 endif
+	$(PY) -m dcgan_inversion.pages
 
 import: $(STAMP)
 	$(if $(CHECKPOINT),,$(error CHECKPOINT is not set: make import CHECKPOINT=path/to/checkpoint RUN=runs/amos))

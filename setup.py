@@ -23,7 +23,7 @@ setup(
     ],
     extras_require={
         "and-cuda": ["tensorflow[and-cuda]>=2.16,<3"],
-        "test": ["pytest>=8", "hypothesis>=6"],
+        "test": ["pytest>=8", "hypothesis>=6", "jinja2>=3.1"],  # jinja2: the pages are rendered (make docs)
     },
     entry_points={
         "console_scripts": [

@@ -1,0 +1,30 @@
+"""How the pages write numbers: one filter per style, so the same kind of number reads the same everywhere."""
+from __future__ import annotations
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """A share as a percentage: 0.9375 -> '94%'."""
+    return f"{100 * share:.{digits}f}%"
+
+
+def count(value: float) -> str:
+    """A count or a cost, rounded, thousands separated: 1753.2 -> '1,753'."""
+    return f"{round(value):,}"
+
+
+def sci(value: float, digits: int = 1) -> str:
+    """A small or large quantity in scientific notation: 1.34e-13 -> '1.3e-13'."""
+    return f"{value:.{digits}e}"
+
+
+def fixed(value: float, digits: int = 2) -> str:
+    """A plain decimal: fixed(0.08164, 3) -> '0.082'."""
+    return f"{value:.{digits}f}"
+
+
+def joined(values, separator: str = " / ") -> str:
+    """Values already formatted, in one cell: 'a / b / c'."""
+    return separator.join(str(value) for value in values)
+
+
+FILTERS = {"percent": percent, "count": count, "sci": sci, "fixed": fixed, "joined": joined}

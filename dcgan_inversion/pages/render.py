@@ -1,0 +1,90 @@
+"""Every page a reader sees is rendered, not typed: `docs/templates/<page>.md.j2` plus the results under
+`docs/results/` give `docs/<page>.md` (and `README.md.j2` the README).
+
+A template reads any committed result as `results` (`results.bench.recovery_by_run`, the JSON file
+`docs/results/bench.json`; `results["authors/table1"]`, `docs/results/authors/table1.json`) and
+formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
+does not. `make docs` writes the pages; a test renders them and fails when a committed page differs.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.infra.io_utils import atomic_write_text
+from dcgan_inversion.pages import formats
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES_DIR = ROOT / "docs"
+TEMPLATES_DIR = PAGES_DIR / "templates"
+RESULTS_DIR = PAGES_DIR / "results"
+SUFFIX = ".j2"
+
+
+class Results:
+    """The committed results, read on first use: `results.bench` or `results["authors/table1"]` is the
+    parsed `docs/results/bench.json` or `docs/results/authors/table1.json`."""
+
+    def __init__(self, folder: Path):
+        self.folder, self._read = Path(folder), {}
+
+    def __getitem__(self, name: str):
+        if name not in self._read:
+            path = self.folder / f"{name}.json"
+            try:
+                self._read[name] = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise UserError(f"a page shows {path}, which is missing: run the command that writes it") from None
+            except json.JSONDecodeError as error:
+                raise UserError(f"{path} is not valid JSON ({error})") from None
+        return self._read[name]
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+
+def _environment(templates: Path) -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
+                                     keep_trailing_newline=True, autoescape=False)
+    environment.filters.update(formats.FILTERS)
+    return environment
+
+
+def _target(template: Path, root: Path) -> Path:
+    """docs/templates/README.md.j2 -> README.md; docs/templates/method.md.j2 -> docs/method.md."""
+    name = template.name[:-len(SUFFIX)]
+    return root / name if name == "README.md" else root / "docs" / name
+
+
+def rendered_pages(root: Path = ROOT) -> dict[Path, str]:
+    """Every page's text as its template and the results in `root` render it."""
+    templates = Path(root) / "docs" / "templates"
+    environment, results = _environment(templates), Results(Path(root) / "docs" / "results")
+    pages = {}
+    for template in sorted(templates.glob(f"*.md{SUFFIX}")):
+        try:
+            pages[_target(template, Path(root))] = environment.get_template(template.name).render(results=results)
+        except jinja2.TemplateError as error:
+            raise UserError(f"{template}: {error}") from None
+    return pages
+
+
+def stale_pages(root: Path = ROOT) -> list[Path]:
+    """Pages whose committed text is not their rendering."""
+    return [path for path, text in rendered_pages(root).items()
+            if not path.exists() or path.read_text(encoding="utf-8") != text]
+
+
+def write_pages(root: Path = ROOT) -> list[Path]:
+    """Renders every page and writes those that changed; returns them."""
+    changed = []
+    for path, text in rendered_pages(root).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            atomic_write_text(path, text)
+            changed.append(path)
+    return changed

@@ -1,0 +1,56 @@
+"""Every page is its template rendered with the committed results: no number is typed by hand."""
+import json
+
+import pytest
+
+from dcgan_inversion.infra.errors import UserError
+from dcgan_inversion.pages import rendered_pages, stale_pages, write_pages
+from dcgan_inversion.pages.formats import count, fixed, percent, sci
+
+
+def test_every_committed_page_is_its_rendering():
+    stale = stale_pages()
+    assert not stale, f"{[str(p) for p in stale]} differ from their templates' rendering: edit docs/templates/ and run `make docs`"
+
+
+def test_every_page_has_a_template():
+    from dcgan_inversion.pages.render import ROOT
+
+    pages = set(rendered_pages())
+    assert ROOT / "README.md" in pages and set((ROOT / "docs").glob("*.md")) <= pages
+
+
+def _site(tmp_path, template: str, results: dict) -> None:
+    (tmp_path / "docs" / "templates").mkdir(parents=True)
+    (tmp_path / "docs" / "results" / "sub").mkdir(parents=True)
+    (tmp_path / "docs" / "templates" / "page.md.j2").write_text(template)
+    (tmp_path / "docs" / "templates" / "README.md.j2").write_text("# readme\n")
+    for name, value in results.items():
+        (tmp_path / "docs" / "results" / f"{name}.json").write_text(json.dumps(value))
+
+
+def test_a_page_shows_the_number_its_result_holds(tmp_path):
+    _site(tmp_path, "cost {{ results.bench.cost | count }}, {{ results['sub/t1'].share | percent }}\n",
+          {"bench": {"cost": 1752.6}, "sub/t1": {"share": 0.9375}})
+    assert set(write_pages(tmp_path)) == {tmp_path / "docs" / "page.md", tmp_path / "README.md"}
+    assert (tmp_path / "docs" / "page.md").read_text() == "cost 1,753, 94%\n"
+    assert stale_pages(tmp_path) == [] and write_pages(tmp_path) == []  # nothing changed: nothing written
+    (tmp_path / "docs" / "results" / "bench.json").write_text(json.dumps({"cost": 10}))
+    assert stale_pages(tmp_path) == [tmp_path / "docs" / "page.md"]  # a new result makes the page stale
+
+
+@pytest.mark.parametrize("template, message", [
+    ("{{ results.missing.x }}", "missing.json, which is missing"),
+    ("{{ results.bench.nope }}", "'dict object' has no attribute 'nope'"),
+    ("{% if %}", "page.md.j2"),
+])
+def test_a_page_that_cannot_be_rendered_says_why_in_one_line(tmp_path, template, message):
+    _site(tmp_path, template, {"bench": {"cost": 1}})
+    with pytest.raises(UserError) as error:
+        rendered_pages(tmp_path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_number_styles():
+    assert (percent(0.0625), percent(1.0), count(1752.6), count(12), sci(1.34e-13), fixed(0.08164, 3)) == \
+        ("6%", "100%", "1,753", "12", "1.3e-13", "0.082")
