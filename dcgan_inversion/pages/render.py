@@ -4,7 +4,7 @@
 A template reads any committed result as `results` (`results.bench.recovery_by_run`, the JSON file
 `docs/results/bench.json`; `results["authors/table1"]`, `docs/results/authors/table1.json`) and
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
-does not. `make docs` writes the pages; a test renders them and fails when a committed page differs.
+does not; `tables.recovery(report)` writes a table as the benchmark's report does. `make docs` writes the pages; a test renders them and fails when a committed page differs.
 """
 from __future__ import annotations
 
@@ -52,7 +52,15 @@ def _environment(templates: Path) -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                                      keep_trailing_newline=True, autoescape=False)
     environment.filters.update(formats.FILTERS)
+    environment.globals["tables"] = _tables()
     return environment
+
+
+def _tables() -> dict:
+    """Tables a page shows as the module that measured them writes them (one layout for a result)."""
+    from dcgan_inversion.bench import recovery
+
+    return {"recovery": lambda report: "\n".join(recovery.markdown(report))}
 
 
 def _target(template: Path, root: Path) -> Path:
