@@ -71,8 +71,8 @@ def _entry(result, modes, latents: int, wall: float) -> dict:
         z_error, pixel = result.z_error[rows_of_mode], result.pixel_error[rows_of_mode]
         failed = z_error >= 1e-8
         entry["modes"][mode] = {"below_1e-8": float(np.mean(~failed)), "below_1e-4": float(np.mean(z_error < 1e-4)),
-                                "failed_z_error": [round(float(v), 4) for v in z_error[failed]],
-                                "failed_pixel_mse": [float(f"{v:.3g}") for v in pixel[failed]]}
+                                "failed": [{"z_error": float(f"{z:.3g}"), "pixel_mse": float(f"{p:.3g}")}
+                                           for z, p in zip(z_error[failed], pixel[failed])]}
     return entry
 
 
