@@ -54,3 +54,13 @@ def test_a_page_that_cannot_be_rendered_says_why_in_one_line(tmp_path, template,
 def test_number_styles():
     assert (percent(0.0625), percent(1.0), count(1752.6), count(12), sci(1.34e-13), fixed(0.08164, 3)) == \
         ("6%", "100%", "1,753", "12", "1.3e-13", "0.082")
+
+
+def test_a_page_shows_an_experiments_table_as_it_is_now(tmp_path):
+    _site(tmp_path, 'before\n\n{{ result_table("t.md", 1) }}\n', {})
+    (tmp_path / "docs" / "results" / "t.md").write_text("| a |\n|---|\n| 1 |\n\ncaption\n\n| b |\n|---|\n| 2 |\n")
+    assert rendered_pages(tmp_path)[tmp_path / "docs" / "page.md"] == "before\n\n| b |\n|---|\n| 2 |\n"
+    for call, message in (('result_table("t.md", 2)', "fewer tables"), ('result_table("gone.md")', "gone.md, which is missing")):
+        (tmp_path / "docs" / "templates" / "page.md.j2").write_text("{{ %s }}" % call)
+        with pytest.raises(UserError, match=message):
+            rendered_pages(tmp_path)

@@ -4,7 +4,8 @@
 A template reads any committed result as `results` (`results.bench.recovery_by_run`, the JSON file
 `docs/results/bench.json`; `results["authors/table1"]`, `docs/results/authors/table1.json`) and
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
-does not; `tables.recovery(report)` writes a table as the benchmark's report does. `make docs` writes the pages; a test renders them and fails when a committed page differs.
+does not; `tables.recovery(report)` writes a table as the benchmark's report does, and
+`result_table("table1.md")` shows a table an experiment wrote, as it is now. `make docs` writes the pages; a test renders them and fails when a committed page differs.
 """
 from __future__ import annotations
 
@@ -48,12 +49,36 @@ class Results:
         return self[name]
 
 
-def _environment(templates: Path) -> jinja2.Environment:
+def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                                      keep_trailing_newline=True, autoescape=False)
     environment.filters.update(formats.FILTERS)
     environment.globals["tables"] = _tables()
+    environment.globals["result_table"] = lambda name, index=0: _result_table(results_dir, name, index)
     return environment
+
+
+def markdown_tables(text: str) -> list[str]:
+    """Each run of consecutive Markdown table lines, as one text."""
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append("\n".join(current))
+            current = []
+    return tables
+
+
+def _result_table(results_dir: Path, name: str, index: int) -> str:
+    """The `index`-th table of the committed `docs/results/<name>` (a Markdown file an experiment wrote)."""
+    path = results_dir / name
+    try:
+        return markdown_tables(path.read_text(encoding="utf-8"))[index]
+    except FileNotFoundError:
+        raise UserError(f"a page shows a table of {path}, which is missing: run the command that writes it") from None
+    except IndexError:
+        raise UserError(f"a page shows table {index + 1} of {path}, which has fewer tables") from None
 
 
 def _tables() -> dict:
@@ -72,7 +97,8 @@ def _target(template: Path, root: Path) -> Path:
 def rendered_pages(root: Path = ROOT) -> dict[Path, str]:
     """Every page's text as its template and the results in `root` render it."""
     templates = Path(root) / "docs" / "templates"
-    environment, results = _environment(templates), Results(Path(root) / "docs" / "results")
+    results_dir = Path(root) / "docs" / "results"
+    environment, results = _environment(templates, results_dir), Results(results_dir)
     pages = {}
     for template in sorted(templates.glob(f"*.md{SUFFIX}")):
         try:
