@@ -124,16 +124,3 @@ def test_the_completion_sentence_quotes_the_completion_experiment():
     assert f"his `center` hole: {rows['center']['amos']['hidden_psnr_db']:.0f} dB" in readme
     assert all(row["amos"]["below"][0] == 0 for row in record["masks"] if row["mask"] != "full")
 
-
-def test_the_cost_paragraph_quotes_the_starts_benchmark():
-    demo = _json("bench.json")["starts_by_run"]["demo"]["methods"]
-    amos = _json("bench.json")["starts_by_run"]["amos64"]["methods"]
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    default, previous = demo["random start (default)"], demo["random start, layerwise_lm (previous default)"]
-    learned = demo["encoder start, polish at once"]
-    assert f"our Table 1 takes {default['counted_step_equivalents']:.0f} per row" in readme
-    assert f"({previous['counted_step_equivalents']:.0f} with a fresh Jacobian every iteration" in readme
-    assert f"it takes {learned['counted_step_equivalents']:.0f} per row, {learned['wall_seconds']:.0f} s for " \
-           f"Table 1's 192 rows against {previous['wall_seconds']:.0f} s, and " \
-           f"{amos['encoder start, polish at once']['counted_step_equivalents']:.0f} per row on a 64 px" in readme
-    assert all(share == 1.0 for entry in (*demo.values(), *amos.values()) for share in entry["below_1e-8"].values())

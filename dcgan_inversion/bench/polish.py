@@ -1,8 +1,8 @@
 """`make bench`, the polish: the polish methods side by side on the same rows.
 
 Per generator, the same problem is inverted with
-- `previous`: the autodiff-Jacobian Levenberg-Marquardt with the settings shipped before the
-  layer-wise Jacobian (at most 20 iterations, no per-row stop, switch at <10% over 25 steps);
+- `autodiff_lm_20`: the autodiff-Jacobian Levenberg-Marquardt with the settings it first shipped
+  with (at most 20 iterations, no per-row stop, switch at <10% over 25 steps);
 - `levenberg_marquardt`: the autodiff Jacobian with the shipped settings (isolates the Jacobian);
 - `layerwise_lm`: the layer-wise Jacobian, fresh every iteration, with the shipped settings;
 - the shipped config (`broyden_lm`: the layer-wise Jacobian kept by rank-1 updates).
@@ -23,19 +23,20 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion.gan.model import make_generator
 
 JACOBIANS = ("levenberg_marquardt", "layerwise_lm")
-METHOD_NOTES = {"previous": "autodiff-Jacobian LM as shipped first (20 iterations, no per-row stop, switch at <10% over "
-                            "25 steps)",
+METHOD_NOTES = {"autodiff_lm_20": "autodiff-Jacobian LM, at most 20 iterations, no per-row stop, switch at <10% "
+                                  "over 25 steps",
                 "levenberg_marquardt": "the autodiff Jacobian, fresh every iteration, with the shipped settings",
                 "layerwise_lm": "the layer-wise Jacobian, fresh every iteration, with the shipped settings",
                 "broyden_lm": "the layer-wise Jacobian kept by Broyden's rank-1 updates"}  # a fresh Jacobian every iteration: autodiff, layer-wise
-PREVIOUS_POLISH = {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0, "stall_improvement": 0.1}
+AUTODIFF_LM_20 = {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0, "stall_improvement": 0.1}
 NOISE_VARIANCES = (0.01, 0.1, 1.0)
 PAPER_STEPS = 100_000
 
 
 def variants(config) -> dict:
-    """The configs compared: the first default, the LM Jacobians with today's settings, as shipped."""
-    return {"previous": config_lib.replace(config, polish=PREVIOUS_POLISH),
+    """The configs compared: autodiff LM with its first settings, each LM Jacobian with the shipped settings,
+    and the shipped polish."""
+    return {"autodiff_lm_20": config_lib.replace(config, polish=AUTODIFF_LM_20),
             **{method: config_lib.replace(config, polish={"method": method}) for method in JACOBIANS},
             config.polish.method: config}
 

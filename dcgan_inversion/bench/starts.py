@@ -16,13 +16,13 @@ from dcgan_inversion import config as config_lib
 
 def start_variants(config) -> dict:
     """The run's default (random starts, its polish), the same with a fresh layer-wise Jacobian every
-    polish iteration (the default until broyden_lm), the encoder start with the run's first-order
+    polish iteration (`layerwise_lm`), the encoder start with the run's first-order
     phase, and the encoder start going to the polish after one step."""
     encoder = config_lib.replace(config, invert={"start": "encoder"})
     at_once = config_lib.replace(encoder, invert={"steps": 1}, polish={"switch": "after_steps"})
     variants = {"random start (default)": config, "encoder start": encoder, "encoder start, polish at once": at_once}
     if config.polish.method != "layerwise_lm":
-        variants = {"random start, layerwise_lm (previous default)": config_lib.replace(
+        variants = {"random start, layerwise_lm": config_lib.replace(
             config, polish={"method": "layerwise_lm"}), **variants}
     return variants
 

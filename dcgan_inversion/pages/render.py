@@ -83,9 +83,10 @@ def _result_table(results_dir: Path, name: str, index: int) -> str:
 
 def _tables() -> dict:
     """Tables a page shows as the module that measured them writes them (one layout for a result)."""
-    from dcgan_inversion.bench import recovery
+    from dcgan_inversion.bench import polish, recovery
 
-    return {"recovery": lambda report: "\n".join(recovery.markdown(report))}
+    return {"recovery": lambda report: "\n".join(recovery.markdown(report)),
+            "bench_polish": lambda report: "\n".join(polish.markdown(report)).strip()}
 
 
 def _target(template: Path, root: Path) -> Path:

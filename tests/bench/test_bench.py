@@ -31,7 +31,7 @@ def test_polish_methods_side_by_side(tiny_generator):
                          polish={"method": "layerwise_lm", "iterations": 2, "switch": "stalled",
                                  "stall_window": 10, "stall_improvement": 0.05})
     runs = bench_polish.compare_methods(tiny_generator, config, 2, print)
-    assert list(runs) == ["previous", "levenberg_marquardt", "layerwise_lm"]
+    assert list(runs) == ["autodiff_lm_20", "levenberg_marquardt", "layerwise_lm"]
     assert [run["method"] for run in runs.values()] == ["levenberg_marquardt", "levenberg_marquardt", "layerwise_lm"]
     report = runs["layerwise_lm"]
     assert report["first_order_step_equivalents"] <= report["first_order_steps"] == 60
@@ -41,8 +41,8 @@ def test_polish_methods_side_by_side(tiny_generator):
     text = bench.markdown({"date": "d", "machine": "m", "tensorflow": "t", "per_step": [], "steps_to_precision": runs,
                            "untrained_64px_precision": runs, "noise_64px": noise,
                            "polish_memory": {"layerwise_lm": {"32": 500.0, "256": 510.0}}})
-    assert "| layerwise_lm | stochastic |" in text and "| previous | none |" in text
-    assert "celeba settings, `layerwise_lm`" in text and "| previous | 3 | 0.50 |" in text
+    assert "| layerwise_lm | stochastic |" in text and "| autodiff_lm_20 | none |" in text
+    assert "celeba settings, `layerwise_lm`" in text and "| autodiff_lm_20 | 3 | 0.50 |" in text
     assert "`layerwise_lm` 32 rows 500, 256 rows 510" in text
 
 
