@@ -1,5 +1,5 @@
-"""Our method's recovery on one run's generator, two settings side by side (`make bench ARGS="--recovery-only
---run runs/face"`).
+"""Our method's recovery on one run's generator, two settings side by side (`make bench RUN=runs/face
+ARGS=--recovery-only`).
 
 On a real generator the loss has local minima, so how a row reaches the polish decides whether it is
 recovered (docs/your_gan.md). Compared on Table 1's problem, for the paper's latents (U(-1, 1), box
