@@ -36,18 +36,19 @@ def methods(config, shipped=None) -> dict:
     return {"early switch": config_lib.replace(as_shipped, **EARLY_SWITCH), "shipped": as_shipped}
 
 
-def recovery_report(generator, config, latents: int, log, shipped=None) -> dict:
-    """Each latent draw, each method: Table 1's rows recovered and what they cost."""
-    from dcgan_inversion.paper.experiments import recover_generated_latents
-
+def recovery_report(generator, config, latents: int, log, shipped=None, only_methods=None, only_draws=None) -> dict:
+    """Each latent draw, each method (or those named): Table 1's rows recovered and what they cost."""
     from dcgan_inversion.gan.latents import UNIFORM, latent_prior
+    from dcgan_inversion.paper.experiments import recover_generated_latents
 
     report = {}
     for draw, draw_note in DRAWS.items():
-        if draw == "prior" and latent_prior(config) == UNIFORM:
+        if (draw == "prior" and latent_prior(config) == UNIFORM) or (only_draws and draw not in only_draws):
             continue  # the generator's prior is the paper's: one draw
         report[draw] = {}
         for name, method in methods(config_lib.replace(config, experiments={"latents": draw}), shipped).items():
+            if only_methods and name not in only_methods:
+                continue
             began = time.perf_counter()
             result = recover_generated_latents(generator, method, latents)
             entry = _entry(result, method.experiments.modes, latents, time.perf_counter() - began)
@@ -105,13 +106,14 @@ def measure_untrained_64px(latents: int, log) -> dict:
             "latents_per_mode": latents, "draws": recovery_report(_untrained(config), config, latents, log)}
 
 
-def measure_run(run_dir, latents: int, log) -> dict:
+def measure_run(run_dir, latents: int, log, only_methods=None, only_draws=None) -> dict:
     """The report for the run in `run_dir` (trained or imported)."""
     from dcgan_inversion.run import load_generator, trained_config
 
     config = trained_config(run_dir)
     return {"run": str(run_dir), "generator": _describe(run_dir, config), "latents_per_mode": latents,
-            "draws": recovery_report(load_generator(run_dir), config, latents, log)}
+            "draws": recovery_report(load_generator(run_dir), config, latents, log, only_methods=only_methods,
+                                     only_draws=only_draws)}
 
 
 def _describe(run_dir, config) -> str:

@@ -135,6 +135,10 @@ def main(argv=None) -> None:
                              "generator), early switch vs the shipped settings, both latent draws, and add it to the "
                              "report already in --out")
     parser.add_argument("--recovery-latents", type=int, default=64, help="latents per mode for --recovery-only")
+    parser.add_argument("--recovery-methods", nargs="+", choices=list(bench_recovery.METHOD_NOTES),
+                        help="with --recovery-only: only these settings (kept beside the full comparison)")
+    parser.add_argument("--recovery-draws", nargs="+", choices=list(bench_recovery.DRAWS),
+                        help="with --recovery-only: only these latent draws (kept beside the full comparison)")
     parser.add_argument("--recovery-untrained", action="store_true",
                         help="with --recovery-only: measure on a freshly initialised 64 px generator of Amos's "
                              "architecture instead of --run")
@@ -160,8 +164,12 @@ def main(argv=None) -> None:
                                                            args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
         if args.recovery_only:
             measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log) if args.recovery_untrained \
-                else bench_recovery.measure_run(args.run, args.recovery_latents, log)
+                else bench_recovery.measure_run(args.run, args.recovery_latents, log, args.recovery_methods,
+                                                args.recovery_draws)
             name = "untrained 64 px" if args.recovery_untrained else args.run.name
+            if args.recovery_methods or args.recovery_draws:  # a partial measurement: beside the full one
+                name += f" ({args.recovery_latents} latents: " + ", ".join(
+                    (args.recovery_methods or []) + (args.recovery_draws or [])) + ")"
             return _update_report(args, {"recovery_by_run": {**_measured_before(args, "recovery_by_run"),
                                                              name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
         if args.polish_only:

@@ -103,6 +103,9 @@ def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
             ours["first_order_steps_per_row"] + ours["polish_step_equivalents_per_row"]
             + ours["restart_step_equivalents_per_row"], abs=0.2)
         assert set(ours["modes"]) == set(shipped.experiments.modes)
+    only = bench_recovery.recovery_report(tiny_generator, shipped, 1, print, shipped=shipped, only_methods=["shipped"],
+                                          only_draws=["prior"])
+    assert list(only) == ["prior"] and list(only["prior"]) == ["shipped"]
     text = "\n".join(bench_recovery.markdown({"run": "runs/x", "generator": "16 px", "date": "d",
                                               "latents_per_mode": 2, "draws": report}))
     assert "| U(-1, 1), box [-1, 1] | shipped |" in text and "| the generator's prior | early switch |" in text
