@@ -60,7 +60,10 @@ def test_a_page_shows_an_experiments_table_as_it_is_now(tmp_path):
     _site(tmp_path, 'before\n\n{{ result_table("t.md", 1) }}\n', {})
     (tmp_path / "docs" / "results" / "t.md").write_text("| a |\n|---|\n| 1 |\n\ncaption\n\n| b |\n|---|\n| 2 |\n")
     assert rendered_pages(tmp_path)[tmp_path / "docs" / "page.md"] == "before\n\n| b |\n|---|\n| 2 |\n"
-    for call, message in (('result_table("t.md", 2)', "fewer tables"), ('result_table("gone.md")', "gone.md, which is missing")):
+    (tmp_path / "docs" / "templates" / "page.md.j2").write_text('{{ result_text("t.md") }}\n')
+    assert rendered_pages(tmp_path)[tmp_path / "docs" / "page.md"] == (tmp_path / "docs" / "results" / "t.md").read_text()
+    for call, message in (('result_table("t.md", 2)', "fewer tables"), ('result_table("gone.md")', "gone.md, which is missing"),
+                          ('result_text("gone.md")', "gone.md, which is missing")):
         (tmp_path / "docs" / "templates" / "page.md.j2").write_text("{{ %s }}" % call)
         with pytest.raises(UserError, match=message):
             rendered_pages(tmp_path)

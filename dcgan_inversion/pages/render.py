@@ -5,7 +5,7 @@ A template reads any committed result as `results` (`results.bench.recovery_by_r
 `docs/results/bench.json`; `results["authors/table1"]`, `docs/results/authors/table1.json`) and
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
 does not; `tables.recovery(report)` writes a table as the benchmark's report does, and
-`result_table("table1.md")` shows a table an experiment wrote, as it is now. `make docs` writes the pages; a test renders them and fails when a committed page differs.
+`result_table("table1.md")` shows a table an experiment wrote, as it is now (`result_text`: all of the file). `make docs` writes the pages; a test renders them and fails when a committed page differs.
 """
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.filters.update(formats.FILTERS)
     environment.globals["tables"] = _tables()
     environment.globals["result_table"] = lambda name, index=0: _result_table(results_dir, name, index)
+    environment.globals["result_text"] = lambda name: _result_text(results_dir, name)
     return environment
 
 
@@ -68,6 +69,15 @@ def markdown_tables(text: str) -> list[str]:
             tables.append("\n".join(current))
             current = []
     return tables
+
+
+def _result_text(results_dir: Path, name: str) -> str:
+    """The whole of the committed `docs/results/<name>` (a table and its caption), without its last newline."""
+    path = results_dir / name
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\n")
+    except FileNotFoundError:
+        raise UserError(f"a page shows {path}, which is missing: run the command that writes it") from None
 
 
 def _result_table(results_dir: Path, name: str, index: int) -> str:
