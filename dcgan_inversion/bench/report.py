@@ -88,6 +88,24 @@ def _measured_before(args, section: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8")).get(section, {}) if path.exists() else {}
 
 
+POLISH_SECTIONS = ("steps_to_precision", "polish_memory", "untrained_64px_precision", "noise_64px")
+
+
+def _dated_sections_kept(args, measured_now: dict) -> dict:
+    """What a full run does not measure and the report in `args.out` holds with its own date: the starts
+    and recovery comparisons per run, and the polish sections this run skipped (e.g. no trained run)."""
+    import json
+
+    path = args.out / "bench.json"
+    if not path.exists():
+        return {}
+    before = json.loads(path.read_text(encoding="utf-8"))
+    kept = {key: before[key] for key in ("starts_by_run", "recovery_by_run") if key in before}
+    if not measured_now and "polish_date" in before:
+        kept.update({key: before[key] for key in (*POLISH_SECTIONS, "polish_date") if key in before})
+    return kept
+
+
 def _add_input_pipeline(args, log) -> None:
     _update_report(args, {"input_pipeline": {**bench_input.input_pipeline(args.input_images, log),
                                              "date": time.strftime("%Y-%m-%d")}})
@@ -187,7 +205,9 @@ def main(argv=None) -> None:
             report["xla"] = xla_comparison(args.min_seconds, log)
             report["bfloat16"] = bfloat16_comparison(args.min_seconds, log)
             report["strategies"] = sharding(2, 256, args.min_seconds, log)
-        report.update(_polish_sections(args, log))
+        polish_sections = _polish_sections(args, log)
+        report.update(polish_sections, **({"polish_date": report["date"]} if polish_sections else {}))
+        report = {**_dated_sections_kept(args, polish_sections), **report}
         write_json(args.out / "bench.json", report)
         text = markdown(report)
         atomic_write_text(args.out / "bench.md", text)
