@@ -80,10 +80,16 @@ def test_make_demo_gives_its_args_to_training_and_inversion_but_not_to_the_figur
 
 
 @pytest.mark.parametrize("run, folder", [("runs/demo", "docs/results/"), ("runs/amos", "docs/results/runs/amos/")])
-def test_make_docs_puts_another_runs_results_beside_the_demos(run, folder):
-    dry = subprocess.run(["make", "-n", "docs", f"RUN={run}"], cwd=ROOT, capture_output=True, text=True)
+def test_make_publish_puts_another_runs_results_beside_the_demos_and_renders_the_pages(run, folder):
+    dry = subprocess.run(["make", "-n", "publish", f"RUN={run}"], cwd=ROOT, capture_output=True, text=True)
     copies = [line for line in dry.stdout.splitlines() if "table2.md" in line]
     assert copies and all(line.rstrip().endswith(folder) for line in copies), dry.stdout
+    assert dry.stdout.rstrip().endswith("-m dcgan_inversion.pages"), dry.stdout  # the pages show the new results
+
+
+def test_make_docs_renders_the_pages_and_nothing_else():
+    dry = subprocess.run(["make", "-n", "docs"], cwd=ROOT, capture_output=True, text=True)
+    assert dry.stdout.strip().splitlines()[-1].endswith("-m dcgan_inversion.pages") and "cp " not in dry.stdout
 
 
 def test_make_import_needs_a_checkpoint_and_names_the_run():

@@ -80,7 +80,7 @@ def test_the_benchmark_compares_the_starts_side_by_side(run, tiny_generator):
                            run.config)
     logged = []
     report = compare_starts(run.root, 2, logged.append)
-    assert list(report["methods"]) == ["random start, layerwise_lm (previous default)", "random start (default)",
+    assert list(report["methods"]) == ["random start, layerwise_lm", "random start (default)",
                                        "encoder start", "encoder start, polish at once"]
     assert report["methods"]["random start (default)"]["start_step_equivalents"] == 0
     assert report["methods"]["encoder start"]["start_step_equivalents"] > 0
