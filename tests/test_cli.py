@@ -84,12 +84,17 @@ def test_make_publish_puts_another_runs_results_beside_the_demos_and_renders_the
     dry = subprocess.run(["make", "-n", "publish", f"RUN={run}"], cwd=ROOT, capture_output=True, text=True)
     copies = [line for line in dry.stdout.splitlines() if "table2.md" in line]
     assert copies and all(line.rstrip().endswith(folder) for line in copies), dry.stdout
-    assert dry.stdout.rstrip().endswith("-m dcgan_inversion.pages"), dry.stdout  # the pages show the new results
+    assert _commands(dry)[-1].endswith("-m dcgan_inversion.pages"), dry.stdout  # the pages show the new results
 
 
 def test_make_docs_renders_the_pages_and_nothing_else():
     dry = subprocess.run(["make", "-n", "docs"], cwd=ROOT, capture_output=True, text=True)
-    assert dry.stdout.strip().splitlines()[-1].endswith("-m dcgan_inversion.pages") and "cp " not in dry.stdout
+    assert _commands(dry)[-1].endswith("-m dcgan_inversion.pages") and "cp " not in dry.stdout, dry.stdout
+
+
+def _commands(dry: subprocess.CompletedProcess) -> list[str]:
+    """The commands `make -n` printed, without make's own lines (a make run from make says where it is)."""
+    return [line.strip() for line in dry.stdout.splitlines() if line.strip() and not line.startswith("make")]
 
 
 def test_make_import_needs_a_checkpoint_and_names_the_run():
