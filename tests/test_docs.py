@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+from dcgan_inversion.pages.render import markdown_tables
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
 
@@ -46,7 +48,7 @@ def test_every_committed_table_a_page_shows_is_shown_verbatim():
     pages = {page.name: page.read_text() for page in [*(ROOT / "docs").glob("*.md"), ROOT / "README.md"]}
     shown = 0
     for path in RESULTS.rglob("*.md"):
-        for table in _tables(path.read_text()):
+        for table in (found.splitlines() for found in markdown_tables(path.read_text())):
             for name, text in pages.items():
                 if len(table) > 2 and "\n".join(table[:3]) in text:
                     shown += 1
@@ -58,18 +60,6 @@ def test_every_page_the_readme_links_exists():
     readme = (ROOT / "README.md").read_text()
     for target in re.findall(r"\]\(([^)#]+)", readme):
         assert (ROOT / target).exists(), target
-
-
-def _tables(text: str) -> list[list[str]]:
-    """Each run of consecutive Markdown table lines."""
-    tables, current = [], []
-    for line in text.splitlines() + [""]:
-        if line.startswith("|"):
-            current.append(line)
-        elif current:
-            tables.append(current)
-            current = []
-    return tables
 
 
 def test_every_link_of_the_docs_pages_exists():

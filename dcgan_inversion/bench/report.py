@@ -64,14 +64,20 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _update_report(args, sections: dict) -> None:
-    """Sections measured now, written into the report in `args.out` (the rest stays)."""
+def _saved_report(args) -> dict:
+    """The report already in `args.out` (empty if none)."""
     import json
 
     path = args.out / "bench.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _update_report(args, sections: dict) -> None:
+    """Sections measured now, written into the report in `args.out` (the rest stays)."""
+    path = args.out / "bench.json"
     if not path.exists():
         raise UserError(f"{path} is missing: run `make bench` once first")
-    report = json.loads(path.read_text(encoding="utf-8"))
+    report = _saved_report(args)
     report.update(sections)
     for outdated in ("starts", "starts_date"):  # written before starts were kept per run
         report.pop(outdated, None)
@@ -82,10 +88,7 @@ def _update_report(args, sections: dict) -> None:
 
 def _measured_before(args, section: str) -> dict:
     """A section of the report already in `args.out` (empty if none)."""
-    import json
-
-    path = args.out / "bench.json"
-    return json.loads(path.read_text(encoding="utf-8")).get(section, {}) if path.exists() else {}
+    return _saved_report(args).get(section, {})
 
 
 POLISH_SECTIONS = ("steps_to_precision", "polish_memory", "untrained_64px_precision", "noise_64px")
@@ -94,12 +97,7 @@ POLISH_SECTIONS = ("steps_to_precision", "polish_memory", "untrained_64px_precis
 def _dated_sections_kept(args, measured_now: dict) -> dict:
     """What a full run does not measure and the report in `args.out` holds with its own date: the starts
     and recovery comparisons per run, and the polish sections this run skipped (e.g. no trained run)."""
-    import json
-
-    path = args.out / "bench.json"
-    if not path.exists():
-        return {}
-    before = json.loads(path.read_text(encoding="utf-8"))
+    before = _saved_report(args)
     kept = {key: before[key] for key in ("starts_by_run", "recovery_by_run") if key in before}
     if not measured_now and "polish_date" in before:
         kept.update({key: before[key] for key in (*POLISH_SECTIONS, "polish_date") if key in before})

@@ -75,7 +75,8 @@ class InversionSettings:
 
     @property
     def restarting(self) -> bool:
-        """Stuck rows of generated targets start again after the polish (restarts.py)."""
+        """Stuck rows of generated targets start again after the polish (restarts.py); not when snapshots are
+        kept (Figure 1 shows one trajectory per row)."""
         return self.polishing and self.polish.restarts > 0 and not self.snapshot_steps
 
     @property

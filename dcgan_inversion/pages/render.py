@@ -4,8 +4,10 @@
 A template reads any committed result as `results` (`results.bench.recovery_by_run`, the JSON file
 `docs/results/bench.json`; `results["authors/table1"]`, `docs/results/authors/table1.json`) and
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
-does not; `tables.recovery(report)` writes a table as the benchmark's report does, and
-`result_table("table1.md")` shows a table an experiment wrote, as it is now (`result_text`: all of the file). `make docs` writes the pages; a test renders them and fails when a committed page differs.
+does not. `tables.recovery(report)` writes a table as the benchmark's report does;
+`result_table("table1.md")` shows a table an experiment wrote, as it is now, and `result_text` all
+of such a file. `make docs` writes the pages; a test renders them and fails when a committed page
+differs.
 """
 from __future__ import annotations
 
@@ -19,10 +21,15 @@ from dcgan_inversion.infra.io_utils import atomic_write_text
 from dcgan_inversion.pages import formats
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES_DIR = ROOT / "docs"
-TEMPLATES_DIR = PAGES_DIR / "templates"
-RESULTS_DIR = PAGES_DIR / "results"
 SUFFIX = ".j2"
+
+
+def _committed_text(path: Path) -> str:
+    """A committed result file's text; one line when it is missing."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"a page shows {path}, which is missing: run the command that writes it") from None
 
 
 class Results:
@@ -36,9 +43,7 @@ class Results:
         if name not in self._read:
             path = self.folder / f"{name}.json"
             try:
-                self._read[name] = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise UserError(f"a page shows {path}, which is missing: run the command that writes it") from None
+                self._read[name] = json.loads(_committed_text(path))
             except json.JSONDecodeError as error:
                 raise UserError(f"{path} is not valid JSON ({error})") from None
         return self._read[name]
@@ -73,22 +78,15 @@ def markdown_tables(text: str) -> list[str]:
 
 def _result_text(results_dir: Path, name: str) -> str:
     """The whole of the committed `docs/results/<name>` (a table and its caption), without its last newline."""
-    path = results_dir / name
-    try:
-        return path.read_text(encoding="utf-8").rstrip("\n")
-    except FileNotFoundError:
-        raise UserError(f"a page shows {path}, which is missing: run the command that writes it") from None
+    return _committed_text(results_dir / name).rstrip("\n")
 
 
 def _result_table(results_dir: Path, name: str, index: int) -> str:
     """The `index`-th table of the committed `docs/results/<name>` (a Markdown file an experiment wrote)."""
-    path = results_dir / name
-    try:
-        return markdown_tables(path.read_text(encoding="utf-8"))[index]
-    except FileNotFoundError:
-        raise UserError(f"a page shows a table of {path}, which is missing: run the command that writes it") from None
-    except IndexError:
-        raise UserError(f"a page shows table {index + 1} of {path}, which has fewer tables") from None
+    tables = markdown_tables(_committed_text(results_dir / name))
+    if index >= len(tables):
+        raise UserError(f"a page shows table {index + 1} of {results_dir / name}, which has fewer tables")
+    return tables[index]
 
 
 def _tables() -> dict:
@@ -119,17 +117,18 @@ def rendered_pages(root: Path = ROOT) -> dict[Path, str]:
     return pages
 
 
+def _differs(path: Path, text: str) -> bool:
+    return not path.exists() or path.read_text(encoding="utf-8") != text
+
+
 def stale_pages(root: Path = ROOT) -> list[Path]:
     """Pages whose committed text is not their rendering."""
-    return [path for path, text in rendered_pages(root).items()
-            if not path.exists() or path.read_text(encoding="utf-8") != text]
+    return [path for path, text in rendered_pages(root).items() if _differs(path, text)]
 
 
 def write_pages(root: Path = ROOT) -> list[Path]:
     """Renders every page and writes those that changed; returns them."""
-    changed = []
-    for path, text in rendered_pages(root).items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            atomic_write_text(path, text)
-            changed.append(path)
-    return changed
+    changed = [(path, text) for path, text in rendered_pages(root).items() if _differs(path, text)]
+    for path, text in changed:
+        atomic_write_text(path, text)
+    return [path for path, _ in changed]
