@@ -23,7 +23,8 @@ setup(
     ],
     extras_require={
         "and-cuda": ["tensorflow[and-cuda]>=2.16,<3"],
-        "test": ["pytest>=8", "hypothesis>=6", "jinja2>=3.1"],  # jinja2: the pages are rendered (make docs)
+        # jinja2: the pages are rendered (make docs); nbmake: the notebook tour runs as a test
+        "test": ["pytest>=8", "hypothesis>=6", "jinja2>=3.1", "nbmake>=1.5"],
     },
     entry_points={
         "console_scripts": [

@@ -7,6 +7,7 @@ The Python API (see `api.py` for the whole of it):
     z, images = di.generate(run, 4, seed=1)        # images G really drew, and their latents
     found = di.invert(run, images, starts=8)       # z', G(z'), pixel error, spread of the starts
     said = di.verdict(run, found)                  # could G have drawn each image?
+    filled = di.complete(run, images, mask="center")  # the hidden pixels from G(z'), z' from the rest
     found = di.invert_model(keras_generator, images, prior="normal")  # any Keras generator
 
 Importing the package loads nothing heavy: TensorFlow loads on the first API call, so the
@@ -14,8 +15,8 @@ command-line tools can check their inputs first.
 """
 from __future__ import annotations
 
-API = ("Recovery", "Run", "Verdict", "as_model_images", "calibration", "generate", "invert", "invert_model",
-       "load_images", "load_run", "verdict")
+API = ("Completed", "Recovery", "Run", "Verdict", "as_model_images", "calibration", "complete", "generate", "invert",
+       "invert_model", "load_images", "load_run", "verdict")
 __all__ = list(API)
 
 

@@ -6,6 +6,7 @@
     found = di.invert(run, images)                           # best of the starts per image (user_images/plan.py)
     said = di.verdict(run, found)                            # could G have drawn each image?
 
+    filled = di.complete(run, images, mask="center")         # G(z') fills the hidden pixels
     found = di.invert_model(my_keras_generator, images, prior="normal", image_range=(0, 1))  # any Keras G
 
 The same engine, settings and search plan as `dcgan-invert --image` (the run's own config, its
@@ -50,6 +51,18 @@ class Recovery:
     mode: str
     encoder_start: bool = False   # the first start was the run's encoder's guess E(x)
     jacobian: str = "layerwise"   # how the polish got dG/dz: layer by layer, or autodiff for layers it does not know
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What `complete` found per image: z' from the known pixels, G(z'), and the image with G(z') in its hole."""
+
+    z: np.ndarray                 # (n, z_dim)
+    reconstructions: np.ndarray   # G(z'), (n, size, size, channels) in [-1, 1]
+    completed: np.ndarray         # the known pixels of the input, G(z') where the mask hides them
+    known_error: np.ndarray       # mean squared error over the known pixels, (n,)
+    mask: object                  # the completion's Mask: .known (1 = known pixel), .hidden_fraction
+    method: str
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,28 @@ def invert_model(generator, images, prior="uniform", box: float | tuple | None =
     plan = search_plan(config, starts, mode)
     targets = _in_range(images, config, image_range)
     return _recovery(generator, best_of_starts(generator, plan.config, targets, plan.starts, seed, plan.mode), plan)
+
+
+def complete(run: Run, images, mask: str = "center", method: str = "ours", starts: int | None = None,
+             seed: int | None = None) -> Completed:
+    """Fills what `mask` hides in each image from G(z'), z' recovered from the visible pixels: the same
+    completion as `dcgan-invert --complete` (`mask` a mask's name or a mask image's path, `method`
+    "ours" or "amos" with his Adam; `starts` None is the run's completion setting)."""
+    from dcgan_inversion.completion.complete import complete as complete_images
+    from dcgan_inversion.completion.masks import mask_from_argument
+    from dcgan_inversion.completion.observe import completed
+    from dcgan_inversion.config import COMPLETION_METHODS
+    from dcgan_inversion.run import load_discriminator
+
+    if method not in COMPLETION_METHODS:
+        raise UserError(f"method must be one of {', '.join(COMPLETION_METHODS)}, got '{method}'")
+    targets = as_model_images(run, images)
+    chosen = mask_from_argument(mask, run.config.model.image_size, run.config.completion, run.config.seed)
+    discriminator = load_discriminator(run.path) if method == "amos" else None
+    result = complete_images(run.generator, discriminator, run.config, targets, chosen, method, starts=starts,
+                             seed=seed)
+    return Completed(result.z, result.reconstructions, completed(result.reconstructions, targets, chosen),
+                     result.known_error, chosen, result.method)
 
 
 def _recovery(generator, found: dict, plan) -> Recovery:

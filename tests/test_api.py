@@ -1,4 +1,6 @@
-"""The public API (dcgan_inversion/__init__.py) and the example that uses it, on a tiny trained run."""
+"""The public API (dcgan_inversion/__init__.py) and the examples that use it (a script, the notebook tour), on a
+tiny trained run."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +124,40 @@ class _no_exit:
 
     def __exit__(self, kind, value, traceback):
         return kind is SystemExit and value.code in (0, None)
+
+
+def test_completion_fills_the_hole_of_a_generated_image(tiny_run):
+    run = di.load_run(tiny_run)
+    _, images = di.generate(run, 2, seed=4)
+    filled = di.complete(run, images, mask="center", starts=2)
+    assert filled.completed.shape == images.shape and filled.method == "ours"
+    known = filled.mask.known > 0
+    np.testing.assert_array_equal(np.where(known, filled.completed, 0), np.where(known, images, 0))
+    np.testing.assert_array_equal(np.where(known, 0, filled.completed), np.where(known, 0, filled.reconstructions))
+    assert np.all(filled.known_error < 1e-8) and filled.mask.hidden_fraction == 0.25
+    with pytest.raises(UserError, match="method must be one of ours, amos"):
+        di.complete(run, images, method="hmc")
+    with pytest.raises(UserError, match="unknown mask 'middle'"):
+        di.complete(run, images, mask="middle")
+
+
+def test_the_readmes_python_runs_as_written(tiny_run):
+    """The README's API block, on the tiny run instead of runs/demo."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in readme.split("```python\n")[1:]]
+    (block,) = [block for block in blocks if 'di.load_run("runs/demo")' in block]
+    code = block.replace('"runs/demo"', repr(str(tiny_run)))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[\"in G's range\", \"in G's range\"]"
+
+
+def test_the_notebook_tour_runs_end_to_end(tiny_run):
+    """examples/tour.ipynb executed as CI runs notebooks: pytest's nbmake plugin, on the tiny run."""
+    env = {**os.environ, "DCGAN_TOUR_RUN": str(tiny_run), "DCGAN_TOUR_STARTS": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbmake",
+                             "--nbmake-timeout=600", str(ROOT / "examples" / "tour.ipynb")],
+                            capture_output=True, text=True, timeout=900, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dcgan_inversion.cli.common import (config_name, guarded, overrides, parser, positive, protocol_argument,
                                         run_dir)
-from dcgan_inversion.config import CLIP_MODES, EXPERIMENTS, EXTRA_EXPERIMENTS, MASKS
+from dcgan_inversion.config import CLIP_MODES, COMPLETION_METHODS, EXPERIMENTS, EXTRA_EXPERIMENTS, MASKS
 from dcgan_inversion.infra import runlock
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.tf_startup import load_tensorflow
@@ -32,7 +32,7 @@ def _arguments():
     made.add_argument("--mask", default="center",
                       help=f"with --complete: {', '.join(MASKS)}, or a mask image of the model's size, white = "
                            "known (default: center)")
-    made.add_argument("--method", default="ours", choices=("ours", "amos"),
+    made.add_argument("--method", default="ours", choices=COMPLETION_METHODS,
                       help="with --complete: ours (clip, best of --starts, the polish on the known pixels) or "
                            "amos (his L1 + 0.1 x GAN loss; default: ours)")
     made.add_argument("--approach", default="adam", choices=("adam", "hmc"),

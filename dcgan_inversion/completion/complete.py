@@ -23,6 +23,7 @@ from dcgan_inversion.config import Config
 from dcgan_inversion.gan.latents import latent_prior
 from dcgan_inversion.inversion.multistart import best_of_starts
 
+
 @dataclass
 class Completion:
     """One method's completion of a batch of images under one mask."""

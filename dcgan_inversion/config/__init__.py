@@ -6,12 +6,12 @@ are in `dcgan_inversion/configs/`.
 from dcgan_inversion.config.files import (CONFIG_DIR, apply_override, available_configs, from_dict, is_same_config,
                                           load_config, read_mapping, replace, resolve_config_path, save_config,
                                           to_dict, with_overrides)
-from dcgan_inversion.config.schema import (ARCHITECTURES, CLIP_MODES, EXPERIMENTS, EXTRA_EXPERIMENTS, LATENTS, MASKS,
+from dcgan_inversion.config.schema import (ARCHITECTURES, CLIP_MODES, COMPLETION_METHODS, EXPERIMENTS, EXTRA_EXPERIMENTS, LATENTS, MASKS,
                                            STRATEGIES, CompletionConfig, Config, ConfigError, DataConfig, EncoderConfig,
                                            DistributeConfig, ExperimentsConfig, InvertConfig, ModelConfig, PolishConfig,
                                            TrainConfig)
 
-__all__ = ["ARCHITECTURES", "CLIP_MODES", "CONFIG_DIR", "CompletionConfig", "Config", "ConfigError", "DataConfig",
+__all__ = ["ARCHITECTURES", "CLIP_MODES", "COMPLETION_METHODS", "CONFIG_DIR", "CompletionConfig", "Config", "ConfigError", "DataConfig",
            "DistributeConfig", "EXPERIMENTS", "EXTRA_EXPERIMENTS", "EncoderConfig", "ExperimentsConfig", "InvertConfig",
            "LATENTS", "MASKS",
            "ModelConfig", "PolishConfig", "STRATEGIES", "TrainConfig", "apply_override", "available_configs",
