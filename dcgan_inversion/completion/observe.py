@@ -15,6 +15,9 @@ from keras import layers
 
 from dcgan_inversion.completion.masks import Mask
 
+PSNR_FLOOR_MSE = 1e-12  # an exact fill's MSE counts as this
+PSNR_CAP_DB = 10.0 * np.log10(1.0 / PSNR_FLOOR_MSE)  # so no PSNR reads above it: 120 dB
+
 
 class KnownPixels(layers.Layer):
     """x -> known * x: the hidden pixels observed as 0."""
@@ -71,12 +74,13 @@ def known_pixel_error(images: np.ndarray, targets: np.ndarray, mask: Mask) -> np
 
 
 def hidden_psnr(images: np.ndarray, truth: np.ndarray, mask: Mask) -> np.ndarray | None:
-    """PSNR (dB, images in [0, 1]) per image over the hidden pixels; None when nothing is hidden."""
+    """PSNR (dB, images in [0, 1]) per image over the hidden pixels; None when nothing is hidden. An
+    exact fill has no finite PSNR: its MSE counts as PSNR_FLOOR_MSE, so it reads PSNR_CAP_DB."""
     hidden = np.broadcast_to(mask.hidden, images.shape[1:])
     if not hidden.any():
         return None
     mse = np.mean(np.square((images - truth) / 2.0)[:, hidden], axis=1)
-    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-12))
+    return 10.0 * np.log10(1.0 / np.maximum(mse, PSNR_FLOOR_MSE))
 
 
 def completed(images: np.ndarray, masked_truth: np.ndarray, mask: Mask) -> np.ndarray:

@@ -20,11 +20,9 @@ from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.plotting import plt, save_figure
 from dcgan_inversion.run import RunPaths
 from dcgan_inversion.paper.labels import counted_cost, optimizer_text, phase_text, protocol_label
+from dcgan_inversion.paper.plot_style import legend_below, mode_style, plot_positive
 from dcgan_inversion.records import load_arrays, load_results
 from dcgan_inversion.paper.tables import curvature_table
-
-
-MODE_STYLE = {"none": ("tab:gray", "o"), "standard": ("tab:blue", "s"), "stochastic": ("tab:red", "^")}
 
 
 def figure1(paths: RunPaths) -> list[Path]:
@@ -53,25 +51,54 @@ def figure1(paths: RunPaths) -> list[Path]:
 
 
 def figure2(paths: RunPaths) -> list[Path]:
+    """Per clip mode, the z error and G(z')'s pixel error against the added noise's variance. The
+    noise levels sit on a log axis; no noise (variance 0) cannot, so it gets a narrow panel of its
+    own on the left (a broken axis), not a point squeezed into a linear stretch."""
     record = load_results(paths, "noise")
-    variances = np.asarray(record["variances"])
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
-    for mode, values in record["modes"].items():
-        color, marker = MODE_STYLE.get(mode, ("black", "x"))
-        left.plot(variances, values["mean_z_error"], marker=marker, color=color, label=mode)
-        right.plot(variances, values["mean_pixel_error_vs_clean"], marker=marker, color=color, label=mode)
-    for axis, label in ((left, "mean z error  ||z - z'||² / 100"), (right, "mean pixel MSE of G(z') vs clean G(z)")):
-        axis.set_xscale("symlog", linthresh=1e-3)
-        axis.set_yscale("log")
-        axis.set_xlabel("noise variance (pixels in [-1, 1]; 0 = no noise)")
-        axis.set_ylabel(label)
-        axis.grid(True, which="both", alpha=0.3)
-        axis.legend(title="clipping")
+    variances = np.asarray(record["variances"], float)
+    figure = plt.figure(figsize=(9.5, 4.0), layout="constrained")
+    grid = figure.add_gridspec(1, 5, width_ratios=[0.5, 4, 0.35, 0.5, 4])
+    metrics = (("mean_z_error", "mean z error  ||z - z'||² / 100"),
+               ("mean_pixel_error_vs_clean", "mean pixel MSE of G(z') vs clean G(z)"))
+    panels = []
+    for column, (key, label) in zip((0, 3), metrics):
+        zero, noisy = figure.add_subplot(grid[0, column]), figure.add_subplot(grid[0, column + 1])
+        noisy.sharey(zero)
+        for mode, values in record["modes"].items():
+            measured = np.asarray(values[key], float)
+            edge = "0 (drawn on the axis' edge)"
+            plot_positive(zero, np.zeros(int((variances == 0).sum())), measured[variances == 0], edge,
+                          **mode_style(mode), label=mode)
+            plot_positive(noisy, variances[variances > 0], measured[variances > 0], edge, **mode_style(mode),
+                          label=mode)
+        _broken_axis(zero, noisy)
+        zero.set_ylabel(label)
+        noisy.set_xscale("log")
+        noisy.set_xlabel("noise variance (pixels in [-1, 1])")
+        panels += [zero, noisy]
+    legend_below(figure, panels)
     method = (f"our method, {counted_cost(record):.0f} counted step-equivalents per row" if record.get("polish_iterations")
               else f"{record['steps']:,} first-order steps")
     figure.suptitle(f"Figure 2: how far the recovered z' is from z when noise is added to G(z)\n"
                     f"{record['latents_per_variance']} latents per noise level and clip mode; {method}", fontsize=10)
     return save_figure(figure, paths.figures / "figure2")
+
+
+def _broken_axis(zero, rest) -> None:
+    """`zero` as the narrow no-noise panel left of `rest`, a shared log y axis between them."""
+    zero.set_yscale("log")
+    zero.set_xlim(-1, 1)
+    zero.set_xticks([0], ["0"])
+    zero.set_xlabel("no noise")
+    zero.spines["right"].set_visible(False)
+    rest.spines["left"].set_visible(False)
+    rest.tick_params(axis="y", which="both", left=False, labelleft=False)
+    for axis in (zero, rest):
+        axis.grid(True, which="both", alpha=0.3)
+    marks = {"marker": [(-1, -1.5), (1, 1.5)], "markersize": 8, "linestyle": "none", "color": "black", "mec": "black",
+             "mew": 1, "clip_on": False}
+    zero.plot([1, 1], [0, 1], transform=zero.transAxes, **marks)
+    rest.plot([0, 0], [0, 1], transform=rest.transAxes, **marks)
 
 
 def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -94,35 +121,40 @@ def _recovery_curves(record: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray
     return steps, history
 
 
+CONVERGENCE_LEVELS = ((1e-2, ":"), (1e-4, "-"), (1e-8, "--"))
+STEP_AXIS = "counted step-equivalents per row (one first-order step = 1; the polish at its FLOPs)"
+
+
 def convergence(paths: RunPaths) -> list[Path]:
-    """Share of rows below each threshold against first-order steps, the polish at its step cost."""
+    """Share of rows below each threshold against counted step-equivalents (log axis, as every
+    convergence figure), the polish at its step cost."""
     if paths.protocol:
         return protocol_convergence(paths)
     record, arrays = load_results(paths, "table1"), load_arrays(paths, "table1")
     modes = list(record["modes"])
     first_order_end = arrays["history_equivalents" if "history_equivalents" in arrays else "history_steps"][-1]
     steps, history = _recovery_curves(record, arrays)
-    figure, axis = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
+    counted = steps > 0  # the start (step 0) has no place on a log axis, and nothing is recovered there
+    figure, axis = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
     rows = history.shape[1] // len(modes)
     for index, mode in enumerate(modes):
-        color, _ = MODE_STYLE.get(mode, ("black", "x"))
-        errors = history[:, index * rows:(index + 1) * rows]
-        for threshold, style in ((1e-2, ":"), (1e-4, "-"), (1e-8, "--")):
-            axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{mode} < {threshold:g}")
+        errors = history[counted, index * rows:(index + 1) * rows]
+        for threshold, style in CONVERGENCE_LEVELS:
+            line = {**mode_style(mode), "marker": None, "linestyle": style}
+            axis.plot(steps[counted], np.mean(errors < threshold, axis=1), label=f"{mode} < {threshold:g}", **line)
     if record["polish_iterations"]:
         axis.axvline(first_order_end, color="black", lw=0.8)
-        axis.annotate("LM polish starts", (first_order_end, 0.05), xytext=(-4, 0), textcoords="offset points",
-                      fontsize=8, ha="right")
-    axis.set_xlabel("counted step-equivalents per row (first-order steps + the polish's FLOPs)")
-    axis.set_ylabel("share of latents recovered")
+        axis.annotate("LM polish starts", (first_order_end, 0.5), xytext=(-4, 0), textcoords="offset points",
+                      fontsize=8, ha="right", rotation=90, va="center")
+    axis.set_xscale("log")
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    axis.set_xlabel(STEP_AXIS)
+    axis.set_ylabel("share of latents below the level")
     axis.set_ylim(-0.02, 1.02)
-    axis.grid(True, alpha=0.3)
-    axis.legend(fontsize=7, ncol=1, loc="center left")  # the first-order stretch is empty
+    axis.grid(True, which="both", alpha=0.3)
+    legend_below(figure, [axis], columns=len(CONVERGENCE_LEVELS))
     axis.set_title(f"Recovery vs steps ({record['latents_per_mode']} latents per mode)")
     return save_figure(figure, paths.figures / "convergence")
-
-
-CONVERGENCE_LEVELS = ((1e-2, ":"), (1e-4, "-"), (1e-8, "--"))
 
 
 def protocol_convergence(paths: RunPaths) -> list[Path]:
@@ -147,13 +179,12 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
                 axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{label} < {threshold:g}")
         axis.set_xscale("log")
         axis.xaxis.set_minor_formatter(NullFormatter())  # a short run spans < 1 decade: minor labels would collide
-        axis.set_xlabel("steps (our default: counted step-equivalents)")
+        axis.set_xlabel(STEP_AXIS)
         axis.set_title(f"{mode} clipping")
         axis.grid(True, which="both", alpha=0.3)
     axes[0, 0].set_ylabel("share of latents below the level")
     axes[0, 0].set_ylim(-0.02, 1.02)
-    handles, labels = axes[0, 0].get_legend_handles_labels()  # below the panels: curves rise in every corner
-    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels) // 2 or 1, fontsize=7, frameon=False)
+    legend_below(figure, axes[0, :1], columns=len(CONVERGENCE_LEVELS))  # below the panels: curves rise in every corner
     figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step)\n"
                     + "\n".join(descriptions), fontsize=9)
     return save_figure(figure, paths.figures / "convergence")
@@ -168,12 +199,13 @@ def curvature(paths: RunPaths) -> list[Path]:
     predicted = 2.0 * rate * lam_min if rate is not None else lam_min
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     for index, mode in enumerate(record["modes"]):
-        color, marker = MODE_STYLE.get(mode, ("black", "x"))
+        style = mode_style(mode)
+        points = {"s": style["markersize"] ** 2, "marker": style["marker"], "facecolors": "none",
+                  "edgecolors": style["color"], "label": mode}  # open markers: coinciding modes stay visible
         rows = slice(index * count, (index + 1) * count)
-        left.scatter(lam_min, arrays["z_error"][rows], s=10, marker=marker, color=color, label=mode)
+        left.scatter(lam_min, arrays["z_error"][rows], **points)
         decaying = arrays["decay_rates"][rows] > 0
-        right.scatter(predicted[decaying], arrays["decay_rates"][rows][decaying], s=10, marker=marker, color=color,
-                      label=mode)
+        right.scatter(predicted[decaying], arrays["decay_rates"][rows][decaying], **points)
     if rate is not None:
         span = np.array([predicted.min(), predicted.max()])
         right.plot(span, span, "k--", lw=1, label="measured = predicted")
@@ -189,7 +221,7 @@ def curvature(paths: RunPaths) -> list[Path]:
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(title="clipping", fontsize=7)
+    legend_below(figure, (left, right))
     spectrum = record["spectrum"]
     figure.suptitle(f"{protocol_label(paths.protocol or 'ours', record)}: curvature at {count} true latents "
                     f"(λ_min median {spectrum['lambda_min']['median']:.1e}, condition ~{spectrum['condition_median']:.0e})",
@@ -222,7 +254,7 @@ def training(paths: RunPaths) -> list[Path]:
     left.set_xlabel("training step")
     left.set_ylabel("loss")
     left.grid(True, alpha=0.3)
-    left.legend()
+    legend_below(figure, [left])
     right.imshow(np.asarray(Image.open(paths.latest_samples)).squeeze(), cmap="gray")
     right.set_axis_off()
     right.set_title("fixed-z samples, last step")

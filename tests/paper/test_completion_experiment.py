@@ -6,9 +6,10 @@ from dcgan_inversion.config import replace
 from dcgan_inversion.paper.completion import completion_experiment, pinned_down
 from dcgan_inversion.paper.experiments import Experiment
 from dcgan_inversion.paper.render import make_figures
+from readable_figures import capture_figures, unreadable
 
 
-def test_completion_experiment_records_every_mask_and_renders(tiny_generator, tmp_path):
+def test_completion_experiment_records_every_mask_and_renders(tiny_generator, tmp_path, monkeypatch):
     from dcgan_inversion.gan.model import make_discriminator
 
     config = replace(tiny_config(), invert={"steps": 40}, polish={"method": "layerwise_lm", "iterations": 3},
@@ -28,6 +29,18 @@ def test_completion_experiment_records_every_mask_and_renders(tiny_generator, tm
     written = make_figures(tmp_path, ["completion"])
     assert {path.name for path in written} >= {"completion.png", "completion.md"}
     assert "every latent recovered below 1e-4" in (tmp_path / "figures" / "completion.md").read_text()
+
+    # An exact fill reads the PSNR cap, and a singular value can be 0: both marked, neither drawn as data.
+    from dcgan_inversion.completion.observe import PSNR_CAP_DB
+
+    record["masks"][2]["jacobian"]["sigma_min_median"] = 0.0
+    record["masks"][2]["modes"]["none"]["hidden_psnr_db"] = PSNR_CAP_DB
+    (results / "completion.json").write_text(json.dumps(record))
+    figures = capture_figures(monkeypatch)
+    make_figures(tmp_path, ["completion"])
+    assert unreadable(figures[0]) == []
+    labels = [text.get_text() for legend in figures[0].legends for text in legend.get_texts()]
+    assert any(label.startswith("120 dB cap") for label in labels) and any("σ_min = 0" in label for label in labels)
 
 
 def test_pinned_down_reads_the_sweep_in_order():

@@ -14,6 +14,7 @@ from dcgan_inversion.paper.render import make_figures
 from dcgan_inversion.training.trainer import train
 
 from conftest import one_error_line, tiny_config
+from readable_figures import capture_figures, unreadable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +44,28 @@ def test_every_figure_and_table_renders(finished_run):
     table2 = (finished_run / "figures" / "table2.md").read_text()
     assert "random baseline" in table2 and "4.94e-05" in table2
     assert (finished_run / "figures" / "table1.csv").read_text().startswith("clipping,source,")
+
+
+def test_every_figure_is_readable(finished_run, monkeypatch):
+    """No symlog, nothing <= 0 on a log axis, legends outside the data: Figure 2 with its variance 0."""
+    figures = capture_figures(monkeypatch)
+    make_figures(finished_run)
+    assert len(figures) >= 4
+    assert [problem for figure in figures for problem in unreadable(figure)] == []
+
+
+def test_the_readable_check_catches_what_it_forbids(monkeypatch, tmp_path):
+    from dcgan_inversion.infra.plotting import plt, save_figure
+
+    figures = capture_figures(monkeypatch)
+    figure, (symlog, zero) = plt.subplots(1, 2)
+    symlog.plot([0, 1e-3, 1], [1, 2, 3], label="a")
+    symlog.set_xscale("symlog", linthresh=1e-3)
+    symlog.legend()
+    zero.plot([1, 2], [0.0, 1.0])
+    zero.set_yscale("log")
+    save_figure(figure, tmp_path / "bad")
+    assert len(unreadable(figures[0])) == 3
 
 
 def test_figure1_has_a_row_per_target_and_mode(finished_run):
