@@ -129,7 +129,7 @@ def _mb(values: dict) -> str:
     return ", ".join(f"{key}: {value:.0f}" for key, value in values.items())
 
 
-def main(argv=None) -> None:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Benchmark the inversion engine and training.")
     parser.add_argument("--out", type=Path, default=Path("docs/results"), help="folder for bench.json and bench.md")
     parser.add_argument("--run", type=Path, default=Path("runs/demo"), help="trained demo run for steps to precision")
@@ -163,7 +163,11 @@ def main(argv=None) -> None:
                         help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
     parser.add_argument("--noise-latents", type=int, default=0,
                         help="also compare the polish methods on the noise experiment at 64 px (latents per variance)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> None:
+    args = arguments().parse_args(argv)
 
     def log(text):
         print(text, flush=True)

@@ -22,4 +22,11 @@ from dcgan_inversion.cli.importer import import_main  # noqa: E402
 from dcgan_inversion.cli.invert import invert_main  # noqa: E402
 from dcgan_inversion.cli.train import train_main  # noqa: E402
 
-__all__ = ["figures_main", "generate_main", "import_main", "invert_main", "train_main"]
+from dcgan_inversion.cli import figures, generate, importer, invert, train  # noqa: E402
+
+# Each console script's argument parser (setup.py's entry points; train/, invert/ and figures/ hold the same
+# three as scripts), for checking a command without running it.
+PARSERS = {"dcgan-train": train.arguments, "dcgan-invert": invert.arguments, "dcgan-figures": figures.arguments,
+           "dcgan-generate": generate.arguments, "dcgan-import": importer.arguments}
+
+__all__ = ["PARSERS", "figures_main", "generate_main", "import_main", "invert_main", "train_main"]

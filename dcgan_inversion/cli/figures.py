@@ -6,13 +6,7 @@ from dcgan_inversion.infra.tf_startup import load_tensorflow
 
 
 def figures_main(argv=None) -> None:
-    made = parser("Render the paper's figures and tables from a run's results.", computes=False)
-    made.add_argument("--only", action="append", default=None,
-                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols", "curvature",
-                                 "completion"],
-                        help="render only this figure or table (repeatable)")
-    protocol_argument(made, "draw the results of")
-    args = made.parse_args(argv)
+    args = arguments().parse_args(argv)
 
     def run():
         load_tensorflow()  # the training plot reads TensorBoard logs through TensorFlow
@@ -22,3 +16,13 @@ def figures_main(argv=None) -> None:
             print(f"wrote {path}")
 
     guarded(run)
+
+
+def arguments():
+    made = parser("Render the paper's figures and tables from a run's results.", computes=False)
+    made.add_argument("--only", action="append", default=None,
+                        choices=["figure1", "figure2", "table1", "table2", "convergence", "training", "protocols", "curvature",
+                                 "completion"],
+                        help="render only this figure or table (repeatable)")
+    protocol_argument(made, "draw the results of")
+    return made

@@ -8,13 +8,7 @@ from dcgan_inversion.cli.common import DEFAULT_CONFIG, guarded, positive
 
 
 def generate_main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Write images the run's generator draws, with their latents: "
-                                                 "test images G can draw, for --image and the API.")
-    parser.add_argument("--run", type=Path, default=Path("runs") / DEFAULT_CONFIG, help="a trained run (default: runs/demo)")
-    parser.add_argument("-n", type=positive, default=16, help="how many images (default: 16)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the latents, drawn from the run's prior (default: 0)")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the PNGs and .z.npy files (default: <run>/generated)")
-    args = parser.parse_args(argv)
+    args = arguments().parse_args(argv)
 
     def run():
         from dcgan_inversion.infra.io_utils import ensure_writable
@@ -36,3 +30,13 @@ def generate_main(argv=None) -> None:
         print(f"wrote {args.n} images G drew (seed {args.seed}) and their latents to {out}/generated-NNN.png, .z.npy")
 
     guarded(run)
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description="Write images the run's generator draws, with their latents: "
+                                                 "test images G can draw, for --image and the API.")
+    parser.add_argument("--run", type=Path, default=Path("runs") / DEFAULT_CONFIG, help="a trained run (default: runs/demo)")
+    parser.add_argument("-n", type=positive, default=16, help="how many images (default: 16)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the latents, drawn from the run's prior (default: 0)")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the PNGs and .z.npy files (default: <run>/generated)")
+    return parser

@@ -11,6 +11,23 @@ from dcgan_inversion.infra.tf_startup import load_tensorflow
 
 
 def import_main(argv=None) -> None:
+    args = arguments().parse_args(argv)
+
+    def run():
+        from dcgan_inversion.importing import check_destination, describe, import_checkpoint
+
+        check_destination(args.run)  # before TensorFlow loads
+        if not args.checkpoint.exists() and not Path(str(args.checkpoint) + ".index").exists():
+            raise UserError(f"checkpoint not found: {args.checkpoint}")
+        load_tensorflow()
+        record = import_checkpoint(args.checkpoint, args.run, seed=args.seed, discriminator=args.discriminator,
+                                   latent=args.latent, latent_box=args.latent_box)
+        print(describe(record, args.run))
+
+    guarded(run)
+
+
+def arguments():
     parser = argparse.ArgumentParser(description="Make a run of another codebase's DCGAN checkpoint: a TF1 checkpoint "
                                                  "(Amos's shipped CelebA model checkpoint/DCGAN.model-60502, "
                                                  "carpedm20/DCGAN-tensorflow's) or a torch.save file of pytorch/examples' "
@@ -31,17 +48,4 @@ def import_main(argv=None) -> None:
                              "have a component outside)")
     parser.add_argument("--run", type=Path, required=True, help="the new run folder (must not exist, or be empty)")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (experiments and the sample grid; default: 0)")
-    args = parser.parse_args(argv)
-
-    def run():
-        from dcgan_inversion.importing import check_destination, describe, import_checkpoint
-
-        check_destination(args.run)  # before TensorFlow loads
-        if not args.checkpoint.exists() and not Path(str(args.checkpoint) + ".index").exists():
-            raise UserError(f"checkpoint not found: {args.checkpoint}")
-        load_tensorflow()
-        record = import_checkpoint(args.checkpoint, args.run, seed=args.seed, discriminator=args.discriminator,
-                                   latent=args.latent, latent_box=args.latent_box)
-        print(describe(record, args.run))
-
-    guarded(run)
+    return parser

@@ -14,11 +14,11 @@ from dcgan_inversion.infra.tf_startup import load_tensorflow
 
 
 def invert_main(argv=None) -> None:
-    args = _arguments().parse_args(argv)
+    args = arguments().parse_args(argv)
     guarded(lambda: invert_command(args))
 
 
-def _arguments():
+def arguments():
     made = parser("Recover latent vectors of a trained generator: the paper's experiments, or your images.")
     made.add_argument("--experiment", action="append", default=None, choices=sorted(EXPERIMENTS + EXTRA_EXPERIMENTS),
                       help="run only this experiment (repeatable); default: the config's experiments.run "

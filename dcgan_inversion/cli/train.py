@@ -9,12 +9,16 @@ from dcgan_inversion.infra.tf_startup import load_tensorflow
 
 
 def train_main(argv=None) -> None:
+    args = arguments().parse_args(argv)
+    guarded(lambda: (train_encoder if args.encoder else train_gan)(args))
+
+
+def arguments():
     made = parser("Train Amos's DCGAN (resumes from the run's last checkpoint).")
     made.add_argument("--encoder", action="store_true",
                       help="instead: train (or resume) the run's encoder E(x) -> z on its own generated images, an "
                            "amortised start for invert.start=encoder (any run with a generator, imported ones too)")
-    args = made.parse_args(argv)
-    guarded(lambda: (train_encoder if args.encoder else train_gan)(args))
+    return made
 
 
 def train_gan(args) -> None:

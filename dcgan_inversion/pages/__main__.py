@@ -7,10 +7,14 @@ from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.pages.render import ROOT, stale_pages, write_pages
 
 
-def main(argv=None) -> int:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Render README.md and docs/*.md from docs/templates and docs/results.")
     parser.add_argument("--check", action="store_true", help="write nothing; list the pages that differ")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = arguments().parse_args(argv)
     try:
         if args.check:
             stale = stale_pages()
