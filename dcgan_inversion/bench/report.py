@@ -17,6 +17,7 @@ from dcgan_inversion.bench import starts as bench_starts  # noqa: E402
 from dcgan_inversion.bench.loops import (MODELS, bfloat16_comparison, per_step_costs,  # noqa: E402
                                          xla_comparison)
 from dcgan_inversion.bench.resources import memory_scaling, sharding, training_throughput  # noqa: E402
+from dcgan_inversion.infra.environment import environment  # noqa: E402
 from dcgan_inversion.infra.errors import UserError  # noqa: E402
 from dcgan_inversion.infra.io_utils import atomic_write_text, write_json  # noqa: E402
 
@@ -100,13 +101,17 @@ def _dated_sections_kept(args, measured_now: dict) -> dict:
     before = _saved_report(args)
     kept = {key: before[key] for key in ("starts_by_run", "recovery_by_run") if key in before}
     if not measured_now and "polish_date" in before:
-        kept.update({key: before[key] for key in (*POLISH_SECTIONS, "polish_date") if key in before})
+        kept.update({key: before[key] for key in (*POLISH_SECTIONS, "polish_date", "polish_environment") if key in before})
     return kept
 
 
+def dated(measured: dict) -> dict:
+    """A section measured on its own: when, and on what machine, versions and lock file."""
+    return {**measured, "date": time.strftime("%Y-%m-%d"), "environment": environment()}
+
+
 def _add_input_pipeline(args, log) -> None:
-    _update_report(args, {"input_pipeline": {**bench_input.input_pipeline(args.input_images, log),
-                                             "date": time.strftime("%Y-%m-%d")}})
+    _update_report(args, {"input_pipeline": dated(bench_input.input_pipeline(args.input_images, log))})
 
 
 def _polish_sections(args, log) -> dict:
@@ -181,7 +186,7 @@ def main(argv=None) -> None:
         if args.starts_only:
             measured = bench_starts.compare_starts(args.run, args.start_latents, log)
             return _update_report(args, {"starts_by_run": {**_measured_before(args, "starts_by_run"),
-                                                           args.run.name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
+                                                           args.run.name: dated(measured)}})
         if args.recovery_only:
             measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log) if args.recovery_untrained \
                 else bench_recovery.measure_run(args.run, args.recovery_latents, log, args.recovery_methods,
@@ -191,10 +196,11 @@ def main(argv=None) -> None:
                 name += f" ({args.recovery_latents} latents: " + ", ".join(
                     (args.recovery_methods or []) + (args.recovery_draws or [])) + ")"
             return _update_report(args, {"recovery_by_run": {**_measured_before(args, "recovery_by_run"),
-                                                             name: {**measured, "date": time.strftime("%Y-%m-%d")}}})
+                                                             name: dated(measured)}})
         if args.polish_only:
-            return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d")})
-        report = {"date": time.strftime("%Y-%m-%d"), "tensorflow": tf.__version__,
+            return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d"),
+                                         "polish_environment": environment()})
+        report = {"date": time.strftime("%Y-%m-%d"), "environment": environment(), "tensorflow": tf.__version__,
                   "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
                   else ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))}
         models = {"demo 32px gf32": MODELS["demo 32px gf32"]} if args.quick else MODELS

@@ -125,13 +125,15 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     try:
         from dcgan_inversion.config import load_config
+        from dcgan_inversion.infra.environment import environment
         from dcgan_inversion.infra.io_utils import ensure_writable
         from dcgan_inversion.run import load_encoder, load_generator
 
         config = load_config(args.config or str(args.run / "config.yaml"))
         ensure_writable(args.out)  # before minutes of inversions, not after
         encoder = load_encoder(args.run) if args.encoder else None
-        report = measure(load_generator(args.run, config.model), config, args.starts, args.mode, encoder)
+        report = {**measure(load_generator(args.run, config.model), config, args.starts, args.mode, encoder),
+                  "seed": config.seed, "environment": environment()}
         write_json(args.out / "verdicts.json", report)
         atomic_write_text(args.out / "verdicts.md", markdown(report))
         print(markdown(report) + f"\nwrote {args.out / 'verdicts.json'} and {args.out / 'verdicts.md'}")

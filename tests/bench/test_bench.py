@@ -27,6 +27,8 @@ def test_quick_benchmark_writes_json_and_markdown(tmp_path):
     bench.main(["--quick", "--polish-only", "--out", str(tmp_path), "--run", str(tmp_path / "no-run")])
     updated = json.loads((tmp_path / "bench.json").read_text())
     assert updated["per_step"] == report["per_step"] and "polish_date" in updated
+    for record in (report["environment"], updated["polish_environment"]):  # what measured it, as every result
+        assert record["lock_sha256"] and record["cpu"] and record["tensorflow"]
 
 
 def test_polish_methods_side_by_side(tiny_generator):
@@ -85,6 +87,7 @@ def test_starts_are_kept_per_run(tmp_path, monkeypatch):
         bench.main(["--starts-only", "--run", str(tmp_path / run), "--out", str(tmp_path)])
     report = json.loads((tmp_path / "bench.json").read_text())
     assert list(report["starts_by_run"]) == ["demo", "amos64"] and "starts" not in report
+    assert all(entry["environment"]["lock_sha256"] for entry in report["starts_by_run"].values())
     text = (tmp_path / "bench.md").read_text()
     assert "the run `demo` (32 px" in text and "the run `amos64` (64 px" in text
 
