@@ -18,7 +18,7 @@ CHECKPOINT ?=
 IMAGES ?=
 MASK ?= center
 
-.PHONY: all demo train encoder invert complete figures docs publish bench generate import test clean-venv help
+.PHONY: all demo train encoder invert complete figures refigure docs publish bench generate import test clean-venv help
 all: help
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make complete  IMAGES=photos/ MASK=center|left|random|grid|lowres|full|mask.png: Amos's image"
 	@echo "               completion on RUN (ours; ARGS=\"--method amos\" for his loss and Adam)"
 	@echo "make figures   render figures and tables from RUN's results"
+	@echo "make refigure  re-render the published figures and tables from docs/results (no run needed)"
 	@echo "make docs      render README.md and docs/*.md from docs/templates/ and the results in $(DOCS)"
 	@echo "make publish   copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
 	@echo "               another run's go to $(DOCS)/runs/<run name>/), then make docs"
@@ -83,12 +84,20 @@ complete: $(STAMP) $(RUN)/generator.weights.h5
 figures: $(STAMP)
 	$(PY) figures/figures.py $(SETTINGS) --run $(RUN) $(ARGS)
 
+# make refigure: every published figure and table re-rendered from the results in docs/results/
+# (no experiment runs again), each protocol's folder too, then the pages.
+refigure: $(STAMP)
+	$(PY) figures/figures.py --published $(DOCS)
+	for protocol in $(notdir $(basename $(wildcard dcgan_inversion/configs/protocols/*.yaml))); do \
+	  if [ -d $(DOCS)/$$protocol ]; then $(PY) figures/figures.py --published $(DOCS) --protocol $$protocol; fi; done
+	$(PY) -m dcgan_inversion.pages
+
 # make docs: README.md and docs/*.md rendered from docs/templates/ and the results in docs/results/.
 docs: $(STAMP)
 	$(PY) -m dcgan_inversion.pages
 
-# make publish: RUN's figures, tables and results into docs/results/, then the pages rendered anew.
-# With PROTOCOL: that protocol's figures, tables and result JSONs (those that exist so far).
+# make publish: RUN's figures, tables and results (JSON and NPZ) into docs/results/, then the pages
+# rendered anew. With PROTOCOL: that protocol's (those that exist so far).
 publish: figures
 ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
@@ -97,9 +106,11 @@ ifeq ($(PROTOCOL),)
 	for extra in table1_protocols.md curvature.png curvature.md completion.png completion.md; do \
 	  if [ -f $(RUN)/figures/$$extra ]; then cp $(RUN)/figures/$$extra $(RUN_DOCS)/; fi; done
 	if [ -f $(RUN)/imported.json ]; then cp $(RUN)/imported.json $(RUN)/config.yaml $(RUN_DOCS)/; fi
+	for result in $(RUN)/results/*.json $(RUN)/results/*.npz; do if [ -f $$result ]; then cp $$result $(RUN_DOCS)/; fi; done
 else
 	mkdir -p $(RUN_DOCS)/$(PROTOCOL)
 	cp $(RUN)/figures/$(PROTOCOL)/*.png $(RUN)/figures/$(PROTOCOL)/*.md $(RUN)/results/$(PROTOCOL)/*.json $(RUN_DOCS)/$(PROTOCOL)/
+	for arrays in $(RUN)/results/$(PROTOCOL)/*.npz; do if [ -f $$arrays ]; then cp $$arrays $(RUN_DOCS)/$(PROTOCOL)/; fi; done
 endif
 	$(PY) -m dcgan_inversion.pages
 

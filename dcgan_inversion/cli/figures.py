@@ -1,6 +1,8 @@
 """`dcgan-figures`: the paper's figures and tables (and ours) from a run's results."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from dcgan_inversion.cli.common import guarded, parser, protocol_argument, run_dir
 from dcgan_inversion.infra.tf_startup import load_tensorflow
 
@@ -12,7 +14,8 @@ def figures_main(argv=None) -> None:
         load_tensorflow()  # the training plot reads TensorBoard logs through TensorFlow
         from dcgan_inversion.paper.render import make_figures
 
-        for path in make_figures(run_dir(args), args.only, args.protocol):
+        source = args.published if args.published is not None else run_dir(args)
+        for path in make_figures(source, args.only, args.protocol, published=args.published is not None):
             print(f"wrote {path}")
 
     guarded(run)
@@ -25,4 +28,7 @@ def arguments():
                                  "completion"],
                         help="render only this figure or table (repeatable)")
     protocol_argument(made, "draw the results of")
+    made.add_argument("--published", type=Path, default=None, metavar="FOLDER",
+                      help="instead of a run: a published results folder (make publish's docs/results), its figures "
+                           "re-rendered from its JSON and NPZ files beside them (make refigure)")
     return made

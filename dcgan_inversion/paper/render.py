@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import ensure_writable
-from dcgan_inversion.run import RunPaths
+from dcgan_inversion.run import PublishedPaths, RunPaths
 from dcgan_inversion.paper.figures import convergence, curvature, figure1, figure2, training
 from dcgan_inversion.paper.tables import protocols_with_results, protocols_table1, table1, table2
 from dcgan_inversion.paper.completion_figure import completion
@@ -20,15 +20,19 @@ FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": t
 RESULTS = {"figure1": "trajectory", "figure2": "noise", "table1": "table1", "table2": "uniqueness",
            "convergence": "table1", "protocols": "table1", "curvature": "curvature",
            "completion": "completion"}
+ARRAYS = {"figure1": "trajectory", "convergence": "table1", "curvature": "curvature"}  # figures drawn from an NPZ too
 
 
-def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]:
+def make_figures(run_dir, names=None, protocol: str | None = None, published: bool = False) -> list[Path]:
     """Renders the figures and tables named (default: all of them); a missing result is a `UserError`.
 
     A protocol's results come one experiment at a time (hours each on a CPU), so by default its
-    figures are those whose results exist; the others are named on stderr.
+    figures are those whose results exist; the others are named on stderr. `published`: `run_dir`
+    is a published results folder (PublishedPaths): its figures re-render from its files.
     """
-    paths = RunPaths(run_dir, protocol)
+    paths = (PublishedPaths if published else RunPaths)(run_dir, protocol)
+    if published and not paths.results.is_dir():
+        raise UserError(f"no published results in {paths.results}: `make publish` writes them")
     if not paths.results.is_dir():
         option = f" --protocol {protocol}" if protocol else ""
         raise UserError(f"no results in {paths.results}: run `make invert{option.replace(' --protocol ', ' PROTOCOL=')}` "
@@ -41,6 +45,8 @@ def make_figures(run_dir, names=None, protocol: str | None = None) -> list[Path]
 
 
 def _default_figures(paths: RunPaths) -> list[str]:
+    if isinstance(paths, PublishedPaths):
+        return _published_figures(paths)
     if not paths.protocol:  # protocols, curvature and completion only once there is something to draw
         return [name for name in FIGURES if (name != "protocols" or protocols_with_results(paths))
                 and (name not in ("curvature", "completion") or (paths.results / f"{name}.json").exists())]
@@ -49,3 +55,15 @@ def _default_figures(paths: RunPaths) -> list[str]:
     for name in missing:
         print(f"skipped {name}: {paths.results / (RESULTS[name] + '.json')} is not there yet", file=sys.stderr)
     return [name for name in names if name not in missing]
+
+
+def _published_figures(paths: PublishedPaths) -> list[str]:
+    """Every figure and table whose result files were published (the training figure needs the run)."""
+    names = [name for name in FIGURES if name != "training"
+             and (paths.protocol is None or name not in ("protocols", "completion"))]
+    ready = [name for name in names if (paths.results / f"{RESULTS[name]}.json").exists()
+             and (name not in ARRAYS or (paths.results / f"{ARRAYS[name]}.npz").exists())
+             and (name != "protocols" or protocols_with_results(paths))]
+    for name in sorted(set(names) - set(ready), key=names.index):
+        print(f"skipped {name}: its results are not published in {paths.results}", file=sys.stderr)
+    return ready

@@ -101,7 +101,7 @@ def protocols_table1(paths: RunPaths) -> list[Path]:
     default = load_results(paths, "table1")
     thresholds = [str(t) for t in default["table_thresholds"]]
     header = ["clipping", "source"] + [f"< {float(t):g}" for t in thresholds] + ["< 1e-8", COST_HEADER]
-    protocols = {name: load_results(RunPaths(paths.root, name), "table1") for name in protocols_with_results(paths)}
+    protocols = {name: load_results(paths.for_protocol(name), "table1") for name in protocols_with_results(paths)}
     rows = []
     for mode in default["modes"]:
         paper = PAPER_TABLE1.get(mode, {})
@@ -122,7 +122,7 @@ def protocols_table1(paths: RunPaths) -> list[Path]:
 def protocols_with_results(paths: RunPaths) -> list[str]:
     from dcgan_inversion.paper.protocols import available_protocols
 
-    return [name for name in available_protocols() if (RunPaths(paths.root, name).results / "table1.json").exists()]
+    return [name for name in available_protocols() if (paths.for_protocol(name).results / "table1.json").exists()]
 
 
 def _rates(rates: dict, thresholds: list) -> list:

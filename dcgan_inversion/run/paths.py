@@ -37,7 +37,11 @@ class RunPaths:
 
     def default(self) -> "RunPaths":
         """The run's own results (our default method), whatever protocol these paths are for."""
-        return RunPaths(self.root)
+        return self.for_protocol(None)
+
+    def for_protocol(self, protocol: str | None) -> "RunPaths":
+        """The same run's paths for another protocol's results (None: our default method's)."""
+        return type(self)(self.root, protocol)
 
     @property
     def config(self) -> Path:
@@ -90,6 +94,20 @@ class RunPaths:
     @property
     def figures(self) -> Path:
         return self.root / "figures" / (self.protocol or "")
+
+
+class PublishedPaths(RunPaths):
+    """A published results folder (`make publish`'s docs/results): a run's result JSON and NPZ files
+    with their figures beside them, a protocol's in a subfolder of its name. Figures re-render from
+    it without the run (no weights, no training logs: the training figure needs the run)."""
+
+    @property
+    def results(self) -> Path:
+        return self.root / (self.protocol or "")
+
+    @property
+    def figures(self) -> Path:
+        return self.results
 
 
 def saved_config(run_dir) -> config_lib.Config | None:

@@ -68,6 +68,25 @@ def test_the_readable_check_catches_what_it_forbids(monkeypatch, tmp_path):
     assert len(unreadable(figures[0])) == 3
 
 
+def test_published_results_re_render_the_same_figures(finished_run, tmp_path):
+    """make publish's copy of the results (JSON and NPZ, no weights, no logs) re-renders every figure
+    but the training one byte for byte as the run itself does (make refigure)."""
+    import shutil
+
+    written = make_figures(finished_run)
+    published = tmp_path / "published"
+    published.mkdir()
+    for result in [*(finished_run / "results").glob("*.json"), *(finished_run / "results").glob("*.npz")]:
+        shutil.copy(result, published)
+    again = make_figures(published, published=True)
+    assert sorted(path.name for path in again) == sorted(path.name for path in written if "training" not in path.name)
+    for path in again:
+        if path.suffix in (".png", ".md", ".csv"):
+            assert path.read_bytes() == (finished_run / "figures" / path.name).read_bytes(), path.name
+    with pytest.raises(UserError, match="make publish"):
+        make_figures(tmp_path / "nothing", published=True)
+
+
 def test_figure1_has_a_row_per_target_and_mode(finished_run):
     make_figures(finished_run, ["figure1"])
     with Image.open(finished_run / "figures" / "figure1.png") as image:
