@@ -15,6 +15,7 @@ DOCS := docs/results
 # docs/results/runs/<run name>/ (make publish RUN=runs/amos: docs/results/runs/amos/).
 RUN_DOCS = $(if $(filter demo,$(notdir $(RUN))),$(DOCS),$(DOCS)/runs/$(notdir $(RUN)))
 CHECKPOINT ?=
+PRETRAINED ?=
 IMAGES ?=
 MASK ?= center
 
@@ -37,7 +38,8 @@ help:
 	@echo "               another run's go to $(DOCS)/runs/<run name>/), then make docs"
 	@echo "make import    CHECKPOINT=dcgan-completion.tensorflow/checkpoint RUN=runs/amos: a TF1 DCGAN checkpoint"
 	@echo "               (Amos's CelebA model, carpedm20's) or a PyTorch DCGAN file (CHECKPOINT=netG_epoch_24.pth)"
-	@echo "               as a run every other target accepts"
+	@echo "               as a run every other target accepts; PRETRAINED=gan-face-generate fetches a trained 64 px"
+	@echo "               colour face DCGAN with pip instead (pinned, checked, cached)"
 	@echo "make generate  write images RUN's generator draws, with their latents (ARGS=\"-n 16 --seed 0\")"
 	@echo "make bench     time the inversion loops and training; writes $(DOCS)/bench.{json,md}"
 	@echo "make test      run the test suite"
@@ -115,8 +117,8 @@ endif
 	$(PY) -m dcgan_inversion.pages
 
 import: $(STAMP)
-	$(if $(CHECKPOINT),,$(error CHECKPOINT is not set: make import CHECKPOINT=path/to/checkpoint RUN=runs/amos))
-	$(VENV)/bin/dcgan-import $(CHECKPOINT) --run $(if $(filter command line environment,$(origin RUN)),$(RUN),runs/imported) $(ARGS)
+	$(if $(CHECKPOINT)$(PRETRAINED),,$(error CHECKPOINT is not set: make import CHECKPOINT=path/to/checkpoint RUN=runs/amos, or PRETRAINED=gan-face-generate))
+	$(VENV)/bin/dcgan-import $(if $(PRETRAINED),--pretrained $(PRETRAINED),$(CHECKPOINT)) --run $(if $(filter command line environment,$(origin RUN)),$(RUN),runs/imported) $(ARGS)
 
 generate: $(STAMP) $(RUN)/generator.weights.h5
 	$(VENV)/bin/dcgan-generate --run $(RUN) $(ARGS)

@@ -66,9 +66,10 @@ def read_weights(checkpoint, discriminator=None):
 
 
 def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0, discriminator=None,
-                      latent: str | None = None, latent_box: float | None = None) -> dict:
+                      latent: str | None = None, latent_box: float | None = None, pretrained: dict | None = None) -> dict:
     """Reads `checkpoint`, writes the run; returns the provenance record (imported.json). `latent` and
-    `latent_box` override the prior read off the format (PyTorch's DCGANs draw z ~ N(0, 1), TF1's U(-1, 1))."""
+    `latent_box` override the prior read off the format (PyTorch's DCGANs draw z ~ N(0, 1), TF1's U(-1, 1));
+    `pretrained`: the package the checkpoint was fetched from (pretrained.provenance), recorded with it."""
     from dcgan_inversion.gan.imported import assign
     from dcgan_inversion.gan.model import make_discriminator, make_generator
 
@@ -90,7 +91,8 @@ def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed:
               "step": _step_of(weights.prefix), "discriminator": discriminator is not None,
               "latent_prior": latent_prior(config).describe(),
               "generator_parameters": int(generator.count_params()),
-              "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+              "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              **({"pretrained": pretrained} if pretrained else {})}
     _write_run(Path(run_dir), config, generator, discriminator, record)
     return record
 

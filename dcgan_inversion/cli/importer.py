@@ -8,6 +8,7 @@ from dcgan_inversion.cli.common import guarded
 from dcgan_inversion.config import LATENTS
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.tf_startup import load_tensorflow
+from dcgan_inversion.pretrained import PRETRAINED
 
 
 def import_main(argv=None) -> None:
@@ -16,12 +17,19 @@ def import_main(argv=None) -> None:
     def run():
         from dcgan_inversion.importing import check_destination, describe, import_checkpoint
 
-        check_destination(args.run)  # before TensorFlow loads
-        if not args.checkpoint.exists() and not Path(str(args.checkpoint) + ".index").exists():
-            raise UserError(f"checkpoint not found: {args.checkpoint}")
+        check_destination(args.run)  # before TensorFlow loads, and before a download
+        if (args.checkpoint is None) == (args.pretrained is None):
+            raise UserError("give a checkpoint file or --pretrained NAME (one of them)")
+        checkpoint, pretrained = args.checkpoint, None
+        if args.pretrained is not None:
+            from dcgan_inversion.pretrained import fetch, provenance
+
+            checkpoint, pretrained = fetch(PRETRAINED[args.pretrained]), provenance(PRETRAINED[args.pretrained])
+        elif not checkpoint.exists() and not Path(str(checkpoint) + ".index").exists():
+            raise UserError(f"checkpoint not found: {checkpoint}")
         load_tensorflow()
-        record = import_checkpoint(args.checkpoint, args.run, seed=args.seed, discriminator=args.discriminator,
-                                   latent=args.latent, latent_box=args.latent_box)
+        record = import_checkpoint(checkpoint, args.run, seed=args.seed, discriminator=args.discriminator,
+                                   latent=args.latent, latent_box=args.latent_box, pretrained=pretrained)
         print(describe(record, args.run))
 
     guarded(run)
@@ -34,9 +42,13 @@ def arguments():
                                                  "DCGAN (netG_epoch_N.pth, a dict of state dicts, DataParallel keys), "
                                                  "read without torch and without running its pickle. Every other "
                                                  "command then works on the run.")
-    parser.add_argument("checkpoint", type=Path, help="a TF1 checkpoint prefix (.../DCGAN.model-60502), one of its "
-                                                      "files or the folder holding its `checkpoint` file; or a "
-                                                      "torch.save file (.pth)")
+    parser.add_argument("checkpoint", type=Path, nargs="?", default=None,
+                        help="a TF1 checkpoint prefix (.../DCGAN.model-60502), one of its files or the folder holding "
+                             "its `checkpoint` file; or a torch.save file (.pth)")
+    parser.add_argument("--pretrained", choices=sorted(PRETRAINED), default=None,
+                        help="instead of a checkpoint: a trained generator fetched with pip (pinned version and "
+                             "sha256 sums, cached): gan-face-generate is a 64 px colour face DCGAN (pytorch/examples' "
+                             "architecture, trained on DigiFace1M's synthetic faces, MIT licence)")
     parser.add_argument("--discriminator", type=Path, default=None,
                         help="PyTorch: the discriminator's file (default: the netD file beside a netG one, or the "
                              "discriminator in the same file; completion's perceptual loss needs it)")

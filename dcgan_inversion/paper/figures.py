@@ -268,7 +268,9 @@ def _imported_generator(paths: RunPaths) -> list[Path]:
     axis.imshow(np.asarray(Image.open(paths.latest_samples)).squeeze(), cmap="gray")
     axis.set_axis_off()
     step = f", step {record['step']}" if record.get("step") is not None else ""
-    axis.set_title(f"Generator used for the inversion: imported\n{Path(record['source']).name}{step} "
+    package = record.get("pretrained")
+    source = f"{package['package']} {package['version']}, " if package else ""
+    axis.set_title(f"Generator used for the inversion: imported\n{source}{Path(record['source']).name}{step} "
                    f"(sha256 {record['sha256'][:12]})", fontsize=8)
     return save_figure(figure, paths.figures / "training")
 
