@@ -1,11 +1,13 @@
 """Every page is its template rendered with the committed results: no number is typed by hand."""
 import json
+import subprocess
 
 import pytest
 
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.pages import rendered_pages, stale_pages, write_pages
 from dcgan_inversion.pages.formats import count, fixed, percent, sci
+from dcgan_inversion.pages.render import ROOT
 
 
 def test_every_committed_page_is_its_rendering():
@@ -67,3 +69,15 @@ def test_a_page_shows_an_experiments_table_as_it_is_now(tmp_path):
         (tmp_path / "docs" / "templates" / "page.md.j2").write_text("{{ %s }}" % call)
         with pytest.raises(UserError, match=message):
             rendered_pages(tmp_path)
+
+
+def test_every_committed_result_names_the_command_that_makes_it():
+    """Each file under docs/results/ that git tracks is covered by an entry of pages/sources.py, which the
+    reproducibility page shows (and test_page_commands dry-runs)."""
+    from dcgan_inversion.pages.sources import source_of
+
+    listed = subprocess.run(["git", "ls-files", "docs/results"], cwd=ROOT, capture_output=True, text=True, check=True)
+    files = [line.removeprefix("docs/results/") for line in listed.stdout.splitlines()]
+    assert len(files) > 20 and [name for name in files if source_of(name) is None] == []
+    assert source_of("authors/table1.json").commands[0] == "make invert RUN=runs/demo PROTOCOL=authors"
+    assert source_of("not/a/result.json") is None

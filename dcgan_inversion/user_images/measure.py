@@ -113,7 +113,7 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> None:
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Measure the in-range verdict on a trained run.")
     parser.add_argument("--run", type=Path, default=Path("runs/demo"))
     parser.add_argument("--config", default=None, help="default: the run's own config")
@@ -122,7 +122,11 @@ def main(argv=None) -> None:
     parser.add_argument("--mode", default="stochastic")
     parser.add_argument("--encoder", action="store_true", help="the first start of each image at the run's encoder's "
                                                                "guess (make encoder)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> None:
+    args = arguments().parse_args(argv)
     try:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.infra.environment import environment

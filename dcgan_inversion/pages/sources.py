@@ -1,0 +1,64 @@
+"""Which command makes each committed result: the table the reproducibility page renders, and the list a
+test holds every file under `docs/results/` to (a file no entry covers fails it).
+
+Each entry's commands run in order from a clean clone (after `make demo` where they need the demo's
+run) and write only the files their patterns name; the page shows them in a bash block, so the
+page-command test dry-runs them as written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
+
+@dataclass(frozen=True)
+class Source:
+    files: tuple[str, ...]     # glob patterns under docs/results/
+    commands: tuple[str, ...]  # run in this order
+    what: str
+
+
+DEMO = "make demo && make publish RUN=runs/demo"
+SOURCES = (
+    Source(("table1.*", "table2.md", "uniqueness.json", "noise.*", "trajectory.*", "figure1.png", "figure2.png",
+            "convergence.png", "training.png", "table1_protocols.md"), (DEMO,),
+           "our method on the demo generator: Tables 1-2, Figures 1-2, convergence, training"),
+    Source(("completion.*",), ('make invert RUN=runs/demo ARGS="--experiment completion"', "make publish RUN=runs/demo"),
+           "the completion experiment"),
+    Source(("authors/*",), ("make invert RUN=runs/demo PROTOCOL=authors",
+                            "make invert RUN=runs/demo PROTOCOL=authors ARGS=--curvature",
+                            "make publish RUN=runs/demo PROTOCOL=authors"),
+           "the authors' protocol, every experiment (hours on 2 cores)"),
+    Source(("amos/*",), ('make invert RUN=runs/demo PROTOCOL=amos ARGS="--experiment table1"',
+                         "make publish RUN=runs/demo PROTOCOL=amos"), "Table 1 under Amos's Adam"),
+    Source(("authors_moving/table1.*", "authors_moving/convergence.png"),
+           ('make invert RUN=runs/demo PROTOCOL=authors_moving ARGS="--experiment table1"',
+            "make publish RUN=runs/demo PROTOCOL=authors_moving"), "Table 1 with moving-average batch norm"),
+    Source(("authors_moving/authors_10k_same_generator.json",),
+           ("cp -r runs/demo runs/demo_10k",
+            'make invert RUN=runs/demo_10k PROTOCOL=authors ARGS="--experiment table1 --set invert.steps=10000"',
+            "cp runs/demo_10k/results/authors/table1.json docs/results/authors_moving/authors_10k_same_generator.json"),
+           "the authors' protocol for 10,000 steps on the same generator (a copy of the run keeps its 100k results)"),
+    Source(("bench.*",), ("make bench", "make bench ARGS=--starts-only",
+                          'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 16"',
+                          'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
+                          'shipped --recovery-draws paper_uniform"',
+                          'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"'),
+           "speeds, the polish methods, the starts, recovery on the real face generator (make import "
+           "PRETRAINED=gan-face-generate RUN=runs/face first); each --...-only adds its section to the report"),
+    Source(("verdicts.*",), (".venv/bin/python -m dcgan_inversion.user_images.measure --run runs/demo",),
+           "the verdict's calibration and categories, 8 random starts"),
+    Source(("verdicts_encoder/*",), ("make encoder RUN=runs/demo",
+                                     ".venv/bin/python -m dcgan_inversion.user_images.measure --run runs/demo --starts 2 "
+                                     "--encoder --out docs/results/verdicts_encoder"),
+           "the same with the run's encoder's start and 2 starts"),
+    Source(("your_images_contact_sheet.png",),
+           ('make generate RUN=runs/demo ARGS="-n 4"', ".venv/bin/dcgan-invert --run runs/demo --image runs/demo/generated/",
+            "cp runs/demo/results/images/contact_sheet.png docs/results/your_images_contact_sheet.png"),
+           "the contact sheet of --image"),
+)
+
+
+def source_of(name: str) -> Source | None:
+    """The entry whose patterns cover `name` (a path under docs/results/), or None."""
+    return next((source for source in SOURCES if any(fnmatch(name, pattern) for pattern in source.files)), None)
