@@ -22,9 +22,14 @@ def fixed(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def sig(value: float, digits: int = 2) -> str:
+    """A quantity to `digits` significant digits: 0.04743 -> '0.047'."""
+    return f"{value:.{digits}g}"
+
+
 def joined(values, separator: str = " / ") -> str:
     """Values already formatted, in one cell: 'a / b / c'."""
     return separator.join(str(value) for value in values)
 
 
-FILTERS = {"percent": percent, "count": count, "sci": sci, "fixed": fixed, "joined": joined}
+FILTERS = {"percent": percent, "count": count, "sci": sci, "fixed": fixed, "sig": sig, "joined": joined}
