@@ -1,5 +1,9 @@
-"""How the pages write numbers: one filter per style, so the same kind of number reads the same everywhere."""
+"""How the pages write numbers: one filter per style, so the same kind of number reads the same everywhere
+(and `decades` and `median`, the two quantities the pages derive from a result rather than quote)."""
 from __future__ import annotations
+
+import math
+import statistics
 
 
 def percent(share: float, digits: int = 0) -> str:
@@ -27,9 +31,20 @@ def sig(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}g}"
 
 
+def decades(value: float, reference: float) -> float:
+    """How many powers of ten `value` lies above `reference` (negative: below): log10(value / reference)."""
+    return math.log10(value / reference)
+
+
+def median(values) -> float:
+    """The median of a list of numbers (a category's per-image errors)."""
+    return statistics.median(values)
+
+
 def joined(values, separator: str = " / ") -> str:
     """Values already formatted, in one cell: 'a / b / c'."""
     return separator.join(str(value) for value in values)
 
 
-FILTERS = {"percent": percent, "count": count, "sci": sci, "fixed": fixed, "sig": sig, "joined": joined}
+FILTERS = {"percent": percent, "count": count, "sci": sci, "fixed": fixed, "sig": sig, "joined": joined,
+           "decades": decades, "median": median}
