@@ -4,7 +4,7 @@
 A template reads any committed result as `results` (`results.bench.recovery_by_run`, the JSON file
 `docs/results/bench.json`; `results["authors/table1"]`, `docs/results/authors/table1.json`) and
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
-does not. `sources` lists the command that makes each result (sources.py). `tables.recovery(report)` writes a table as the benchmark's report does;
+does not. `sources` lists the command that makes each result (sources.py), `paper` the paper's own Tables 1 and 2. `tables.recovery(report)` writes a table as the benchmark's report does;
 `result_table("table1.md")` shows a table an experiment wrote, as it is now, and `result_text` all
 of such a file. `make docs` writes the pages; a test renders them and fails when a committed page
 differs.
@@ -19,6 +19,7 @@ import jinja2
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import atomic_write_text
 from dcgan_inversion.pages import formats, sources
+from dcgan_inversion.paper.labels import PAPER_TABLE1, PAPER_TABLE2
 
 ROOT = Path(__file__).resolve().parents[2]
 SUFFIX = ".j2"
@@ -60,6 +61,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.filters.update(formats.FILTERS)
     environment.globals["tables"] = _tables()
     environment.globals["sources"] = sources.SOURCES
+    environment.globals["paper"] = {"table1": PAPER_TABLE1, "table2": PAPER_TABLE2}
     environment.globals["result_table"] = lambda name, index=0: _result_table(results_dir, name, index)
     environment.globals["result_text"] = lambda name: _result_text(results_dir, name)
     return environment

@@ -43,6 +43,8 @@ SOURCES = (
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 16"',
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
                           'shipped --recovery-draws paper_uniform"',
+                          'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
+                          'shipped --recovery-draws prior"',
                           'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"'),
            "speeds, the polish methods, the starts, recovery on the real face generator (make import "
            "PRETRAINED=gan-face-generate RUN=runs/face first); each --...-only adds its section to the report"),
