@@ -20,7 +20,7 @@ class Source:
 
 DEMO = "make demo && make publish RUN=runs/demo"
 SOURCES = (
-    Source(("table1.*", "table2.md", "uniqueness.json", "noise.*", "trajectory.*", "figure1.png", "figure2.png",
+    Source(("table1.*", "table2.md", "uniqueness.*", "noise.*", "trajectory.*", "figure1.png", "figure2.png",
             "convergence.png", "training.png", "table1_protocols.md"), (DEMO,),
            "our method on the demo generator: Tables 1-2, Figures 1-2, convergence, training"),
     Source(("completion.*",), ('make invert RUN=runs/demo ARGS="--experiment completion"', "make publish RUN=runs/demo"),
