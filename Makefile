@@ -1,9 +1,13 @@
-# dcgan-inversion: `make demo` runs everything on the offline demo config; `make test` runs the tests.
-# CONFIG picks a config (a shipped name or a YAML path); RUN the run directory; PROTOCOL a named
-# inversion protocol (authors, authors_moving, amos) run on RUN's own model and data settings.
+# dcgan-inversion: `make demo` runs the paper's experiments on a real trained face generator; `make test`
+# runs the tests.
+# CONFIG picks a config (a shipped name or a YAML path); RUN the run directory (default: make demo's
+# runs/face_demo; runs/CONFIG where CONFIG is given, and for make train); PROTOCOL a named inversion
+# protocol (authors, authors_moving, amos) run on RUN's own model and data settings.
 CONFIG ?= demo
 PROTOCOL ?=
-RUN ?= runs/$(basename $(notdir $(CONFIG)))
+# RUN: runs/<CONFIG> where CONFIG is given (make train's default too: runs/demo), else make demo's run.
+CONFIG_RUN = runs/$(basename $(notdir $(CONFIG)))
+RUN ?= $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG_RUN),runs/face_demo)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -23,7 +27,8 @@ MASK ?= center
 all: help
 
 help:
-	@echo "make demo      train, invert and draw figures on CONFIG (default: demo)"
+	@echo "make demo      a real trained 64 px face DCGAN (fetched with pip) through the paper's experiments and"
+	@echo "               figures, into runs/face_demo; CONFIG=demo (or celeba) trains that config's DCGAN first"
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
 	@echo "make encoder   train RUN's encoder E(x) -> z, a start for ARGS=\"--set invert.start=encoder\""
 	@echo "make invert    run the inversion experiments (trains first if RUN has no generator);"
@@ -54,23 +59,40 @@ $(STAMP): setup.py constraints.txt constraints-test.txt
 	$(PY) -m pip install --quiet -c constraints.txt -c constraints-test.txt -e ".[test]"
 	touch $@
 
-# ARGS (--set ...) are for training and inverting; the figures of a demo take none of them.
-demo: train invert
-	$(MAKE) --no-print-directory figures ARGS=
 
 # --config only when CONFIG was given: without it a new run trains the demo config and an existing
 # run keeps the config it was trained with (so `make invert RUN=runs/celeba` needs no CONFIG).
 CONFIG_FLAG = $(if $(filter command line environment,$(origin CONFIG)),--config $(CONFIG))
 
+# make demo: a real trained face DCGAN (gan-face-generate, fetched with pip: pinned, checked, cached)
+# imported into runs/face_demo, then the paper's experiments and figures on it (~15 minutes on 2 cores).
+# make demo CONFIG=demo (or celeba, or a YAML file): train that config's DCGAN into RUN first instead.
+# ARGS (--set ...) are for training and inverting; the figures of a demo take none of them.
+DEMO_PRETRAINED := gan-face-generate
+IMPORT_DEMO = $(VENV)/bin/dcgan-import --pretrained $(DEMO_PRETRAINED) --config face_demo --run $(RUN)
+FACE_RUN = runs/face_demo
+ifeq ($(CONFIG_FLAG),)
+demo: FACE_RUN = $(RUN)
+demo: $(STAMP) $(RUN)/generator.weights.h5
+	$(MAKE) --no-print-directory invert
+else
+demo: train invert
+endif
+	$(MAKE) --no-print-directory figures ARGS=
+
+# make train without RUN trains into runs/<CONFIG> (runs/demo), never into make demo's imported run.
+TRAIN_RUN = $(if $(filter command line environment,$(origin RUN)),$(RUN),$(CONFIG_RUN))
 train: $(STAMP)
-	$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN) $(ARGS)
+	$(PY) train/train.py $(CONFIG_FLAG) --run $(TRAIN_RUN) $(ARGS)
 
 # An amortised start for invert.start=encoder: E(x) -> z trained on RUN's own generated images.
 encoder: $(STAMP) $(RUN)/generator.weights.h5
 	$(PY) train/train.py --run $(RUN) --encoder $(ARGS)
 
+# A run without a generator: trained (CONFIG given, or any RUN but make demo's), or, for make demo's
+# run (runs/face_demo, or RUN given to make demo), the real face generator imported into it.
 $(RUN)/generator.weights.h5: | $(STAMP)
-	$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN)
+	$(if $(or $(CONFIG_FLAG),$(filter-out $(FACE_RUN),$(RUN))),$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN),$(IMPORT_DEMO))
 
 # With PROTOCOL the model and data come from RUN's saved config.
 SETTINGS = $(if $(PROTOCOL),--protocol $(PROTOCOL),$(CONFIG_FLAG))
@@ -104,8 +126,8 @@ publish: figures
 ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
 	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
-	   $(RUN)/figures/training.png $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(RUN_DOCS)/
-	for extra in table1_protocols.md curvature.png curvature.md completion.png completion.md; do \
+	   $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(RUN_DOCS)/
+	for extra in training.png table1_protocols.md curvature.png curvature.md completion.png completion.md; do \
 	  if [ -f $(RUN)/figures/$$extra ]; then cp $(RUN)/figures/$$extra $(RUN_DOCS)/; fi; done
 	if [ -f $(RUN)/imported.json ]; then cp $(RUN)/imported.json $(RUN)/config.yaml $(RUN_DOCS)/; fi
 	for result in $(RUN)/results/*.json $(RUN)/results/*.npz; do if [ -f $$result ]; then cp $$result $(RUN_DOCS)/; fi; done

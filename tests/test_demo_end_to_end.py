@@ -51,3 +51,36 @@ def test_make_demo_on_a_celeba_shaped_folder(tmp_path):
     for name in ("figure1.png", "figure2.png", "convergence.png", "training.png", "table1.md", "table2.md"):
         assert (run / "figures" / name).exists()
     assert json.loads((run / "results" / "table1.json").read_text())["config"]["model"]["image_size"] == 64
+
+
+@pytest.mark.slow
+def test_make_demo_imports_the_real_face_generator_and_runs_every_experiment(tmp_path):
+    """`make demo` as the README gives it (the real gan-face-generate generator, fetched with pip;
+    skipped where the package index cannot be reached), at tiny sizes: import, the four experiments
+    and the figures, and a second `make demo` that reuses the imported run."""
+    from dcgan_inversion.infra.errors import UserError
+    from dcgan_inversion.pretrained import fetch
+
+    try:
+        fetch(quiet=True)
+    except UserError as error:
+        if "cannot download" in str(error):
+            pytest.skip(str(error))
+        raise
+    run = tmp_path / "face_demo"
+    settings = ["invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "polish.restarts=1",
+                "polish.stall_min_steps=5", "experiments.table1_latents=2", "experiments.noise_latents=1",
+                "experiments.noise_variances=[0.0,0.1]", "experiments.uniqueness_restarts=2",
+                "experiments.trajectory_targets=1", "experiments.trajectory_steps=10"]
+    command = ["make", "demo", f"RUN={run}", "ARGS=" + " ".join(f"--set {setting}" for setting in settings)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((run / "imported.json").read_text())
+    assert record["pretrained"]["package"] == "gan-face-generate" and record["latent_prior"].startswith("N(0, 1)")
+    table1 = json.loads((run / "results" / "table1.json").read_text())
+    assert table1["config"]["model"]["architecture"] == "pytorch_dcgan" and table1["latents_per_mode"] == 2
+    for name in ("figure1.png", "figure2.png", "convergence.png", "table1.md", "table2.md"):
+        assert (run / "figures" / name).exists()
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads((run / "imported.json").read_text()) == record  # the run exists: not imported again

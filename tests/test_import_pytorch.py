@@ -164,8 +164,13 @@ def test_a_pretrained_generator_is_fetched_once_checked_and_recorded(tmp_path, t
                                     "description": "a 16 px test generator"}
     assert record["sha256"] == package.weights_sha256 and record["latent_prior"] == "N(0, 1) in [-4.5, 4.5]"
     assert "fetching tiny-faces==1.0" in capsys.readouterr().out
-    cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "b")])  # from the cache
-    assert len(downloads) == 1 and "--no-deps" in downloads[0]
+    cli.import_main(["--pretrained", "tiny-faces", "--config", "face_demo", "--run", str(tmp_path / "runs" / "b")])
+    assert len(downloads) == 1 and "--no-deps" in downloads[0]  # the second came from the cache
+    from dcgan_inversion.config import load_config
+    from dcgan_inversion.run.paths import saved_config
+
+    saved = saved_config(tmp_path / "runs" / "b")  # make demo's sizes, the checkpoint's model
+    assert saved.experiments == load_config("face_demo").experiments and saved.model.image_size == 16
 
 
 def test_a_pretrained_generator_that_fails_its_checks_is_one_line_and_writes_nothing(tmp_path, tiny_package,
@@ -188,4 +193,7 @@ def test_a_pretrained_generator_that_fails_its_checks_is_one_line_and_writes_not
     with pytest.raises(SystemExit):
         cli.import_main([str(wheel), "--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "a")])
     assert "one of them" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.import_main(["--pretrained", "tiny-faces", "--config", "nowhere", "--run", str(tmp_path / "runs" / "a")])
+    assert capsys.readouterr().err.strip().startswith("error: unknown config 'nowhere'")
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

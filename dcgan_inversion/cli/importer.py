@@ -5,7 +5,8 @@ import argparse
 from pathlib import Path
 
 from dcgan_inversion.cli.common import guarded
-from dcgan_inversion.config import LATENTS
+from dcgan_inversion.config import LATENTS, load_config
+from dcgan_inversion.importing import BASE_CONFIG
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.tf_startup import load_tensorflow
 from dcgan_inversion.pretrained import PRETRAINED
@@ -18,6 +19,7 @@ def import_main(argv=None) -> None:
         from dcgan_inversion.importing import check_destination, describe, import_checkpoint
 
         check_destination(args.run)  # before TensorFlow loads, and before a download
+        load_config(args.config)  # a mistake in it, before a download
         if (args.checkpoint is None) == (args.pretrained is None):
             raise UserError("give a checkpoint file or --pretrained NAME (one of them)")
         checkpoint, pretrained = args.checkpoint, None
@@ -28,7 +30,7 @@ def import_main(argv=None) -> None:
         elif not checkpoint.exists() and not Path(str(checkpoint) + ".index").exists():
             raise UserError(f"checkpoint not found: {checkpoint}")
         load_tensorflow()
-        record = import_checkpoint(checkpoint, args.run, seed=args.seed, discriminator=args.discriminator,
+        record = import_checkpoint(checkpoint, args.run, base_config=args.config, seed=args.seed, discriminator=args.discriminator,
                                    latent=args.latent, latent_box=args.latent_box, pretrained=pretrained)
         print(describe(record, args.run))
 
@@ -58,6 +60,10 @@ def arguments():
     parser.add_argument("--latent-box", type=float, default=None,
                         help="normal prior: the clip box's half-width b (default 4.5: 0.07%% of 100-dim latents "
                              "have a component outside)")
+    parser.add_argument("--config", default=BASE_CONFIG,
+                        help="the run's settings other than the model, which comes from the checkpoint: a shipped "
+                             f"config's name or a YAML file (default: {BASE_CONFIG}, the paper's sizes; face_demo: "
+                             "the sizes `make demo` runs)")
     parser.add_argument("--run", type=Path, required=True, help="the new run folder (must not exist, or be empty)")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (experiments and the sample grid; default: 0)")
     return parser

@@ -43,7 +43,39 @@ def resolve_config_path(name_or_path: str) -> Path:
 def load_config(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Config:
     """Loads, overrides (`section.key=value`) and validates a config."""
     path = resolve_config_path(name_or_path)
-    return with_overrides(read_mapping(path), overrides, source=str(path))
+    return with_overrides(read_config_mapping(path), overrides, source=str(path))
+
+
+def read_config_mapping(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A config file's mapping with its `base:` resolved: a file that names a base (a shipped name,
+    or a YAML path relative to the file) holds only what differs from it, so a variant of a config
+    never repeats, and never drifts from, the settings it shares with it."""
+    raw = read_mapping(path)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"{path}: base: expected a config's name or a YAML path, got {base!r}")
+    relative = path.parent / base
+    base_path = relative if relative.suffix in (".yaml", ".yml") and relative.is_file() else None
+    try:
+        base_path = (base_path or resolve_config_path(base)).resolve()
+    except ConfigError as error:
+        raise ConfigError(f"{path}: base: {error}") from None
+    if base_path in seen + (path.resolve(),):
+        raise ConfigError(f"{path}: base: '{base}' leads back to this file (a config cannot be its own base)")
+    return merged(read_config_mapping(base_path, seen + (path.resolve(),)), raw)
+
+
+def merged(base: dict, changes: dict) -> dict:
+    """`base` with `changes` laid over it, section by section (a list or value replaces the base's)."""
+    result = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
 
 
 def with_overrides(raw: dict, overrides: typing.Sequence[str], source: str) -> Config:
@@ -55,7 +87,8 @@ def with_overrides(raw: dict, overrides: typing.Sequence[str], source: str) -> C
     raw = copy.deepcopy(raw)
     for override in overrides:
         apply_override(raw, override)
-    return from_dict(raw, source=f"--set {' '.join(overrides)}")
+    shown = " ".join(override.replace("\r", "\\r").replace("\n", "\\n") for override in overrides)
+    return from_dict(raw, source=f"--set {shown}")  # one line, whatever the values hold
 
 
 def read_mapping(path: Path) -> dict:

@@ -116,3 +116,28 @@ def test_a_config_cut_short_between_sections_is_refused(tmp_path):
     (tmp_path / "config.yaml").write_text(text[: text.index("\ninvert:") + 1])  # valid YAML, sections lost
     with pytest.raises(UserError, match="is incomplete"):
         saved_config(tmp_path)
+
+
+def test_a_config_with_a_base_holds_only_what_differs(tmp_path):
+    face_demo, celeba = load_config("face_demo"), load_config("celeba")
+    assert face_demo.experiments.table1_latents < celeba.experiments.table1_latents
+    assert config_lib.replace(face_demo, experiments=celeba.experiments) == celeba
+    (tmp_path / "mine.yaml").write_text("base: celeba\ninvert:\n  steps: 7\n")
+    (tmp_path / "child.yaml").write_text("base: mine.yaml\nexperiments:\n  modes: [none]\n")
+    child = load_config(str(tmp_path / "child.yaml"))
+    assert (child.invert.steps, child.experiments.modes, child.invert.learning_rate) == \
+        (7, ("none",), celeba.invert.learning_rate)
+    assert load_config(str(tmp_path / "child.yaml"), ["invert.steps=9"]).invert.steps == 9
+
+
+@pytest.mark.parametrize("text, message", [
+    ("base: nowhere\n", "base: unknown config 'nowhere'"),
+    ("base: [celeba]\n", "base: expected a config's name or a YAML path"),
+    ("base: loop.yaml\n", "leads back to this file"),
+])
+def test_a_bad_base_is_one_line_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "loop.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)) as error:
+        load_config(str(path))
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
