@@ -14,9 +14,20 @@ def _json(name):
     return json.loads((RESULTS / name).read_text())
 
 
-def _claims_row(claim: str) -> str:
-    (row,) = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| ({claim})")]
+def _claims_row(claim: str, page: Path = ROOT / "docs" / "demo_generator.md") -> str:
+    """A row of a claims table: the demo generator's page, or the README's (the real face generator)."""
+    (row,) = [line for line in page.read_text().splitlines() if line.startswith(f"| ({claim})")]
     return row
+
+
+def test_the_readme_claims_quote_the_real_face_generators_results():
+    table1 = _json("runs/face_demo/table1.json")["modes"]
+    shares = " / ".join(f"{100 * table1[m]['final']['0.0001']:.0f}%" for m in ("stochastic", "standard", "none"))
+    assert f"| {shares} |" in _claims_row("b", ROOT / "README.md")
+    distances = _json("runs/face_demo/uniqueness.json")["modes"]
+    quoted = " / ".join(f"{distances[m]['mean_pairwise_distance']:.1e}" for m in ("none", "standard", "stochastic"))
+    assert quoted in _claims_row("d", ROOT / "README.md")
+    assert _json("runs/face_demo/imported.json")["pretrained"]["package"] in (ROOT / "README.md").read_text()
 
 
 def _percent(share: float) -> str:
@@ -71,7 +82,7 @@ def test_every_link_of_the_docs_pages_exists():
 def test_the_coupling_sentence_quotes_the_moving_average_run():
     moving = _json("authors_moving/table1.json")["modes"]
     quoted = " / ".join(_percent(moving[m]["sticky"]["0.0001"]) for m in ("none", "standard", "stochastic"))
-    assert f"{quoted}% below 1e-4" in " ".join((ROOT / "README.md").read_text().split())
+    assert f"{quoted}% below 1e-4" in " ".join((ROOT / "docs" / "demo_generator.md").read_text().split())
 
 
 def test_the_paper_generators_times_follow_from_the_benchmark_and_the_flops():

@@ -1,8 +1,8 @@
 """Which command makes each committed result: the table the reproducibility page renders, and the list a
 test holds every file under `docs/results/` to (a file no entry covers fails it).
 
-Each entry's commands run in order from a clean clone (after `make demo` where they need the demo's
-run) and write only the files their patterns name; the page shows them in a bash block, so the
+Each entry's commands run in order from a clean clone (after `make demo CONFIG=demo` where they need
+the demo generator's run, runs/demo) and write only the files their patterns name; the page shows them in a bash block, so the
 page-command test dry-runs them as written.
 """
 from __future__ import annotations
@@ -18,8 +18,16 @@ class Source:
     what: str
 
 
-DEMO = "make demo && make publish RUN=runs/demo"
+DEMO = "make demo CONFIG=demo && make publish RUN=runs/demo"
+FACE_PAPER = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper"
 SOURCES = (
+    Source(("runs/face_demo/*",), ("make demo", "make publish RUN=runs/face_demo"),
+           "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes"),
+    Source(("runs/face_paper/authors/*",),
+           (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--experiment table1 '
+                        '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
+            "make publish RUN=runs/face_paper PROTOCOL=authors"),
+           "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours)"),
     Source(("table1.*", "table2.md", "uniqueness.*", "noise.*", "trajectory.*", "figure1.png", "figure2.png",
             "convergence.png", "training.png", "table1_protocols.md"), (DEMO,),
            "our method on the demo generator: Tables 1-2, Figures 1-2, convergence, training"),
