@@ -109,11 +109,13 @@ figures: $(STAMP)
 	$(PY) figures/figures.py $(SETTINGS) --run $(RUN) $(ARGS)
 
 # make refigure: every published figure and table re-rendered from the results in docs/results/
-# (no experiment runs again), each protocol's folder too, then the pages.
+# (no experiment runs again), each protocol's folder and each other run's (docs/results/runs/) too,
+# then the pages.
 refigure: $(STAMP)
 	$(PY) figures/figures.py --published $(DOCS)
 	for protocol in $(notdir $(basename $(wildcard dcgan_inversion/configs/protocols/*.yaml))); do \
 	  if [ -d $(DOCS)/$$protocol ]; then $(PY) figures/figures.py --published $(DOCS) --protocol $$protocol; fi; done
+	for run in $(wildcard $(DOCS)/runs/*); do $(PY) figures/figures.py --published $$run; done
 	$(PY) -m dcgan_inversion.pages
 
 # make docs: README.md and docs/*.md rendered from docs/templates/ and the results in docs/results/.
