@@ -74,7 +74,7 @@ FACE_RUN = runs/face_demo
 ifeq ($(CONFIG_FLAG),)
 demo: FACE_RUN = $(RUN)
 demo: $(STAMP) $(RUN)/generator.weights.h5
-	$(MAKE) --no-print-directory invert
+	$(MAKE) --no-print-directory invert FACE_RUN=$(RUN)
 else
 demo: train invert
 endif

@@ -79,6 +79,23 @@ def test_make_demo_gives_its_args_to_training_and_inversion_but_not_to_the_figur
     assert "ARGS=" in dry.stdout  # figures run as their own make with empty ARGS (dcgan-figures takes no --set)
 
 
+def test_make_demo_imports_the_real_generator_and_train_keeps_the_demo_config(tmp_path):
+    """Without CONFIG, make demo imports gan-face-generate with the face_demo config into its run (the
+    default run of every target), while make train and make demo CONFIG=demo train runs/demo."""
+    def dry(*words):
+        done = subprocess.run(["make", "-n", *words], cwd=ROOT, capture_output=True, text=True)
+        return [" ".join(line.split()) for line in done.stdout.splitlines()]
+
+    run = tmp_path / "face"  # not there yet: the import is what make demo does first
+    assert f".venv/bin/dcgan-import --pretrained gan-face-generate --config face_demo --run {run}" in dry(
+        "demo", f"RUN={run}")
+    assert not any("train.py" in line for line in dry("demo", f"RUN={run}"))
+    assert any(line.endswith("--run runs/face_demo") for line in dry("invert") if "invert.py" in line)
+    assert any(line.endswith("--run runs/demo") for line in dry("train") if "train.py" in line)
+    assert any("train.py --config demo --run runs/demo" in line for line in dry("demo", "CONFIG=demo"))
+    assert any(f"train.py --run {run}" in line for line in dry("invert", f"RUN={run}"))  # not make demo: trains
+
+
 @pytest.mark.parametrize("run, folder", [("runs/demo", "docs/results/"), ("runs/amos", "docs/results/runs/amos/")])
 def test_make_publish_puts_another_runs_results_beside_the_demos_and_renders_the_pages(run, folder):
     dry = subprocess.run(["make", "-n", "publish", f"RUN={run}"], cwd=ROOT, capture_output=True, text=True)
