@@ -28,6 +28,12 @@ SOURCES = (
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
             "make publish RUN=runs/face_paper PROTOCOL=authors"),
            "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours)"),
+    Source(("runs/face_paper/amos/*",),
+           (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=amos ARGS="--experiment table1 '
+                        '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform '
+                        '--set invert.steps=10000"',
+            "make publish RUN=runs/face_paper PROTOCOL=amos"),
+           "Table 1 under Amos's Adam on the real face generator, 10,000 of his 100,000 steps, U(-1, 1) latents"),
     Source(("table1.*", "table2.md", "uniqueness.*", "noise.*", "trajectory.*", "figure1.png", "figure2.png",
             "convergence.png", "training.png", "table1_protocols.md"), (DEMO,),
            "our method on the demo generator: Tables 1-2, Figures 1-2, convergence, training"),
