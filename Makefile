@@ -112,10 +112,10 @@ figures: $(STAMP)
 # (no experiment runs again), each protocol's folder and each other run's (docs/results/runs/) too,
 # then the pages.
 refigure: $(STAMP)
-	$(PY) figures/figures.py --published $(DOCS)
-	for protocol in $(notdir $(basename $(wildcard dcgan_inversion/configs/protocols/*.yaml))); do \
-	  if [ -d $(DOCS)/$$protocol ]; then $(PY) figures/figures.py --published $(DOCS) --protocol $$protocol; fi; done
-	for run in $(wildcard $(DOCS)/runs/*); do $(PY) figures/figures.py --published $$run; done
+	for run in $(DOCS) $(wildcard $(DOCS)/runs/*); do \
+	  $(PY) figures/figures.py --published $$run; \
+	  for protocol in $(notdir $(basename $(wildcard dcgan_inversion/configs/protocols/*.yaml))); do \
+	    if [ -d $$run/$$protocol ]; then $(PY) figures/figures.py --published $$run --protocol $$protocol; fi; done; done
 	$(PY) -m dcgan_inversion.pages
 
 # make docs: README.md and docs/*.md rendered from docs/templates/ and the results in docs/results/.
