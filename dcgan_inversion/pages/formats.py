@@ -46,16 +46,17 @@ def joined(values, separator: str = " / ") -> str:
     return separator.join(str(value) for value in values)
 
 
-def extract(key, mapping):
-    """`mapping[key]`, for `map`: `modes | map("extract", record.modes)` is each mode's entry, in the
-    order of `modes` (a table's column order, not the file's)."""
-    return mapping[key]
-
-
 def at(mapping, key):
     """`mapping[key]`, for `map`: `map("at", "0.0001")` where `map(attribute=...)` would read the dots in a
     threshold's name as nested attributes."""
     return mapping[key]
+
+
+def extract(key, mapping):
+    """`at` with its arguments the other way round, for mapping keys to entries:
+    `modes | map("extract", record.modes)` is each mode's entry in the order of `modes` (a table's
+    column order, not the file's)."""
+    return at(mapping, key)
 
 
 FILTERS = {"extract": extract, "at": at, "percent": percent, "count": count, "sci": sci, "fixed": fixed, "sig": sig, "joined": joined,
