@@ -6,11 +6,12 @@ A template reads any committed result as `results` (`results.bench.recovery_by_r
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
 does not. `sources` lists the command that makes each result (sources.py), `paper` the paper's own Tables 1 and 2. `tables.recovery(report)` writes a table as the benchmark's report does;
 `result_table("table1.md")` shows a table an experiment wrote, as it is now, and `result_text` all
-of such a file. `make docs` writes the pages; a test renders them and fails when a committed page
+of such a file; `architecture("celeba")` a shipped config's parameter and FLOP counts. `make docs` writes the pages; a test renders them and fails when a committed page
 differs.
 """
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["paper"] = {"table1": PAPER_TABLE1, "table2": PAPER_TABLE2}
     environment.globals["result_table"] = lambda name, index=0: _result_table(results_dir, name, index)
     environment.globals["result_text"] = lambda name: _result_text(results_dir, name)
+    environment.globals["architecture"] = architecture
     return environment
 
 
@@ -98,6 +100,21 @@ def _tables() -> dict:
 
     return {"recovery": lambda report: "\n".join(recovery.markdown(report)),
             "bench_polish": lambda report: "\n".join(polish.markdown(report)).strip()}
+
+
+@functools.lru_cache(maxsize=None)
+def architecture(config_name: str) -> dict:
+    """What a shipped config's models are, counted from their layers rather than measured: parameters
+    and the FLOPs of one row's forward pass (cost.py), for the pages' estimates of what a run costs."""
+    from dcgan_inversion.config import load_config
+    from dcgan_inversion.gan.model import make_discriminator, make_generator
+    from dcgan_inversion.inversion.cost import forward_flops
+
+    model = load_config(config_name).model
+    generator, discriminator = make_generator(model), make_discriminator(model)
+    return {"generator_parameters": generator.count_params(), "discriminator_parameters": discriminator.count_params(),
+            "generator_forward_flops": forward_flops(generator),
+            "discriminator_forward_flops": forward_flops(discriminator)}
 
 
 def _target(template: Path, root: Path) -> Path:
