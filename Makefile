@@ -123,14 +123,14 @@ docs: $(STAMP)
 	$(PY) -m dcgan_inversion.pages
 
 # make publish: RUN's figures, tables and results (JSON and NPZ) into docs/results/, then the pages
-# rendered anew. With PROTOCOL: that protocol's (those that exist so far).
+# rendered anew; those that exist so far (a run of some experiments: ARGS="--only table2" for its figures).
+# With PROTOCOL: that protocol's.
 publish: figures
 ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
-	cp $(RUN)/figures/figure1.png $(RUN)/figures/figure2.png $(RUN)/figures/convergence.png \
-	   $(RUN)/figures/table1.md $(RUN)/figures/table2.md $(RUN_DOCS)/
-	for extra in training.png table1_protocols.md curvature.png curvature.md completion.png completion.md; do \
-	  if [ -f $(RUN)/figures/$$extra ]; then cp $(RUN)/figures/$$extra $(RUN_DOCS)/; fi; done
+	for drawn in figure1.png figure2.png convergence.png table1.md table2.md training.png table1_protocols.md \
+	  curvature.png curvature.md completion.png completion.md; do \
+	  if [ -f $(RUN)/figures/$$drawn ]; then cp $(RUN)/figures/$$drawn $(RUN_DOCS)/; fi; done
 	if [ -f $(RUN)/imported.json ]; then cp $(RUN)/imported.json $(RUN)/config.yaml $(RUN_DOCS)/; fi
 	for result in $(RUN)/results/*.json $(RUN)/results/*.npz; do if [ -f $$result ]; then cp $$result $(RUN_DOCS)/; fi; done
 else

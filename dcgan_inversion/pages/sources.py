@@ -28,6 +28,12 @@ SOURCES = (
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
             "make publish RUN=runs/face_paper PROTOCOL=authors"),
            "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours)"),
+    Source(("runs/face_paper/uniqueness.*", "runs/face_paper/table2.md", "runs/face_paper/config.yaml",
+            "runs/face_paper/imported.json"),
+           (FACE_PAPER, 'make invert RUN=runs/face_paper ARGS="--experiment uniqueness '
+                        '--set experiments.uniqueness_images=2 --set experiments.uniqueness_restarts=32"',
+            'make publish RUN=runs/face_paper ARGS="--only table2"'),
+           "Table 2 on the real face generator: both shipped portraits, 32 starts per mode"),
     Source(("runs/face_paper/amos/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=amos ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform '

@@ -141,9 +141,19 @@ def table2(paths: RunPaths) -> list[Path]:
     notes = [f"Mean pairwise distance between recoveries of the same unseen real image from "
              f"{record['restarts']} random starts per mode; images: {', '.join(record['images'])}. "
              f"Ours: {phase_text(record)}, {optimizer_text(config)}, generator {model_text(config)}. "
-             "Paper: one unseen image, 1000 recoveries. The baseline is the same distance for independent "
-             "U(-1, 1)^100 vectors (expected 0.0816)."]
+             f"Paper: one unseen image, 1000 recoveries. The baseline is the same distance for independent "
+             f"{_baseline_vectors(config)}."]
     return write_table(paths, "table2", header, rows, notes)
+
+
+def _baseline_vectors(config: dict) -> str:
+    """What the random baseline draws: the run's prior (the paper's U(-1, 1)^100: expected 0.0816)."""
+    model = config["model"]
+    if model.get("latent", "uniform") == "normal":
+        return f"N(0, 1)^{model['z_dim']} vectors kept in [-{model['latent_box']:g}, {model['latent_box']:g}]"
+    low, high = config["invert"].get("low", -1.0), config["invert"].get("high", 1.0)
+    expected = " (expected 0.0816)" if (low, high, model["z_dim"]) == (-1.0, 1.0, 100) else ""
+    return f"U({low:g}, {high:g})^{model['z_dim']} vectors{expected}"
 
 
 def curvature_table(paths: RunPaths, record: dict) -> list[Path]:

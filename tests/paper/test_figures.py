@@ -138,3 +138,13 @@ def test_damaged_results_files_are_one_clear_error(finished_run, tmp_path, damag
         (results / "table1.json").write_bytes(b"\xff\xfe\x81\x00")
     with pytest.raises(UserError, match=r"table1\.(json is not a valid table1 results file|npz is missing or unreadable)"):
         make_figures(tmp_path, ["convergence" if damage.endswith("npz") else "table1"])  # the curves read the npz
+
+
+def test_table2_names_the_prior_its_random_baseline_draws():
+    from dcgan_inversion.paper.tables import _baseline_vectors
+
+    uniform = {"model": {"z_dim": 100, "latent": "uniform", "latent_box": 4.5}, "invert": {"low": -1.0, "high": 1.0}}
+    assert _baseline_vectors(uniform) == "U(-1, 1)^100 vectors (expected 0.0816)"
+    normal = {"model": {"z_dim": 100, "latent": "normal", "latent_box": 4.5}, "invert": {"low": -1.0, "high": 1.0}}
+    assert _baseline_vectors(normal) == "N(0, 1)^100 vectors kept in [-4.5, 4.5]"
+    assert "expected" not in _baseline_vectors({**uniform, "model": {**uniform["model"], "z_dim": 64}})
