@@ -26,8 +26,10 @@ SOURCES = (
     Source(("runs/face_paper/authors/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
+            'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--curvature --set experiments.latents=paper_uniform"',
             "make publish RUN=runs/face_paper PROTOCOL=authors"),
-           "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours)"),
+           "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours), "
+           "and the curvature at its latents"),
     Source(("runs/face_paper/uniqueness.*", "runs/face_paper/table2.md", "runs/face_paper/config.yaml",
             "runs/face_paper/imported.json"),
            (FACE_PAPER, 'make invert RUN=runs/face_paper ARGS="--experiment uniqueness '
