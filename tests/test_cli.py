@@ -99,8 +99,8 @@ def test_make_demo_imports_the_real_generator_and_train_keeps_the_demo_config(tm
 @pytest.mark.parametrize("run, folder", [("runs/demo", "docs/results/"), ("runs/amos", "docs/results/runs/amos/")])
 def test_make_publish_puts_another_runs_results_beside_the_demos_and_renders_the_pages(run, folder):
     dry = subprocess.run(["make", "-n", "publish", f"RUN={run}"], cwd=ROOT, capture_output=True, text=True)
-    copies = [line for line in dry.stdout.splitlines() if "table2.md" in line]
-    assert copies and all(line.rstrip().endswith(folder) for line in copies), dry.stdout
+    copies = [line for line in dry.stdout.splitlines() if line.strip().startswith("if [ -f") and " cp " in line]
+    assert copies and all(f" {folder}; fi" in line for line in copies), dry.stdout  # figures, run files, results
     assert _commands(dry)[-1].endswith("-m dcgan_inversion.pages"), dry.stdout  # the pages show the new results
 
 
