@@ -36,6 +36,12 @@ SOURCES = (
                         '--set experiments.uniqueness_images=2 --set experiments.uniqueness_restarts=32"',
             'make publish RUN=runs/face_paper ARGS="--only table2"'),
            "Table 2 on the real face generator: both shipped portraits, 32 starts per mode"),
+    Source(("runs/face_paper/completion.*",),
+           (FACE_PAPER, 'make invert RUN=runs/face_paper ARGS="--experiment completion --set completion.latents=4 '
+                        '--set completion.starts=2 --set experiments.modes=[stochastic] '
+                        '--set completion.hidden_fractions=[0.3,0.7,0.9]"',
+            'make publish RUN=runs/face_paper ARGS="--only table2 --only completion"'),
+           "the completion experiment on the real face generator at small sizes (stochastic clipping)"),
     Source(("runs/face_paper/amos/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=amos ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform '
