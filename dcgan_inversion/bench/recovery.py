@@ -1,16 +1,19 @@
-"""Our method's recovery on one run's generator, two settings side by side (`make bench RUN=runs/face
+"""Our method's recovery on one run's generator, its settings side by side (`make bench RUN=runs/face
 ARGS=--recovery-only`).
 
 On a real generator the loss has local minima, so how a row reaches the polish decides whether it is
 recovered (docs/your_gan.md). Compared on Table 1's problem, for the paper's latents (U(-1, 1), box
 [-1, 1]) and the generator's own prior:
 - `early switch`: Adam at 0.03, each row leaves for the polish once its loss stalls (checked from
-  step 25), no restarts;
-- `shipped`: the celeba config's inversion and polish (a first-order phase of at least
-  `polish.stall_min_steps` steps, then the stall switch, and restarts of stuck rows).
+  step 25), no screen, no restarts;
+- `long first-order phase`: Adam at 0.1 for at least 500 steps before the stall checks, no screen, and
+  restarts of stuck rows;
+- `screened starts`: the celeba config's (the default): each row goes on from the best of 4 starts
+  after 25 steps (screening.py), the stall switch from then on, and restarts (each screened again).
 Per mode: the share of rows below 1e-8 and 1e-4, and for the rows that failed their z error and
 pixel MSE (a local minimum draws another image: pixel MSE far above the recovered rows' ~1e-13).
-Cost per row is counted (cost.py): first-order steps, polish and every restart, all starts included.
+Cost per row is counted (cost.py): the screen, first-order steps, polish and every restart, all
+starts included.
 """
 from __future__ import annotations
 
@@ -22,18 +25,24 @@ import numpy as np
 from dcgan_inversion import config as config_lib
 
 DRAWS = {"paper_uniform": "U(-1, 1), box [-1, 1]", "prior": "the generator's prior"}
-EARLY_SWITCH = {"invert": {"learning_rate": 0.03}, "polish": {"stall_min_steps": 0, "restarts": 0}}
-METHOD_NOTES = {"early switch": "Adam 0.03, stall switch checked from step 25, no restarts",
-                "shipped": "the celeba config's inversion and polish"}
+EARLY_SWITCH = {"invert": {"learning_rate": 0.03}, "polish": {"stall_min_steps": 0, "restarts": 0, "screen_starts": 1}}
+LONG_FIRST_ORDER_PHASE = {"polish": {"stall_min_steps": 500, "screen_starts": 1}}
+METHOD_NOTES = {"early switch": "Adam 0.03, stall switch checked from step 25, no screen, no restarts",
+                "long first-order phase": "Adam 0.1 for at least 500 steps before the stall checks, no screen, "
+                                          "restarts of stuck rows",
+                "screened starts": "the celeba config's (the default): the best of 4 starts after 25 steps, the "
+                                   "stall switch, restarts"}
 
 
 def methods(config, shipped=None) -> dict:
-    """The two settings compared, both on `config`'s model and experiments; `shipped`: the config whose
-    inversion and polish are the shipped ones (default: celeba)."""
+    """The settings compared, all on `config`'s model and experiments; `shipped`: the config whose
+    inversion and polish are the default ones (default: celeba)."""
     shipped = shipped or config_lib.load_config("celeba")
     as_shipped = config_lib.replace(config, invert=dataclasses.asdict(shipped.invert),
                                     polish=dataclasses.asdict(shipped.polish))
-    return {"early switch": config_lib.replace(as_shipped, **EARLY_SWITCH), "shipped": as_shipped}
+    return {"early switch": config_lib.replace(as_shipped, **EARLY_SWITCH),
+            "long first-order phase": config_lib.replace(as_shipped, **LONG_FIRST_ORDER_PHASE),
+            "screened starts": as_shipped}
 
 
 def recovery_report(generator, config, latents: int, log, shipped=None, only_methods=None, only_draws=None) -> dict:
@@ -59,9 +68,27 @@ def recovery_report(generator, config, latents: int, log, shipped=None, only_met
     return report
 
 
+def report_name(run_name: str, latents: int, reports: dict) -> str:
+    """Where a run's measurement goes: under the run's name, or beside it for another number of latents."""
+    first = reports.get(run_name)
+    return run_name if first is None or first["latents_per_mode"] == latents else f"{run_name} ({latents} latents)"
+
+
+def merged(before: dict | None, measured: dict) -> dict:
+    """A measurement of some methods or draws joins the same run's earlier ones (each entry keeps its date)."""
+    if before is None:
+        return measured
+    draws = {draw: dict(by_method) for draw, by_method in before["draws"].items()}
+    for draw, by_method in measured["draws"].items():
+        draws.setdefault(draw, {}).update(by_method)
+    return {**before, **measured, "draws": draws}
+
+
 def _entry(result, modes, latents: int, wall: float) -> dict:
     rows = len(result.z)
-    entry = {"latents_per_mode": latents, "counted_step_equivalents": round(result.counted_step_equivalents, 1),
+    entry = {"latents_per_mode": latents, "date": time.strftime("%Y-%m-%d"),
+             "counted_step_equivalents": round(result.counted_step_equivalents, 1),
+             "screen_step_equivalents_per_row": round(result.screen_row_steps / rows, 1),
              "first_order_steps_per_row": round(result.first_order_equivalents, 1),
              "polish_step_equivalents_per_row": round(result.polish_row_steps / rows, 1),
              "restart_step_equivalents_per_row": round(result.restart_row_steps / rows, 1),
@@ -79,21 +106,23 @@ def _entry(result, modes, latents: int, wall: float) -> dict:
 
 def markdown(report: dict) -> list[str]:
     where = f"the run `{report['run']}`" if report["run"] != "untrained" else "an untrained generator"
-    lines = [f"Recovery of generated latents on {where} ({report['generator']}), measured {report['date']}, "
+    lines = [f"Recovery of generated latents on {where} ({report['generator']}), "
              f"{report['latents_per_mode']} latents per mode, seed 0, Table 1's problem: share of rows below 1e-8 per "
-             "clip mode (none / standard / stochastic) and counted step-equivalents per row (first-order steps, the "
-             "polish and every restart, cost.py). "
+             "clip mode (none / standard / stochastic) and counted step-equivalents per row (the start screen, "
+             "first-order steps, the polish and every restart, cost.py). "
              + "; ".join(f"`{name}`: {note}" for name, note in METHOD_NOTES.items()) + ".", "",
-             "| latents | method | below 1e-8 | below 1e-4 | counted per row | first-order | polish | restarts | restarted rows | wall s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| latents | method | below 1e-8 | below 1e-4 | counted per row | screen | first-order | polish | restarts | "
+             "restarted rows | wall s | measured |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for draw, by_method in report["draws"].items():
         for name, entry in by_method.items():
             shares = [" / ".join(f"{values[key]:.0%}" for values in entry["modes"].values())
                       for key in ("below_1e-8", "below_1e-4")]
             lines.append(f"| {DRAWS[draw]} | {name} | {shares[0]} | {shares[1]} | {entry['counted_step_equivalents']:.0f} | "
+                         f"{entry.get('screen_step_equivalents_per_row', 0):.0f} | "
                          f"{entry['first_order_steps_per_row']:.0f} | {entry['polish_step_equivalents_per_row']:.0f} | "
                          f"{entry['restart_step_equivalents_per_row']:.0f} | {entry['restarted_rows']} | "
-                         f"{entry['wall_seconds']:.0f} |")
+                         f"{entry['wall_seconds']:.0f} | {entry.get('date', report['date'])} |")
     return lines
 
 

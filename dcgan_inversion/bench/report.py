@@ -153,13 +153,13 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--start-latents", type=int, default=64, help="latents per mode for --starts-only")
     parser.add_argument("--recovery-only", action="store_true",
                         help="measure only our method's recovery of generated latents on --run (e.g. an imported real "
-                             "generator), early switch vs the shipped settings, both latent draws, and add it to the "
-                             "report already in --out")
+                             "generator), the settings of bench/recovery.py side by side, both latent draws, and add it "
+                             "to the report already in --out")
     parser.add_argument("--recovery-latents", type=int, default=64, help="latents per mode for --recovery-only")
     parser.add_argument("--recovery-methods", nargs="+", choices=list(bench_recovery.METHOD_NOTES),
-                        help="with --recovery-only: only these settings (kept beside the full comparison)")
+                        help="with --recovery-only: only these settings (joining the run's measurement at as many latents)")
     parser.add_argument("--recovery-draws", nargs="+", choices=list(bench_recovery.DRAWS),
-                        help="with --recovery-only: only these latent draws (kept beside the full comparison)")
+                        help="with --recovery-only: only these latent draws (joining the run's measurement at as many latents)")
     parser.add_argument("--recovery-untrained", action="store_true",
                         help="with --recovery-only: measure on a freshly initialised 64 px generator of Amos's "
                              "architecture instead of --run")
@@ -191,12 +191,11 @@ def main(argv=None) -> None:
             measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log) if args.recovery_untrained \
                 else bench_recovery.measure_run(args.run, args.recovery_latents, log, args.recovery_methods,
                                                 args.recovery_draws)
-            name = "untrained 64 px" if args.recovery_untrained else args.run.name
-            if args.recovery_methods or args.recovery_draws:  # a partial measurement: beside the full one
-                name += f" ({args.recovery_latents} latents: " + ", ".join(
-                    (args.recovery_methods or []) + (args.recovery_draws or [])) + ")"
-            return _update_report(args, {"recovery_by_run": {**_measured_before(args, "recovery_by_run"),
-                                                             name: dated(measured)}})
+            before = _measured_before(args, "recovery_by_run")
+            name = bench_recovery.report_name("untrained 64 px" if args.recovery_untrained else args.run.name,
+                                              args.recovery_latents, before)
+            return _update_report(args, {"recovery_by_run": {
+                **before, name: bench_recovery.merged(before.get(name), dated(measured))}})
         if args.polish_only:
             return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d"),
                                          "polish_environment": environment()})

@@ -151,6 +151,11 @@ class PolishConfig:
                                            "lowers the row's loss by at least this fraction")
     jacobian_memory_mb: int = _spec(4096, minimum=1, doc="broyden_lm: host memory for the rows' Jacobians; more "
                                                          "rows are polished in consecutive waves")
+    screen_starts: int = _spec(1, minimum=1, doc="each row starts from the best of this many candidates (its own start, "
+                                                 "then draws of the prior) after screen_steps first-order steps "
+                                                 "(screening.py; 1: no screen)")
+    screen_steps: int = _spec(25, minimum=1, doc="screen_starts > 1: first-order steps each candidate runs before "
+                                                 "the one with the lowest pixel loss is kept")
     switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
                         doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
                             "switches once its loss stalls (invert.steps at most)")

@@ -7,6 +7,7 @@
                     and the polish
     step.py         LatentInversion: the compiled first-order step (optimizer + clip op) and its state
     shards.py       ShardedInversion: a batch's rows over a strategy's replicas; retiring, compacting
+    screening.py    the start screen: each row goes on from the best of K candidates after a few steps
     switch.py       StallSwitch: when a row leaves the first-order phase for the polish
     checkpoint.py   FirstOrderLog: step count, timing, history, checkpoint and resume
     polishing.py    the polish phase and its methods (polish.method -> class)

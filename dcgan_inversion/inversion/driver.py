@@ -1,7 +1,7 @@
 """The driver: `invert(generator, problem, settings)` runs Sec. 2 of the paper on every row.
 
 Rows are split into batches (at most `invert.max_rows`, or one group each under batch
-statistics). Each batch runs the first-order phase (gradient steps on z', the clip op after
+statistics). Each batch screens its starts (if configured: screening.py), runs the first-order phase (gradient steps on z', the clip op after
 every step) as a short loop of named steps between stops: run to the stop, retire the rows that
 stalled, record, checkpoint. Then the polish, if configured, takes each row to float32 precision.
 """
@@ -23,6 +23,7 @@ from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.restarts import restart_stuck_rows
+from dcgan_inversion.inversion.screening import screen
 from dcgan_inversion.inversion.result import InversionResult, concatenate, latent_error
 from dcgan_inversion.inversion.shards import COMPACT_WHEN_IDLE, ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
@@ -102,9 +103,16 @@ def _invert_batch(generator, problem: InversionProblem, settings: InversionSetti
 
 
 def _attempt(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> InversionResult:
-    """First-order phase, then the polish (if any) on one batch of rows."""
+    """The start screen (if any), the first-order phase, then the polish (if any) on one batch of rows."""
+    screened = None
+    if settings.screening:
+        screened = screen(functools.partial(invert, generator), problem, settings, checkpoint_dir)
+        problem = dataclasses.replace(problem, starts=screened.starts)
     phase = FirstOrderPhase(generator, problem, settings, checkpoint_dir)
     result = phase.run()
+    if screened is not None:
+        result.screen_row_steps, result.screen_seconds = screened.row_steps, screened.seconds
+        result.seconds += screened.seconds
     if settings.polishing:
         polish(generator, settings, phase.inversion, result, problem.z_true)
     return result

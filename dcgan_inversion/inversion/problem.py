@@ -80,6 +80,12 @@ class InversionSettings:
         return self.polishing and self.polish.restarts > 0 and not self.snapshot_steps
 
     @property
+    def screening(self) -> bool:
+        """Each row starts from the best of polish.screen_starts candidates (screening.py); not when snapshots
+        are kept (Figure 1 shows the trajectory from the start it draws)."""
+        return self.polishing and self.polish.screen_starts > 1 and not self.snapshot_steps
+
+    @property
     def switching(self) -> bool:
         """Rows switch to the polish one by one, once their loss stalls."""
         return self.polishing and self.polish.switch == "stalled"

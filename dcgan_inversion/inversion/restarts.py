@@ -6,7 +6,8 @@ On a real generator the loss has local minima: a row can end the polish with pix
 `polish.restart_above` x mean(target^2) is stuck, not finished: it runs again (first-order phase
 and polish) from a new draw of the prior, at most `polish.restarts` times, and keeps whichever
 attempt fits its target better. Targets G may not draw (noisy images, photos) have no such floor,
-so only rows the problem marks `generated` restart. Every attempt is counted in the row's cost.
+so only rows the problem marks `generated` restart. An attempt screens its new starts as the first one
+did (screening.py). Every attempt is counted in the row's cost.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def _fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran
     """Rows whose new attempt fits better take it; the cost of every attempt is added. `ran`: the
     steps and polish iterations the rows ran before this attempt (its step counts continue them)."""
     result.restarts[rows] += 1
-    result.restart_row_steps += again.row_steps + again.polish_row_steps
+    result.restart_row_steps += again.screen_row_steps + again.row_steps + again.polish_row_steps
     result.restart_seconds += again.seconds
     result.seconds += again.seconds
     better = again.pixel_error < result.pixel_error[rows]

@@ -39,6 +39,9 @@ class InversionResult:
     polish_z_error: np.ndarray | None = None       # (iterations, rows)
     z_before_polish: np.ndarray | None = None
     z_error_before_polish: np.ndarray | None = None
+    # The start screen (screening.py), when it ran:
+    screen_row_steps: int = 0                      # first-order steps of every candidate, summed over rows
+    screen_seconds: float = 0.0
     # Restarts of stuck rows (restarts.py), when they ran:
     restarts: np.ndarray | None = None             # (rows,): how many times each row started again
     restart_row_steps: float = 0.0                 # the restarts' counted step-equivalents, summed over rows
@@ -51,16 +54,17 @@ class InversionResult:
 
     @property
     def step_equivalents(self) -> float:
-        """First-order steps plus the polish's time counted in first-order steps of this batch."""
+        """First-order steps (the screen's too) plus the polish's time counted in first-order steps of this batch."""
         if not self.steps:
             return float(self.polish_iterations)
-        return self.first_order_equivalents + (self.polish_seconds + self.restart_seconds) / self.seconds_per_step
+        return self.first_order_equivalents + self.screen_row_steps / len(self.z) + (self.polish_seconds + self.restart_seconds) / self.seconds_per_step
 
     @property
     def counted_step_equivalents(self) -> float:
-        """The machine-neutral cost per row: first-order steps plus the polish's FLOPs in steps (cost.py),
-        plus every restart's (both phases)."""
-        return self.first_order_equivalents + (self.polish_row_steps + self.restart_row_steps) / len(self.z)
+        """The machine-neutral cost per row: the start screen's and first-order steps plus the polish's FLOPs in
+        steps (cost.py), plus every restart's (all phases)."""
+        return self.first_order_equivalents + (self.screen_row_steps + self.polish_row_steps
+                                               + self.restart_row_steps) / len(self.z)
 
     @property
     def polish_iteration_steps(self) -> float:
@@ -114,6 +118,8 @@ def concatenate(parts: list[InversionResult]) -> InversionResult:
         snapshots={step: np.concatenate([part.snapshots[step] for part in parts])
                    for step in set.intersection(*(set(part.snapshots) for part in parts))},
         z_before_polish=rows("z_before_polish"), z_error_before_polish=rows("z_error_before_polish"),
+        screen_row_steps=sum(part.screen_row_steps for part in parts),
+        screen_seconds=sum(part.screen_seconds for part in parts),
         restarts=rows("restarts"), restart_row_steps=sum(part.restart_row_steps for part in parts),
         restart_seconds=sum(part.restart_seconds for part in parts),
     )

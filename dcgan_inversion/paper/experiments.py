@@ -252,6 +252,8 @@ def _phases(result: InversionResult) -> dict:
             "polish_row_iterations": result.polish_row_iterations,
             "polish_iteration_step_equivalents": round(result.polish_iteration_steps, 2),
             "counted_step_equivalents": round(result.counted_step_equivalents, 1),  # FLOPs / (2 F), cost.py
+            **({"screen_step_equivalents": round(result.screen_row_steps / len(result.z), 1)}
+               if result.screen_row_steps else {}),
             **({"restarted_rows": int(np.count_nonzero(result.restarts)), "restarts": int(result.restarts.sum()),
                 "restart_step_equivalents": round(result.restart_row_steps / len(result.z), 1)}
                if result.restarts is not None and result.restarts.any() else {})}

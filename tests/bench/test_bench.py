@@ -93,29 +93,51 @@ def test_starts_are_kept_per_run(tmp_path, monkeypatch):
 
 
 def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
-    """Both settings, both latent draws, per mode; the restarts' cost is in the row's total."""
+    """Every setting, both latent draws, per mode; the screen's and the restarts' cost are in the row's total."""
     from conftest import tiny_config
 
     from dcgan_inversion.bench import recovery as bench_recovery
 
     sections = dict(invert={"steps": 30, "steps_per_call": 10, "learning_rate": 0.05},
                     polish={"method": "levenberg_marquardt", "iterations": 1, "switch": "stalled",
-                            "stall_window": 10, "stall_min_steps": 20, "restarts": 1})
+                            "stall_window": 10, "stall_min_steps": 20, "restarts": 1, "screen_starts": 2,
+                            "screen_steps": 5})
     uniform = tiny_config(**sections)
     assert list(bench_recovery.recovery_report(tiny_generator, uniform, 1, print, shipped=uniform)) == ["paper_uniform"]
     shipped = tiny_config(model={"latent": "normal"}, **sections)  # a second draw: the generator's own prior
     report = bench_recovery.recovery_report(tiny_generator, shipped, 2, print, shipped=shipped)
     assert list(report) == ["paper_uniform", "prior"]
     for by_method in report.values():
-        early, ours = by_method["early switch"], by_method["shipped"]
-        assert ours["restarted_rows"] > 0 and early["restarted_rows"] == 0  # one polish iteration leaves rows stuck
-        assert ours["counted_step_equivalents"] == pytest.approx(
-            ours["first_order_steps_per_row"] + ours["polish_step_equivalents_per_row"]
-            + ours["restart_step_equivalents_per_row"], abs=0.2)
+        assert list(by_method) == ["early switch", "long first-order phase", "screened starts"]
+        early, long, ours = by_method.values()
+        assert early["restarted_rows"] == 0 and ours["restarted_rows"] > 0  # one polish iteration leaves rows stuck
+        assert early["screen_step_equivalents_per_row"] == long["screen_step_equivalents_per_row"] == 0
+        assert ours["screen_step_equivalents_per_row"] == 2 * 5  # two candidates, five steps each
+        for entry in (long, ours):
+            assert entry["counted_step_equivalents"] == pytest.approx(
+                entry["screen_step_equivalents_per_row"] + entry["first_order_steps_per_row"]
+                + entry["polish_step_equivalents_per_row"] + entry["restart_step_equivalents_per_row"], abs=0.2)
         assert set(ours["modes"]) == set(shipped.experiments.modes)
-    only = bench_recovery.recovery_report(tiny_generator, shipped, 1, print, shipped=shipped, only_methods=["shipped"],
-                                          only_draws=["prior"])
-    assert list(only) == ["prior"] and list(only["prior"]) == ["shipped"]
+    only = bench_recovery.recovery_report(tiny_generator, shipped, 1, print, shipped=shipped,
+                                          only_methods=["screened starts"], only_draws=["prior"])
+    assert list(only) == ["prior"] and list(only["prior"]) == ["screened starts"]
     text = "\n".join(bench_recovery.markdown({"run": "runs/x", "generator": "16 px", "date": "d",
                                               "latents_per_mode": 2, "draws": report}))
-    assert "| U(-1, 1), box [-1, 1] | shipped |" in text and "| the generator's prior | early switch |" in text
+    assert "| U(-1, 1), box [-1, 1] | screened starts |" in text and "| the generator's prior | early switch |" in text
+
+
+def test_a_partial_recovery_measurement_joins_the_runs_at_as_many_latents():
+    from dcgan_inversion.bench import recovery as bench_recovery
+
+    def report(latents, draws):
+        return {"run": "runs/face", "latents_per_mode": latents, "date": "d", "draws": draws}
+
+    reports = {"face": report(16, {"prior": {"early switch": {"x": 1}}})}
+    assert bench_recovery.report_name("face", 16, reports) == "face"
+    assert bench_recovery.report_name("face", 64, reports) == "face (64 latents)"
+    assert bench_recovery.report_name("other", 64, reports) == "other"
+    joined = bench_recovery.merged(reports["face"], report(16, {"prior": {"screened starts": {"x": 2}},
+                                                                "paper_uniform": {"screened starts": {"x": 3}}}))
+    assert joined["draws"] == {"prior": {"early switch": {"x": 1}, "screened starts": {"x": 2}},
+                               "paper_uniform": {"screened starts": {"x": 3}}}
+    assert reports["face"]["draws"] == {"prior": {"early switch": {"x": 1}}}  # the earlier report is not changed

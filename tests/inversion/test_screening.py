@@ -1,0 +1,91 @@
+"""The start screen: each row goes on from the best of K candidates after a few steps, every candidate paid."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.gan.latents import UNIFORM
+from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
+from dcgan_inversion.inversion.screening import candidate_problem, screen, screen_settings
+
+STEPS = InvertConfig(learning_rate=0.05, steps=20, steps_per_call=10, early_stop=False)
+POLISH = PolishConfig(method="levenberg_marquardt", iterations=1, screen_starts=4, screen_steps=10)
+
+
+@pytest.fixture(scope="module")
+def rows(tiny_generator):
+    rng = np.random.default_rng(4)
+    z_true = rng.uniform(-0.9, 0.9, (6, 100)).astype(np.float32)
+    targets = tiny_generator(z_true, training=False).numpy()
+    return InversionProblem(targets, UNIFORM.sample(rng, z_true.shape), ["none", "standard", "stochastic"] * 2,
+                            z_true, seed=5, generated=True)
+
+
+def _settings(polish=POLISH, **settings):
+    return InversionSettings(invert=STEPS, polish=polish, **settings)
+
+
+def test_candidates_are_the_rows_own_start_then_draws_of_the_prior(rows):
+    candidates = candidate_problem(rows, 4, _settings())
+    assert candidates.rows == 4 * rows.rows
+    np.testing.assert_array_equal(candidates.starts[::4], rows.starts)
+    np.testing.assert_array_equal(candidates.targets[4:8], np.repeat(rows.targets[1:2], 4, axis=0))
+    assert candidates.modes[:8] == ("none",) * 4 + ("standard",) * 4
+    drawn = np.delete(candidates.starts, np.s_[::4], axis=0)
+    assert np.all(np.abs(drawn) <= 1) and not np.any(np.isin(drawn, rows.starts))
+    again = candidate_problem(rows, 4, _settings())  # the draws are keyed by the problem's seed
+    np.testing.assert_array_equal(again.starts, candidates.starts)
+
+
+def test_each_row_goes_on_from_its_candidate_with_the_lowest_loss(tiny_generator, rows):
+    settings = _settings()
+    screened = screen(lambda problem, s: invert(tiny_generator, problem, s), rows, settings, None)
+    alone = invert(tiny_generator, candidate_problem(rows, 4, settings), screen_settings(settings))
+    losses = alone.pixel_error.reshape(rows.rows, 4)
+    best = np.argmin(losses, axis=1)
+    np.testing.assert_allclose(screened.starts, alone.z.reshape(rows.rows, 4, -1)[np.arange(rows.rows), best])
+    assert screened.row_steps == rows.rows * 4 * POLISH.screen_steps
+    assert np.any(best > 0)  # the screen changed some row's start: the test can tell it ran
+
+
+def test_the_screen_is_paid_in_the_rows_cost_and_one_candidate_is_no_screen(tiny_generator, rows):
+    plain = invert(tiny_generator, rows, _settings(replace(POLISH, screen_starts=1)))
+    assert plain.screen_row_steps == 0
+    unscreened = invert(tiny_generator, rows, _settings(replace(POLISH, screen_starts=1, screen_steps=99)))
+    np.testing.assert_array_equal(unscreened.z, plain.z)
+    screened = invert(tiny_generator, rows, _settings())
+    assert screened.screen_row_steps == rows.rows * 4 * POLISH.screen_steps
+    assert screened.counted_step_equivalents == pytest.approx(
+        screened.first_order_equivalents + (screened.screen_row_steps + screened.polish_row_steps) / rows.rows)
+    assert not np.array_equal(screened.z, plain.z)
+
+
+def test_restarts_screen_their_new_starts_and_pay_for_it(tiny_generator, rows):
+    once = invert(tiny_generator, rows, _settings(replace(POLISH, restarts=0)))
+    restarted = invert(tiny_generator, rows, _settings(replace(POLISH, restarts=1)))
+    np.testing.assert_array_equal(restarted.restarts, 1)  # 20 steps recover nothing: every row is stuck
+    screen_cost = rows.rows * 4 * POLISH.screen_steps
+    first_order_and_polish = once.row_steps + once.polish_row_steps
+    assert restarted.restart_row_steps == pytest.approx(screen_cost + first_order_and_polish, rel=0.05)
+
+
+def test_no_screen_where_snapshots_show_the_trajectory_from_the_drawn_start(tiny_generator, rows):
+    settings = _settings(snapshot_steps=(0, 10))
+    assert not settings.screening
+    assert invert(tiny_generator, rows, settings).screen_row_steps == 0
+
+
+def test_a_resumed_run_goes_on_from_the_screen_it_saved(tiny_generator, rows, tmp_path):
+    first = invert(tiny_generator, rows, _settings(checkpoint_dir=tmp_path))
+    saved = tmp_path / "batch0" / "screen.npz"
+    assert saved.exists()
+    resumed = invert(tiny_generator, rows, _settings(checkpoint_dir=tmp_path))
+    np.testing.assert_allclose(resumed.z, first.z, atol=1e-6)
+    assert resumed.screen_row_steps == first.screen_row_steps
+    with np.load(saved) as kept:
+        moved = dict(kept)
+    moved["starts"] = moved["starts"] + 0.05  # read back, not screened again: the run follows the file
+    np.savez(saved, **moved)
+    followed = invert(tiny_generator, rows, _settings(checkpoint_dir=tmp_path))
+    assert not np.allclose(followed.z, first.z, atol=1e-6)
