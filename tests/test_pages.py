@@ -71,6 +71,22 @@ def test_a_page_shows_an_experiments_table_as_it_is_now(tmp_path):
             rendered_pages(tmp_path)
 
 
+def test_a_page_states_the_settings_and_counted_costs_the_code_uses(tmp_path):
+    from dcgan_inversion.bench.recovery import LONG_FIRST_ORDER_PHASE
+    from dcgan_inversion.config import load_config
+    from dcgan_inversion.inversion.cost import InversionCost
+    from dcgan_inversion.gan.model import make_generator
+
+    _site(tmp_path, '{{ config("celeba").polish.screen_starts }} {{ config("demo").invert.learning_rate }} '
+                    '{{ recovery_settings["long first-order phase"].polish.stall_min_steps }} '
+                    '{{ architecture("demo").iteration_steps.layerwise_lm | fixed(1) }}\n', {})
+    celeba, demo = load_config("celeba"), load_config("demo")
+    demo_iteration = InversionCost.of(make_generator(demo.model)).polish_iteration_steps("layerwise_lm")
+    assert rendered_pages(tmp_path)[tmp_path / "docs" / "page.md"] == (
+        f"{celeba.polish.screen_starts} {demo.invert.learning_rate} {LONG_FIRST_ORDER_PHASE['polish']['stall_min_steps']} "
+        f"{fixed(demo_iteration, 1)}\n")
+
+
 def test_every_committed_result_names_the_command_that_makes_it():
     """Each file under docs/results/ that git tracks is covered by an entry of pages/sources.py, which the
     reproducibility page shows (and test_page_commands dry-runs)."""

@@ -188,7 +188,8 @@ def main(argv=None) -> None:
             return _update_report(args, {"starts_by_run": {**_measured_before(args, "starts_by_run"),
                                                            args.run.name: dated(measured)}})
         if args.recovery_only:
-            measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log) if args.recovery_untrained \
+            measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log, args.recovery_methods) \
+                if args.recovery_untrained \
                 else bench_recovery.measure_run(args.run, args.recovery_latents, log, args.recovery_methods,
                                                 args.recovery_draws)
             before = _measured_before(args, "recovery_by_run")

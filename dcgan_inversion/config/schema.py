@@ -143,6 +143,10 @@ class PolishConfig:
                                             doc="rows with pixel MSE below this x mean(target^2) are done")
     row_patience: int = _spec(0, minimum=0, doc="a row leaves the polish after this many iterations in a row that "
                                                 "lowered its loss by less than row_tolerance (0: never)")
+    row_budget: float = _spec(0.0, minimum=0.0, doc="a row still above restart_above leaves the polish once it has "
+                                                    "spent this many counted step-equivalents (cost.py; 0: no "
+                                                    "budget): rows in a wrong basin creep on, restarts serve them "
+                                                    "better")
     row_tolerance: float = _spec(1e-3, minimum=0.0, maximum=1.0, doc="relative loss decrease that counts as progress")
     refresh_patience: int = _spec(2, minimum=1, doc="broyden_lm: a fresh Jacobian after this many iterations in a "
                                                      "row without progress on the updated one")

@@ -105,7 +105,9 @@ class LevenbergMarquardt:
         Rows whose pixel MSE is below `converged_relative_error` times the target's mean square
         (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
         is still converging; with `row_patience`, so are rows whose loss stopped falling (a real
-        photo outside G's range never reaches the floor). The polish works inside the box: rows start from z' projected into
+        photo outside G's range never reaches the floor), and with `row_budget` rows that have spent it while still
+above `restart_above` x mean(target^2) (a row in a wrong basin creeps on for many iterations; one in
+the true basin converges in a few). The polish works inside the box: rows start from z' projected into
         [low, high] (a row left outside by an unclipped first-order phase would otherwise stay
         there, every clipped step rejected) and every step is clipped to it.
         """
@@ -114,13 +116,15 @@ class LevenbergMarquardt:
         targets = np.asarray(targets, np.float32)
         damping = np.full(len(z), self.config.initial_damping, np.float32)
         loss = np.mean(np.square(self.residual(tf.constant(z), tf.constant(targets)).numpy()), axis=1)
-        converged = self.config.converged_relative_error * np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
+        mean_square = np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
+        converged = self.config.converged_relative_error * mean_square
         self._begin(len(z))
         started, done, row_iterations = time.time(), 0, 0
         counted = np.zeros(len(z))  # per row, in first-order step-equivalents
         stalled = np.zeros(len(z), np.int64)  # iterations in a row without progress
         for iteration in range(1, iterations + 1):
-            active = np.flatnonzero((loss > converged) & self._still_improving(stalled))
+            active = np.flatnonzero((loss > converged) & self._still_improving(stalled)
+                                    & self._within_budget(counted, loss, mean_square))
             if active.size == 0:
                 break
             before = loss.copy()
@@ -155,6 +159,14 @@ class LevenbergMarquardt:
     def iteration_steps(self) -> float:
         """One row's iteration in counted step-equivalents (cost.py)."""
         return InversionCost.of(self.generator).polish_iteration_steps(self.counted_as)
+
+    def _within_budget(self, counted: np.ndarray, loss: np.ndarray, mean_square: np.ndarray) -> np.ndarray:
+        """Rows that have not spent `row_budget` counted step-equivalents yet (0: no budget), or that are below
+        `restart_above` x mean(target^2): in the true basin by the restarts' own test, so worth finishing."""
+        budget = self.config.row_budget
+        if not budget:
+            return np.ones(len(counted), bool)
+        return (counted < budget) | (loss <= self.config.restart_above * mean_square)
 
     def _still_improving(self, stalled: np.ndarray) -> np.ndarray:
         patience = self.config.row_patience

@@ -6,7 +6,9 @@ A template reads any committed result as `results` (`results.bench.recovery_by_r
 formats numbers with the filters of `formats.py`, so a page cannot carry a number its result file
 does not. `sources` lists the command that makes each result (sources.py), `paper` the paper's own Tables 1 and 2. `tables.recovery(report)` writes a table as the benchmark's report does;
 `result_table("table1.md")` shows a table an experiment wrote, as it is now, and `result_text` all
-of such a file; `architecture("celeba")` a shipped config's parameter and FLOP counts. `make docs` writes the pages; a test renders them and fails when a committed page
+of such a file; `architecture("celeba")` a shipped config's parameter and FLOP counts, `config("celeba")` its
+resolved settings (`config("celeba").polish.screen_starts`) and `recovery_settings` what the recovery
+benchmark's settings change in it, so a page states the settings the code runs. `make docs` writes the pages; a test renders them and fails when a committed page
 differs.
 """
 from __future__ import annotations
@@ -66,7 +68,24 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["result_table"] = lambda name, index=0: _result_table(results_dir, name, index)
     environment.globals["result_text"] = lambda name: _result_text(results_dir, name)
     environment.globals["architecture"] = architecture
+    environment.globals["config"] = shipped_config
+    environment.globals["recovery_settings"] = _recovery_settings()
     return environment
+
+
+def _recovery_settings() -> dict:
+    """What the recovery benchmark's settings change in the celeba config's (bench/recovery.py)."""
+    from dcgan_inversion.bench import recovery
+
+    return {"early switch": recovery.EARLY_SWITCH, "long first-order phase": recovery.LONG_FIRST_ORDER_PHASE}
+
+
+@functools.lru_cache(maxsize=None)
+def shipped_config(name: str):
+    """A shipped config (`dcgan_inversion/configs/<name>.yaml`, its base resolved), as the code loads it."""
+    from dcgan_inversion.config import load_config
+
+    return load_config(name)
 
 
 def markdown_tables(text: str) -> list[str]:
@@ -104,17 +123,23 @@ def _tables() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def architecture(config_name: str) -> dict:
-    """What a shipped config's models are, counted from their layers rather than measured: parameters
-    and the FLOPs of one row's forward pass (cost.py), for the pages' estimates of what a run costs."""
+    """What a shipped config's models are, counted from their layers rather than measured: parameters,
+    the FLOPs of one row's forward pass and each polish iteration's counted step-equivalents (cost.py),
+    for the pages' estimates of what a run costs."""
     from dcgan_inversion.config import load_config
     from dcgan_inversion.gan.model import make_discriminator, make_generator
-    from dcgan_inversion.inversion.cost import forward_flops
+    from dcgan_inversion.inversion.cost import InversionCost, forward_flops
 
     model = load_config(config_name).model
     generator, discriminator = make_generator(model), make_discriminator(model)
+    cost = InversionCost.of(generator)
+    fresh, updated = cost.broyden_iteration_steps("layerwise_lm")
     return {"generator_parameters": generator.count_params(), "discriminator_parameters": discriminator.count_params(),
             "generator_forward_flops": forward_flops(generator),
-            "discriminator_forward_flops": forward_flops(discriminator)}
+            "discriminator_forward_flops": forward_flops(discriminator),
+            "iteration_steps": {"layerwise_lm": cost.polish_iteration_steps("layerwise_lm"),
+                                "levenberg_marquardt": cost.polish_iteration_steps("levenberg_marquardt"),
+                                "broyden_lm fresh": fresh, "broyden_lm updated": updated}}
 
 
 def _target(template: Path, root: Path) -> Path:

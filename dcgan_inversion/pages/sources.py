@@ -70,9 +70,8 @@ SOURCES = (
     Source(("bench.*",), ("make bench", "make bench ARGS=--starts-only",
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 16"',
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
-                          'shipped --recovery-draws paper_uniform"',
-                          'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
-                          'shipped --recovery-draws prior"',
+                          '\'long first-order phase\' \'screened starts, early switch\' '
+                          '\'screened starts, long phase, polish budget\'"',
                           'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"'),
            "speeds, the polish methods, the starts, recovery on the real face generator (make import "
            "PRETRAINED=gan-face-generate RUN=runs/face first); each --...-only adds its section to the report"),

@@ -108,22 +108,24 @@ def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
     report = bench_recovery.recovery_report(tiny_generator, shipped, 2, print, shipped=shipped)
     assert list(report) == ["paper_uniform", "prior"]
     for by_method in report.values():
-        assert list(by_method) == ["early switch", "long first-order phase", "screened starts"]
-        early, long, ours = by_method.values()
+        assert list(by_method) == ["early switch", "long first-order phase", "screened starts, early switch",
+                                   "screened starts, long phase, polish budget"]
+        early, long, screened, ours = by_method.values()
         assert early["restarted_rows"] == 0 and ours["restarted_rows"] > 0  # one polish iteration leaves rows stuck
         assert early["screen_step_equivalents_per_row"] == long["screen_step_equivalents_per_row"] == 0
-        assert ours["screen_step_equivalents_per_row"] == 2 * 5  # two candidates, five steps each
-        for entry in (long, ours):
+        assert ours["screen_step_equivalents_per_row"] == 2 * 5  # the config's two candidates, five steps each
+        assert screened["screen_step_equivalents_per_row"] == 4 * 25  # the benchmark's own screen
+        for entry in (long, screened, ours):
             assert entry["counted_step_equivalents"] == pytest.approx(
                 entry["screen_step_equivalents_per_row"] + entry["first_order_steps_per_row"]
                 + entry["polish_step_equivalents_per_row"] + entry["restart_step_equivalents_per_row"], abs=0.2)
         assert set(ours["modes"]) == set(shipped.experiments.modes)
     only = bench_recovery.recovery_report(tiny_generator, shipped, 1, print, shipped=shipped,
-                                          only_methods=["screened starts"], only_draws=["prior"])
-    assert list(only) == ["prior"] and list(only["prior"]) == ["screened starts"]
+                                          only_methods=["early switch"], only_draws=["prior"])
+    assert list(only) == ["prior"] and list(only["prior"]) == ["early switch"]
     text = "\n".join(bench_recovery.markdown({"run": "runs/x", "generator": "16 px", "date": "d",
                                               "latents_per_mode": 2, "draws": report}))
-    assert "| U(-1, 1), box [-1, 1] | screened starts |" in text and "| the generator's prior | early switch |" in text
+    assert "| U(-1, 1), box [-1, 1] | screened starts, early switch |" in text and "| the generator's prior | early switch |" in text
 
 
 def test_a_partial_recovery_measurement_joins_the_runs_at_as_many_latents():
@@ -136,8 +138,8 @@ def test_a_partial_recovery_measurement_joins_the_runs_at_as_many_latents():
     assert bench_recovery.report_name("face", 16, reports) == "face"
     assert bench_recovery.report_name("face", 64, reports) == "face (64 latents)"
     assert bench_recovery.report_name("other", 64, reports) == "other"
-    joined = bench_recovery.merged(reports["face"], report(16, {"prior": {"screened starts": {"x": 2}},
-                                                                "paper_uniform": {"screened starts": {"x": 3}}}))
-    assert joined["draws"] == {"prior": {"early switch": {"x": 1}, "screened starts": {"x": 2}},
-                               "paper_uniform": {"screened starts": {"x": 3}}}
+    joined = bench_recovery.merged(reports["face"], report(16, {"prior": {"screen": {"x": 2}},
+                                                                "paper_uniform": {"screen": {"x": 3}}}))
+    assert joined["draws"] == {"prior": {"early switch": {"x": 1}, "screen": {"x": 2}},
+                               "paper_uniform": {"screen": {"x": 3}}}
     assert reports["face"]["draws"] == {"prior": {"early switch": {"x": 1}}}  # the earlier report is not changed

@@ -87,6 +87,34 @@ def test_rows_that_stop_improving_leave_the_polish(tiny_generator, tiny_problem,
     assert np.all(info["pixel_error"][4:] <= 1.05 * always["pixel_error"][4:])  # stopping early cost little
 
 
+@EVERY_METHOD
+def test_rows_that_spent_their_budget_leave_the_polish(tiny_generator, tiny_problem, method):
+    """With row_budget a row stops once its counted cost reaches it: rows that cannot reach the floor stop
+    paying, and no row goes on past the iteration that crossed the budget."""
+    z_true, targets, z_start = tiny_problem
+    unreachable = np.random.default_rng(1).uniform(-1, 1, targets[:4].shape).astype(np.float32)
+    mixed = np.concatenate([targets[:4], unreachable])
+    polisher = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4))
+    _, unlimited = polisher.run(z_start, mixed)
+    budget = float(np.max(unlimited["counted"][:4])) + 1.0  # enough for every reachable row
+    assert np.all(unlimited["counted"][4:] > budget)  # the unreachable rows pay more than that without a budget
+    z, info = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=budget)).run(z_start, mixed)
+    from dcgan_inversion.inversion.cost import InversionCost
+
+    cost = InversionCost.of(tiny_generator)  # no method's iteration costs more than autodiff LM's
+    most_per_iteration = cost.polish_iteration_steps("levenberg_marquardt") + cost.broyden_update_flops / cost.step_flops
+    assert np.all(info["counted"][4:] < budget + most_per_iteration)
+    assert np.all(np.sum((z[:4] - z_true[:4]) ** 2, axis=1) / 100 < 1e-10)
+    # A budget far too small stops no row that is already below the restart floor: those finish.
+    near = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4)).run(z_start[:4], targets[:4], 3)[0]
+    z, info = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=1e-3,
+                                                  restart_above=1.0)).run(near, targets[:4])
+    assert np.all(np.sum((z - z_true[:4]) ** 2, axis=1) / 100 < 1e-10)
+    _, cut = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=1e-3,
+                                                 restart_above=1e-30)).run(near, targets[:4])
+    assert cut["row_iterations"] == 4 < info["row_iterations"]  # above that floor: one iteration, then out
+
+
 def test_layerwise_polish_agrees_with_autodiff_polish(tiny_generator, tiny_problem):
     """Same steps, same solution: the two Jacobians differ only by float32 rounding."""
     z_true, targets, z_start = tiny_problem
