@@ -139,8 +139,9 @@ def noise(run: Experiment) -> dict:
     # Row layout: mode-major, then variance, then latent.
     targets = np.concatenate([noisy[v] for _ in modes for v in range(len(variances))])
     repeats = len(modes) * len(variances)
+    clean_rows = np.tile(np.repeat(np.asarray(variances) == 0, count), len(modes))  # G's own image: restarts apply
     problem = InversionProblem(targets, np.tile(z_init, (repeats, 1)), _per_mode(modes, count * len(variances)),
-                               np.tile(z_true, (repeats, 1)), config.seed, group_rows=count)
+                               np.tile(z_true, (repeats, 1)), config.seed, group_rows=count, generated=clean_rows)
     result = invert(generator, problem, run.settings(
         "noise", steps=experiments.noise_steps, progress=run.title("noise: recovering latents from noisy images")))
     clean_pixel_error = np.mean(np.square(generate(generator, result.z, count) - np.tile(clean, (repeats, 1, 1, 1))),
