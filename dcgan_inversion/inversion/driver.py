@@ -1,9 +1,10 @@
 """The driver: `invert(generator, problem, settings)` runs Sec. 2 of the paper on every row.
 
 Rows are split into batches (at most `invert.max_rows`, or one group each under batch
-statistics). Each batch screens its starts (if configured: screening.py), runs the first-order phase (gradient steps on z', the clip op after
-every step) as a short loop of named steps between stops: run to the stop, retire the rows that
-stalled, record, checkpoint. Then the polish, if configured, takes each row to float32 precision.
+statistics). Each batch screens its starts (if configured: screening.py), then runs the first-order
+phase (gradient steps on z', the clip op after every step) as a short loop of named steps between
+stops: run to the stop, retire the rows that stalled, record, checkpoint. Then the polish, if
+configured, takes each row to float32 precision.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.restarts import restart_stuck_rows
-from dcgan_inversion.inversion.screening import screen
 from dcgan_inversion.inversion.result import InversionResult, concatenate, latent_error
+from dcgan_inversion.inversion.screening import screen
 from dcgan_inversion.inversion.shards import COMPACT_WHEN_IDLE, ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
 from dcgan_inversion.gan.model import mixed_precision_copy

@@ -105,10 +105,10 @@ class LevenbergMarquardt:
         Rows whose pixel MSE is below `converged_relative_error` times the target's mean square
         (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
         is still converging; with `row_patience`, so are rows whose loss stopped falling (a real
-        photo outside G's range never reaches the floor), and with `row_budget` rows that have spent it while still
-above `restart_above` x mean(target^2) (a row in a wrong basin creeps on for many iterations; one in
-the true basin converges in a few). The polish works inside the box: rows start from z' projected into
-        [low, high] (a row left outside by an unclipped first-order phase would otherwise stay
+        photo outside G's range never reaches the floor), and with `row_budget` rows that have spent it
+        while still above `restart_above` x mean(target^2) (a row in a wrong basin creeps on for many
+        iterations; one in the true basin gets below that floor in a few). The polish works inside the
+        box: rows start from z' projected into [low, high] (a row left outside by an unclipped first-order phase would otherwise stay
         there, every clipped step rejected) and every step is clipped to it.
         """
         iterations = self.config.iterations if iterations is None else iterations

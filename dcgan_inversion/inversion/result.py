@@ -57,7 +57,8 @@ class InversionResult:
         """First-order steps (the screen's too) plus the polish's time counted in first-order steps of this batch."""
         if not self.steps:
             return float(self.polish_iterations)
-        return self.first_order_equivalents + self.screen_row_steps / len(self.z) + (self.polish_seconds + self.restart_seconds) / self.seconds_per_step
+        return (self.first_order_equivalents + self.screen_row_steps / len(self.z)
+                + (self.polish_seconds + self.restart_seconds) / self.seconds_per_step)
 
     @property
     def counted_step_equivalents(self) -> float:
