@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 
 SCREEN_STREAM = 1_000_033  # the screen of a batch seeded s draws its candidates from (s, SCREEN_STREAM)
@@ -46,10 +47,7 @@ def screen(invert, problem: InversionProblem, settings: InversionSettings, check
     z = result.z.reshape(problem.rows, candidates, -1)
     screened = Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)], result.row_steps, result.seconds)
     if saved is not None:
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        partial = saved.with_suffix(".partial.npz")
-        np.savez(partial, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds)
-        partial.replace(saved)
+        write_npz(saved, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds)
     return screened
 
 
