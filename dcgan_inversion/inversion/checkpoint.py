@@ -1,12 +1,15 @@
-"""Checkpoint and resume of the first-order phase, with its step count, timing and history.
+"""Checkpoint and resume: of the first-order phase, with its step count, timing and history, and of
+whole batches once they are finished.
 
 A checkpoint is the shards' state (tf.train.CheckpointManager) plus `log-<step>.npz` holding
-everything else; the fingerprint of the problem makes sure only the run that wrote a checkpoint
+everything else; a finished batch (screen, first-order phase, polish, restarts) is its result in
+`finished.npz`. The fingerprint of the problem makes sure only the run that wrote a checkpoint
 resumes it.
 """
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -15,6 +18,9 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.infra.checkpoints import DAMAGED, set_aside
+from dcgan_inversion.infra.errors import first_line
+from dcgan_inversion.infra.io_utils import write_npz
+from dcgan_inversion.inversion.result import InversionResult
 from dcgan_inversion.inversion.shards import ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
 
@@ -80,8 +86,6 @@ class FirstOrderLog:
         return self._manager
 
     def save(self, finished: bool) -> None:
-        from dcgan_inversion.infra.io_utils import write_npz
-
         self.finished = finished
         switch = {} if self.switch is None else {"switch_best": self.switch.best}
         write_npz(self.directory / f"log-{self.done}.npz", problem=self.problem, done=self.done, finished=finished,
@@ -139,3 +143,31 @@ class FirstOrderLog:
 def _log_file(directory: Path, checkpoint_path: str) -> Path:
     """`log-<step>.npz` beside checkpoint `.../ckpt-<step>`."""
     return Path(directory) / f"log-{int(str(checkpoint_path).rsplit('-', 1)[1])}.npz"
+
+
+FINISHED = "finished.npz"
+
+
+def save_finished(checkpoint_dir, problem: str, result: InversionResult) -> None:
+    """Keeps a finished batch's result, so a resumed run skips the batch (its polish and restarts too)."""
+    if checkpoint_dir is not None:
+        write_npz(Path(checkpoint_dir) / FINISHED, problem=problem, **result.to_arrays())
+
+
+def load_finished(checkpoint_dir, problem: str) -> InversionResult | None:
+    """The result `save_finished` kept for this problem; None if there is none (or it is another problem's).
+
+    A damaged file is moved aside with a warning and the batch runs again.
+    """
+    path = None if checkpoint_dir is None else Path(checkpoint_dir) / FINISHED
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path) as saved:
+            return InversionResult.from_arrays(saved) if str(saved["problem"]) == problem else None
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as error:
+        aside = path.with_name(f"damaged-{FINISHED}")
+        path.replace(aside)
+        print(f"warning: {path} is damaged ({first_line(error)}); moved it to {aside.name}, the batch runs again",
+              file=sys.stderr, flush=True)
+        return None

@@ -19,7 +19,7 @@ import tensorflow as tf
 from dcgan_inversion.infra import preemption
 from dcgan_inversion.config import InvertConfig
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.inversion.checkpoint import FirstOrderLog, fingerprint
+from dcgan_inversion.inversion.checkpoint import FirstOrderLog, fingerprint, load_finished, save_finished
 from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
@@ -95,12 +95,29 @@ tf.get_logger().addFilter(_ExpectedRetracing())
 
 
 def _invert_batch(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> InversionResult:
-    """One attempt at every row of a batch, then (if configured) new attempts at its stuck rows."""
+    """One attempt at every row of a batch, then (if configured) new attempts at its stuck rows.
+
+    With checkpoints a finished batch is kept whole, so a resumed run of many batches does not
+    polish and restart the batches it had finished again."""
+    key = checkpoint_dir and _batch_fingerprint(problem, settings)
+    finished = load_finished(checkpoint_dir, key)
+    if finished is not None:
+        if settings.progress:
+            print(f"{settings.progress.rstrip(':')}: finished before, kept in {checkpoint_dir}", flush=True)
+        return finished
     result = _attempt(generator, problem, settings, checkpoint_dir)
     result.restarts = np.zeros(problem.rows, np.int64)
     if settings.restarting and problem.generated.any():
         restart_stuck_rows(functools.partial(_attempt, generator), problem, settings, result, checkpoint_dir)
+    save_finished(checkpoint_dir, key, result)
     return result
+
+
+def _batch_fingerprint(problem: InversionProblem, settings: InversionSettings) -> str:
+    """Everything a batch's result depends on: its rows, seed, the configs, the steps, the prior."""
+    return fingerprint((settings.invert, settings.polish), problem.targets, problem.starts, list(problem.modes),
+                       problem.z_true, problem.seed, problem.generated, settings.total_steps,
+                       settings.snapshot_steps, settings.snapshot_rows, settings.prior)
 
 
 def _attempt(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> InversionResult:

@@ -1,7 +1,7 @@
 """What an inversion produced, per row, and how results of consecutive batches are joined."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -72,6 +72,26 @@ class InversionResult:
         """One row's polish iteration, counted, on average (every iteration costs the same in LM)."""
         return self.polish_row_steps / self.polish_row_iterations if self.polish_row_iterations else 0.0
 
+    def to_arrays(self) -> dict:
+        """Every field as a numpy array (None left out, a snapshot as `snapshot<step>`), for an NPZ file."""
+        arrays = {f"snapshot{step}": images for step, images in self.snapshots.items()}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is not None and item.name != "snapshots":
+                arrays[item.name] = np.asarray(value)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "InversionResult":
+        """The result `to_arrays` wrote, from a mapping of arrays (an open NPZ file)."""
+        names = list(arrays.files) if hasattr(arrays, "files") else list(arrays)
+        values = {item.name: arrays[item.name] for item in fields(cls) if item.name in names}
+        values = {name: value if value.ndim else value.item() for name, value in values.items()}
+        values["thresholds"] = tuple(values["thresholds"].tolist())
+        values["snapshots"] = {int(name[len("snapshot"):]): arrays[name] for name in names
+                               if name.startswith("snapshot") and name[len("snapshot"):].isdigit()}
+        return cls(**values)
+
     def below(self, threshold: float) -> np.ndarray:
         """Rows whose final z error is below `threshold`."""
         return self.z_error < threshold
@@ -79,7 +99,6 @@ class InversionResult:
     def ever_below(self, threshold: float) -> np.ndarray:
         """Rows that crossed `threshold` at some step ("sticky", as the authors counted)."""
         return self.first_step[:, self.thresholds.index(threshold)] >= 0
-
 
 
 def concatenate(parts: list[InversionResult]) -> InversionResult:

@@ -27,3 +27,22 @@ def test_batches_join_in_order_and_shorter_histories_are_padded():
     np.testing.assert_array_equal(joined.history_z_error[:, 2:], 2.0)  # the short batch keeps its last value
     assert sorted(joined.snapshots) == [0]  # only steps every batch has
     assert joined.first_order_equivalents == (2 * 4 + 3 * 2) / 5
+
+
+def test_a_result_written_to_an_npz_file_reads_back_whole(tmp_path):
+    from dataclasses import fields
+
+    result = _result(2, 4, 3, 1.0)
+    result.restarts, result.polish_row_steps = np.array([0, 2]), 12.5
+    np.savez(tmp_path / "result.npz", **result.to_arrays())
+    with np.load(tmp_path / "result.npz") as saved:
+        read = InversionResult.from_arrays(saved)
+    for item in fields(InversionResult):
+        mine, theirs = getattr(result, item.name), getattr(read, item.name)
+        if item.name == "snapshots":
+            assert sorted(mine) == sorted(theirs) and all(np.array_equal(mine[k], theirs[k]) for k in mine)
+        elif mine is None:
+            assert theirs is None, item.name
+        else:
+            np.testing.assert_array_equal(np.asarray(theirs), np.asarray(mine), err_msg=item.name)
+    assert read.thresholds == (1e-4,) and isinstance(read.steps, int) and isinstance(read.seconds, float)

@@ -1,4 +1,5 @@
 """Long runs lose nothing: a killed training resumes, an interrupted inversion resumes exactly."""
+import dataclasses
 import signal
 import subprocess
 import time
@@ -73,6 +74,54 @@ def test_a_checkpoint_of_another_sharding_is_not_resumed(tiny_generator, tiny_pr
     made = _interrupt_after(monkeypatch, 100)
     run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
     assert sum(made) == 60
+
+
+def _count_polishes(monkeypatch):
+    from dcgan_inversion.inversion import driver
+
+    polished, polish = [], driver.polish
+
+    def counted(generator, settings, inversion, result, z_true):
+        polished.append(len(result.z))
+        polish(generator, settings, inversion, result, z_true)
+
+    monkeypatch.setattr(driver, "polish", counted)
+    return polished
+
+
+def test_a_resumed_run_of_batches_keeps_the_batches_it_had_finished(tiny_generator, tiny_problem, tmp_path, monkeypatch):
+    problem = _problem(tiny_generator, tiny_problem)
+    config = dataclasses.replace(CONFIG, max_rows=4)  # two batches of four rows
+    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=2, restarts=0)
+    straight = run_invert(tiny_generator, config, *problem, seed=2, polish=polish)
+    _interrupt_after(monkeypatch, 8)  # batch 0's six calls, then batch 1's steps 10 and 20 (checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        run_invert(tiny_generator, config, *problem, seed=2, polish=polish, checkpoint_dir=tmp_path)
+    assert (tmp_path / "batch0" / "finished.npz").exists() and not (tmp_path / "batch1" / "finished.npz").exists()
+    monkeypatch.undo()
+    made, polished = _interrupt_after(monkeypatch, 100), _count_polishes(monkeypatch)
+    resumed = run_invert(tiny_generator, config, *problem, seed=2, polish=polish, checkpoint_dir=tmp_path)
+    assert sum(made) == 40 and polished == [4]  # only batch 1 steps on and is polished
+    np.testing.assert_allclose(resumed.z, straight.z, atol=1e-6)
+    np.testing.assert_array_equal(resumed.first_step, straight.first_step)
+    assert resumed.polish_row_steps == straight.polish_row_steps
+
+
+def test_a_kept_batch_of_another_problem_or_damaged_runs_again(tiny_generator, tiny_problem, tmp_path, monkeypatch, capsys):
+    problem = _problem(tiny_generator, tiny_problem)
+    run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    kept = tmp_path / "batch0" / "finished.npz"
+    for name in ("log-60.npz", "checkpoint"):  # leave only the kept result, so a re-run must step
+        (tmp_path / "batch0" / name).unlink()
+    made = _interrupt_after(monkeypatch, 100)
+    run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    assert sum(made) == 0  # the kept result
+    kept.write_bytes(kept.read_bytes()[:100])
+    run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
+    assert sum(made) == 60 and "finished.npz is damaged" in capsys.readouterr().err
+    assert (tmp_path / "batch0" / "damaged-finished.npz").exists()
+    run_invert(tiny_generator, CONFIG, *problem, seed=3, checkpoint_dir=tmp_path)
+    assert sum(made) == 120  # another seed: another problem
 
 
 def test_experiments_are_reproducible_and_drop_their_checkpoints(tiny_generator, tmp_path):
