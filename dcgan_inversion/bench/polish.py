@@ -22,13 +22,13 @@ import numpy as np
 from dcgan_inversion import config as config_lib
 from dcgan_inversion.gan.model import make_generator
 
-JACOBIANS = ("levenberg_marquardt", "layerwise_lm")
-METHOD_NOTES = {"autodiff_lm_20": "autodiff-Jacobian LM, at most 20 iterations, no per-row stop, switch at <10% "
-                                  "over 25 steps",
+JACOBIANS = ("levenberg_marquardt", "layerwise_lm")  # a fresh Jacobian every iteration: autodiff, layer-wise
+AUTODIFF_LM_20 = {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0, "stall_improvement": 0.1}
+METHOD_NOTES = {"autodiff_lm_20": f"autodiff-Jacobian LM, at most {AUTODIFF_LM_20['iterations']} iterations, no per-row "
+                                  f"stop, switch at <{AUTODIFF_LM_20['stall_improvement']:.0%} improvement per stall window",
                 "levenberg_marquardt": "the autodiff Jacobian, fresh every iteration, with the shipped settings",
                 "layerwise_lm": "the layer-wise Jacobian, fresh every iteration, with the shipped settings",
-                "broyden_lm": "the layer-wise Jacobian kept by Broyden's rank-1 updates"}  # a fresh Jacobian every iteration: autodiff, layer-wise
-AUTODIFF_LM_20 = {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0, "stall_improvement": 0.1}
+                "broyden_lm": "the layer-wise Jacobian kept by Broyden's rank-1 updates"}
 NOISE_VARIANCES = (0.01, 0.1, 1.0)
 PAPER_STEPS = 100_000
 

@@ -3,16 +3,15 @@ ARGS=--recovery-only`).
 
 On a real generator the loss has local minima, so how a row reaches the polish decides whether it is
 recovered (docs/your_gan.md). Compared on Table 1's problem, for the paper's latents (U(-1, 1), box
-[-1, 1]) and the generator's own prior:
-- `early switch`: Adam at 0.03, each row leaves for the polish once its loss stalls (checked from
-  step 25), no screen, no restarts;
-- `long first-order phase`: Adam at 0.1 for at least 500 steps before the stall checks, no screen, and
-  restarts of stuck rows;
-- `screened starts, early switch`: each row goes on from the best of 4 starts after 25 steps
+[-1, 1]) and the generator's own prior, each setting described from its resolved config (`method_note`):
+- `early switch`: each row leaves for the polish once its loss stalls, no screen, no restarts;
+- `long first-order phase`: a minimum number of first-order steps before the stall checks, restarts of
+  stuck rows, no screen;
+- `screened starts, early switch`: each row goes on from the best of several starts after a few steps
   (screening.py), the stall switch from then on, and restarts (each screened again);
 - `screened starts, long phase, polish budget`: the celeba config's (the default): the screen, the long
-  first-order phase, and a polish that leaves a row once it has spent 300 counted step-equivalents
-  (a row in a wrong basin creeps on; its restart serves it better).
+  first-order phase, and a polish that leaves a row once it has spent its budget of counted
+  step-equivalents (a row in a wrong basin creeps on; its restart serves it better).
 Per mode: the share of rows below 1e-8 and 1e-4, and for the rows that failed their z error and
 pixel MSE (a local minimum draws another image: pixel MSE far above the recovered rows' ~1e-13).
 Cost per row is counted (cost.py): the screen, first-order steps, polish and every restart, all
@@ -32,14 +31,7 @@ EARLY_SWITCH = {"invert": {"learning_rate": 0.03},
                 "polish": {"stall_min_steps": 0, "restarts": 0, "screen_starts": 1, "row_budget": 0}}
 LONG_FIRST_ORDER_PHASE = {"polish": {"stall_min_steps": 500, "screen_starts": 1, "row_budget": 0}}
 SCREEN_EARLY_SWITCH = {"polish": {"stall_min_steps": 0, "screen_starts": 4, "screen_steps": 25, "row_budget": 0}}
-METHOD_NOTES = {"early switch": "Adam 0.03, stall switch checked from step 25, no screen, no restarts",
-                "long first-order phase": "Adam 0.1 for at least 500 steps before the stall checks, no screen, "
-                                          "restarts of stuck rows",
-                "screened starts, early switch": "the best of 4 starts after 25 steps, the stall switch from then "
-                                                 "on, restarts",
-                "screened starts, long phase, polish budget": "the celeba config's (the default): the screen, at "
-                                                              "least 500 steps, a polish budget of 300 per row and "
-                                                              "attempt, restarts"}
+DEFAULT = "screened starts, long phase, polish budget"
 
 
 def methods(config, shipped=None) -> dict:
@@ -51,7 +43,31 @@ def methods(config, shipped=None) -> dict:
     return {"early switch": config_lib.replace(as_shipped, **EARLY_SWITCH),
             "long first-order phase": config_lib.replace(as_shipped, **LONG_FIRST_ORDER_PHASE),
             "screened starts, early switch": config_lib.replace(as_shipped, **SCREEN_EARLY_SWITCH),
-            "screened starts, long phase, polish budget": as_shipped}
+            DEFAULT: as_shipped}
+
+
+def method_note(config) -> str:
+    """What a compared setting does, in words, from its config (so a changed setting changes its note)."""
+    invert, polish = config.invert, config.polish
+    parts = [f"Adam {invert.learning_rate:g}"]
+    if polish.stall_min_steps > polish.stall_window:
+        parts.append(f"at least {polish.stall_min_steps} steps before the stall checks")
+    else:
+        parts.append(f"the stall switch checked from step {polish.stall_window}")
+    parts.append(f"the best of {polish.screen_starts} starts after {polish.screen_steps} steps"
+                 if polish.screen_starts > 1 else "no screen")
+    if polish.row_budget:
+        parts.append(f"a polish budget of {polish.row_budget:g} per row and attempt")
+    parts.append(f"up to {polish.restarts} restarts of stuck rows" if polish.restarts else "no restarts")
+    return ", ".join(parts)
+
+
+def method_notes(shipped=None) -> dict:
+    """Each compared setting's note; the default one says it is the celeba config's."""
+    shipped = shipped or config_lib.load_config("celeba")
+    notes = {name: method_note(method) for name, method in methods(shipped, shipped).items()}
+    notes[DEFAULT] = f"the celeba config's (the default): {notes[DEFAULT]}"
+    return notes
 
 
 def recovery_report(generator, config, latents: int, log, shipped=None, only_methods=None, only_draws=None) -> dict:
@@ -119,7 +135,7 @@ def markdown(report: dict) -> list[str]:
              f"{report['latents_per_mode']} latents per mode, seed 0, Table 1's problem: share of rows below 1e-8 per "
              "clip mode (none / standard / stochastic) and counted step-equivalents per row (the start screen, "
              "first-order steps, the polish and every restart, cost.py). "
-             + "; ".join(f"`{name}`: {note}" for name, note in METHOD_NOTES.items()) + ".", "",
+             + "; ".join(f"`{name}`: {note}" for name, note in method_notes().items()) + ".", "",
              "| latents | method | below 1e-8 | below 1e-4 | counted per row | screen | first-order | polish | restarts | "
              "restarted rows | wall s | measured |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]

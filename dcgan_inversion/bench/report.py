@@ -156,7 +156,7 @@ def arguments() -> argparse.ArgumentParser:
                              "generator), the settings of bench/recovery.py side by side, both latent draws, and add it "
                              "to the report already in --out")
     parser.add_argument("--recovery-latents", type=int, default=64, help="latents per mode for --recovery-only")
-    parser.add_argument("--recovery-methods", nargs="+", choices=list(bench_recovery.METHOD_NOTES),
+    parser.add_argument("--recovery-methods", nargs="+", choices=list(bench_recovery.method_notes()),
                         help="with --recovery-only: only these settings (joining the run's measurement at as many latents)")
     parser.add_argument("--recovery-draws", nargs="+", choices=list(bench_recovery.DRAWS),
                         help="with --recovery-only: only these latent draws (joining the run's measurement at as many latents)")

@@ -23,6 +23,7 @@ import tensorflow as tf
 from dcgan_inversion.config import PolishConfig
 from dcgan_inversion.inversion.cost import InversionCost
 from dcgan_inversion.inversion.jacobian import layerwise_jacobian
+from dcgan_inversion.inversion.restarts import restart_floor
 
 MIN_DAMPING, MAX_DAMPING = 1e-12, 1e12  # keep lambda finite through long runs of accepts or rejects
 
@@ -118,14 +119,14 @@ class LevenbergMarquardt:
         loss = np.mean(np.square(self.residual(tf.constant(z), tf.constant(targets)).numpy()), axis=1)
         mean_square = np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
         converged = self.config.converged_relative_error * mean_square
-        restart_floor = self.config.restart_above * mean_square  # below it a row is in the true basin
+        floor = restart_floor(targets, self.config.restart_above)  # below it a row is in the true basin
         self._begin(len(z))
         started, done, row_iterations = time.time(), 0, 0
         counted = np.zeros(len(z))  # per row, in first-order step-equivalents
         stalled = np.zeros(len(z), np.int64)  # iterations in a row without progress
         for iteration in range(1, iterations + 1):
             active = np.flatnonzero((loss > converged) & self._still_improving(stalled)
-                                    & self._within_budget(counted, loss, restart_floor))
+                                    & self._within_budget(counted, loss, floor))
             if active.size == 0:
                 break
             before = loss.copy()
@@ -161,13 +162,13 @@ class LevenbergMarquardt:
         """One row's iteration in counted step-equivalents (cost.py)."""
         return InversionCost.of(self.generator).polish_iteration_steps(self.counted_as)
 
-    def _within_budget(self, counted: np.ndarray, loss: np.ndarray, restart_floor: np.ndarray) -> np.ndarray:
+    def _within_budget(self, counted: np.ndarray, loss: np.ndarray, floor: np.ndarray) -> np.ndarray:
         """Rows that have not spent `row_budget` counted step-equivalents yet (0: no budget), or that are below
         the restart floor: in the true basin by the restarts' own test, so worth finishing."""
         budget = self.config.row_budget
         if not budget:
             return np.ones(len(counted), bool)
-        return (counted < budget) | (loss <= restart_floor)
+        return (counted < budget) | (loss <= floor)
 
     def _still_improving(self, stalled: np.ndarray) -> np.ndarray:
         patience = self.config.row_patience

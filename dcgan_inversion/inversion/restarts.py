@@ -22,11 +22,16 @@ from dcgan_inversion.inversion.result import InversionResult
 RESTART_STREAM = 1_000_003  # restart k of a batch seeded s draws its starts from (s, RESTART_STREAM, k)
 
 
+def restart_floor(targets, restart_above: float) -> np.ndarray:
+    """Per row, `restart_above` x the target's mean square: a generated row whose pixel MSE is above it
+    is in a wrong basin (the recovered rows end ~1e-13 x)."""
+    targets = np.asarray(targets, np.float64).reshape(len(targets), -1)
+    return restart_above * np.mean(np.square(targets), axis=1)
+
+
 def stuck_rows(problem: InversionProblem, result: InversionResult, restart_above: float) -> np.ndarray:
-    """Generated rows whose pixel MSE is above `restart_above` x their target's mean square."""
-    targets = np.asarray(problem.targets, np.float64).reshape(problem.rows, -1)
-    floor = restart_above * np.mean(np.square(targets), axis=1)
-    return problem.generated & (result.pixel_error > floor)
+    """Generated rows whose pixel MSE is above their restart floor."""
+    return problem.generated & (result.pixel_error > restart_floor(problem.targets, restart_above))
 
 
 def restart_stuck_rows(attempt, problem: InversionProblem, settings: InversionSettings, result: InversionResult,
