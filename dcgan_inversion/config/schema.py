@@ -244,8 +244,8 @@ class CompletionConfig:
     mode: str = _spec("stochastic", choices=CLIP_MODES, doc="ours: clip mode")
     polish: str = _spec("layerwise_lm", choices=("levenberg_marquardt", "layerwise_lm", "broyden_lm"),
                         doc="ours: the polish on the known pixels (the run's polish.method unless that is none). "
-                            "A masked problem is ill-conditioned: fresh Jacobians did better there (centre, 70% "
-                            "hidden: every latent and 1,051 counted per row; broyden_lm 1,574)")
+                            "A masked problem is ill-conditioned: fresh Jacobians recovered more latents there, at a "
+                            "lower counted cost, than broyden_lm (docs/completion.md)")
     masks: typing.Tuple[str, ...] = _spec(MASKS, choices=MASKS, doc="the completion experiment's masks")
     hidden_fractions: typing.Tuple[float, ...] = _spec((0.1, 0.3, 0.5, 0.7, 0.9), minimum=0.0, maximum=1.0,
                                                        doc="the experiment's sweep of centre squares")

@@ -70,7 +70,15 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["architecture"] = architecture
     environment.globals["config"] = shipped_config
     environment.globals["recovery_settings"] = _recovery_settings()
+    environment.globals["normal_prior"] = _normal_prior
     return environment
+
+
+def _normal_prior(box: float):
+    """N(0, 1) kept in [-box, box] (gan/latents.py), so a page computes what a box cuts off instead of typing it."""
+    from dcgan_inversion.gan.latents import LatentPrior
+
+    return LatentPrior.normal(box)
 
 
 def _recovery_settings() -> dict:

@@ -75,6 +75,11 @@ SOURCES = (
                           'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"'),
            "speeds, the polish methods, the starts, recovery on the real face generator (make import "
            "PRETRAINED=gan-face-generate RUN=runs/face first); each --...-only adds its section to the report"),
+    Source(("reproducibility.json",),
+           ('make demo CONFIG=demo RUN=runs/demo_cpu ARGS="--set polish.method=layerwise_lm"',
+            'TF_ENABLE_ONEDNN_OPTS=0 make demo CONFIG=demo RUN=runs/demo_onednn_off ARGS="--set polish.method=layerwise_lm"'),
+           "the demo generator trained and measured on two CPUs and with oneDNN off, with the polish layerwise_lm; "
+           "transcribed by hand from those runs, whose folders were not kept"),
     Source(("verdicts.*",), (".venv/bin/python -m dcgan_inversion.user_images.measure --run runs/demo",),
            "the verdict's calibration and categories, 8 random starts"),
     Source(("verdicts_encoder/*",), ("make encoder RUN=runs/demo",
