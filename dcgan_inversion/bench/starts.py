@@ -17,8 +17,10 @@ from dcgan_inversion import config as config_lib
 def start_variants(config) -> dict:
     """The run's default (random starts, its polish), the same with a fresh layer-wise Jacobian every
     polish iteration (`layerwise_lm`), the encoder start with the run's first-order
-    phase, and the encoder start going to the polish after one step."""
-    encoder = config_lib.replace(config, invert={"start": "encoder"})
+    phase, and the encoder start going to the polish after one step. The encoder's guess replaces the
+    start screen (a screen would pay for random candidates beside it); stuck rows still restart from
+    draws of the prior."""
+    encoder = config_lib.replace(config, invert={"start": "encoder"}, polish={"screen_starts": 1})
     at_once = config_lib.replace(encoder, invert={"steps": 1}, polish={"switch": "after_steps"})
     variants = {"random start (default)": config, "encoder start": encoder, "encoder start, polish at once": at_once}
     if config.polish.method != "layerwise_lm":

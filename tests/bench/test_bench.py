@@ -143,3 +143,14 @@ def test_a_partial_recovery_measurement_joins_the_runs_at_as_many_latents():
     assert joined["draws"] == {"prior": {"early switch": {"x": 1}, "screen": {"x": 2}},
                                "paper_uniform": {"screen": {"x": 3}}}
     assert reports["face"]["draws"] == {"prior": {"early switch": {"x": 1}}}  # the earlier report is not changed
+
+
+def test_the_encoder_start_replaces_the_start_screen():
+    from dcgan_inversion import config as config_lib
+    from dcgan_inversion.bench.starts import start_variants
+
+    variants = start_variants(config_lib.load_config("celeba"))
+    assert variants["random start (default)"].polish.screen_starts > 1
+    for name in ("encoder start", "encoder start, polish at once"):
+        assert variants[name].invert.start == "encoder" and variants[name].polish.screen_starts == 1
+    assert variants["encoder start, polish at once"].invert.steps == 1
