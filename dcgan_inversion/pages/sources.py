@@ -72,7 +72,9 @@ SOURCES = (
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
                           '\'long first-order phase\' \'screened starts, early switch\' '
                           '\'screened starts, long phase, polish budget\'"',
-                          'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"'),
+                          'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"',
+                          "make encoder RUN=runs/face",
+                          'make bench RUN=runs/face ARGS="--starts-only --start-latents 16"'),
            "speeds, the polish methods, the starts, recovery on the real face generator (make import "
            "PRETRAINED=gan-face-generate RUN=runs/face first); each --...-only adds its section to the report"),
     Source(("reproducibility.json",),
