@@ -160,6 +160,9 @@ class PolishConfig:
                                                  "(screening.py; 1: no screen)")
     screen_steps: int = _spec(25, minimum=1, doc="screen_starts > 1: first-order steps each candidate runs before "
                                                  "the one with the lowest pixel loss is kept")
+    screen_bank: int = _spec(0, minimum=0, doc="> 0: each row's screen_starts candidates are instead the nearest (pixel "
+                                               "MSE) of this many draws of the prior per row of the batch, rendered by "
+                                               "G once; with screen_starts 1 the row starts at its nearest draw")
     switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
                         doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
                             "switches once its loss stalls (invert.steps at most)")

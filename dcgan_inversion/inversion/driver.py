@@ -124,7 +124,7 @@ def _attempt(generator, problem: InversionProblem, settings: InversionSettings, 
     """The start screen (if any), the first-order phase, then the polish (if any) on one batch of rows."""
     screened = None
     if settings.screening:
-        screened = screen(functools.partial(invert, generator), problem, settings, checkpoint_dir)
+        screened = screen(functools.partial(invert, generator), generator, problem, settings, checkpoint_dir)
         problem = dataclasses.replace(problem, starts=screened.starts)
     phase = FirstOrderPhase(generator, problem, settings, checkpoint_dir)
     result = phase.run()

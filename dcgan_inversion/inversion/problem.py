@@ -81,9 +81,10 @@ class InversionSettings:
 
     @property
     def screening(self) -> bool:
-        """Each row starts from the best of polish.screen_starts candidates (screening.py); not when snapshots
-        are kept (Figure 1 shows the trajectory from the start it draws)."""
-        return self.polishing and self.polish.screen_starts > 1 and not self.snapshot_steps
+        """Each row starts from the best of polish.screen_starts candidates, or its nearest draw of a bank
+        (screening.py); not when snapshots are kept (Figure 1 shows the trajectory from the start it draws)."""
+        return (self.polishing and (self.polish.screen_starts > 1 or self.polish.screen_bank > 0)
+                and not self.snapshot_steps)
 
     @property
     def switching(self) -> bool:

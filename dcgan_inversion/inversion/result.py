@@ -40,7 +40,7 @@ class InversionResult:
     z_before_polish: np.ndarray | None = None
     z_error_before_polish: np.ndarray | None = None
     # The start screen (screening.py), when it ran:
-    screen_row_steps: int = 0                      # first-order steps of every candidate, summed over rows
+    screen_row_steps: float = 0.0                  # every candidate's first-order steps and the bank's cost, summed
     screen_seconds: float = 0.0
     # Restarts of stuck rows (restarts.py), when they ran:
     restarts: np.ndarray | None = None             # (rows,): how many times each row started again

@@ -8,18 +8,27 @@ the setting (docs/your_gan.md). So with `polish.screen_starts` K > 1, each row's
 (its own start first, then K - 1 draws of the prior) run `polish.screen_steps` first-order steps
 together, at the phase's first learning rate, and the row goes on from the candidate with the lowest
 pixel loss, where that candidate got to. Every candidate's steps are paid in the row's cost.
+
+With `polish.screen_bank` B > 0 the candidates are chosen instead of drawn: the batch draws B latents
+of the prior per row, G renders them once, and each row's candidates are the K draws whose images are
+nearest its target (pixel MSE; K = 1: the row starts at its nearest draw, with no steps). The bank's
+forward passes are paid too (B per row, a forward pass being half a first-order step, cost.py).
 """
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 
 SCREEN_STREAM = 1_000_033  # the screen of a batch seeded s draws its candidates from (s, SCREEN_STREAM)
+BANK_STREAM = 1_000_037    # ... and its bank from (s, BANK_STREAM)
+BANK_CHUNK = 512           # bank draws rendered at once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,12 +36,13 @@ class Screened:
     """The screen's outcome: the rows' new starts and what the screen cost."""
 
     starts: np.ndarray     # (rows, z_dim): the best candidate's z' after the screen
-    row_steps: int         # first-order steps summed over every candidate of every row
+    row_steps: float       # first-order steps summed over every candidate of every row, and the bank's cost
     seconds: float
 
 
-def screen(invert, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> Screened:
-    """Runs the screen with `invert(problem, settings) -> InversionResult` (the engine, first-order only).
+def screen(invert, generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> Screened:
+    """Runs the screen with `invert(problem, settings) -> InversionResult` (the engine, first-order only)
+    and `generator` (the bank's images).
 
     With `checkpoint_dir` the outcome is kept there (`screen.npz`), so a resumed run goes on from the
     same starts as the run that wrote it.
@@ -40,26 +50,65 @@ def screen(invert, problem: InversionProblem, settings: InversionSettings, check
     saved = None if checkpoint_dir is None else Path(checkpoint_dir) / "screen.npz"
     if saved is not None and saved.exists():
         with np.load(saved) as kept:
-            return Screened(kept["starts"], int(kept["row_steps"]), float(kept["seconds"]))
+            return Screened(kept["starts"], float(kept["row_steps"]), float(kept["seconds"]))
+    began = time.perf_counter()
     candidates = settings.polish.screen_starts
-    result = invert(candidate_problem(problem, candidates, settings), screen_settings(settings))
-    pixel_error = result.pixel_error.reshape(problem.rows, candidates)
-    z = result.z.reshape(problem.rows, candidates, -1)
-    screened = Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)], result.row_steps, result.seconds)
+    problem_of_candidates, bank_steps = candidate_problem(generator, problem, settings)
+    if candidates == 1:
+        screened = Screened(problem_of_candidates.starts, bank_steps, time.perf_counter() - began)
+    else:
+        result = invert(problem_of_candidates, screen_settings(settings))
+        pixel_error = result.pixel_error.reshape(problem.rows, candidates)
+        z = result.z.reshape(problem.rows, candidates, -1)
+        screened = Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)],
+                            result.row_steps + bank_steps, time.perf_counter() - began)
     if saved is not None:
         write_npz(saved, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds)
     return screened
 
 
-def candidate_problem(problem: InversionProblem, candidates: int, settings: InversionSettings) -> InversionProblem:
-    """Each row's `candidates` rows: its own start, then draws of the prior; same target and clip mode."""
+def candidate_problem(generator, problem: InversionProblem, settings: InversionSettings) -> tuple[InversionProblem, float]:
+    """Each row's `polish.screen_starts` candidates as rows (same target and clip mode, a row's candidates
+    together), and the bank's cost in first-order step-equivalents (0 without a bank)."""
+    candidates, bank_steps = settings.polish.screen_starts, 0.0
     rng = np.random.default_rng((problem.seed, SCREEN_STREAM))
+    if settings.polish.screen_bank:
+        starts, bank_steps = nearest_draws(generator, problem, settings)
+    else:
+        starts = drawn_candidates(problem, candidates, settings, rng)
+    return InversionProblem(np.repeat(np.asarray(problem.targets), candidates, axis=0),
+                            starts.reshape(-1, starts.shape[2]),
+                            [mode for mode in problem.modes for _ in range(candidates)],
+                            seed=int(rng.integers(2 ** 31))), bank_steps
+
+
+def drawn_candidates(problem: InversionProblem, candidates: int, settings: InversionSettings, rng) -> np.ndarray:
+    """(rows, candidates, z_dim): each row's own start, then draws of the prior from `rng`."""
     starts = np.asarray(problem.starts, np.float32)
     drawn = settings.prior.sample(rng, (problem.rows, candidates - 1, starts.shape[1])).astype(np.float32)
-    every = np.concatenate([starts[:, None], drawn], axis=1).reshape(-1, starts.shape[1])
-    return InversionProblem(np.repeat(np.asarray(problem.targets), candidates, axis=0), every,
-                            [mode for mode in problem.modes for _ in range(candidates)],
-                            seed=int(rng.integers(2 ** 31)))
+    return np.concatenate([starts[:, None], drawn], axis=1)
+
+
+def nearest_draws(generator, problem: InversionProblem, settings: InversionSettings) -> tuple[np.ndarray, float]:
+    """(rows, screen_starts, z_dim): for each row the draws of a bank of the prior whose images are nearest
+    its target, nearest first; and the bank's cost in first-order step-equivalents (its forward passes)."""
+    rng = np.random.default_rng((problem.seed, BANK_STREAM))
+    size = settings.polish.screen_bank * problem.rows
+    bank = settings.prior.sample(rng, (size, np.shape(problem.starts)[1])).astype(np.float32)
+    targets = np.asarray(problem.targets, np.float32).reshape(problem.rows, -1)
+    distances = np.concatenate([_squared_distances(targets, generator(tf.constant(bank[first:first + BANK_CHUNK]),
+                                                                      training=False).numpy())
+                                for first in range(0, size, BANK_CHUNK)], axis=1)
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :settings.polish.screen_starts]
+    return bank[nearest], size / 2.0  # a forward pass is half a first-order step (cost.py)
+
+
+def _squared_distances(targets: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """(rows, images): ||target - image||^2, as |t|^2 - 2 t.i + |i|^2 (one matrix product)."""
+    images = images.reshape(len(images), -1).astype(np.float64)
+    targets = targets.astype(np.float64)
+    return (np.sum(np.square(targets), axis=1)[:, None] - 2.0 * targets @ images.T
+            + np.sum(np.square(images), axis=1)[None])
 
 
 def screen_settings(settings: InversionSettings) -> InversionSettings:

@@ -7,7 +7,7 @@ import pytest
 from dcgan_inversion.config import InvertConfig, PolishConfig
 from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
-from dcgan_inversion.inversion.screening import candidate_problem, screen, screen_settings
+from dcgan_inversion.inversion.screening import candidate_problem, nearest_draws, screen, screen_settings
 
 STEPS = InvertConfig(learning_rate=0.05, steps=20, steps_per_call=10, early_stop=False)
 POLISH = PolishConfig(method="levenberg_marquardt", iterations=1, screen_starts=4, screen_steps=10)
@@ -27,21 +27,21 @@ def _settings(polish=POLISH, **settings):
 
 
 def test_candidates_are_the_rows_own_start_then_draws_of_the_prior(rows):
-    candidates = candidate_problem(rows, 4, _settings())
-    assert candidates.rows == 4 * rows.rows
+    candidates, bank_steps = candidate_problem(None, rows, _settings())
+    assert bank_steps == 0 and candidates.rows == 4 * rows.rows
     np.testing.assert_array_equal(candidates.starts[::4], rows.starts)
     np.testing.assert_array_equal(candidates.targets[4:8], np.repeat(rows.targets[1:2], 4, axis=0))
     assert candidates.modes[:8] == ("none",) * 4 + ("standard",) * 4
     drawn = np.delete(candidates.starts, np.s_[::4], axis=0)
     assert np.all(np.abs(drawn) <= 1) and not np.any(np.isin(drawn, rows.starts))
-    again = candidate_problem(rows, 4, _settings())  # the draws are keyed by the problem's seed
+    again, _ = candidate_problem(None, rows, _settings())  # the draws are keyed by the problem's seed
     np.testing.assert_array_equal(again.starts, candidates.starts)
 
 
 def test_each_row_goes_on_from_its_candidate_with_the_lowest_loss(tiny_generator, rows):
     settings = _settings()
-    screened = screen(lambda problem, s: invert(tiny_generator, problem, s), rows, settings, None)
-    alone = invert(tiny_generator, candidate_problem(rows, 4, settings), screen_settings(settings))
+    screened = screen(lambda problem, s: invert(tiny_generator, problem, s), tiny_generator, rows, settings, None)
+    alone = invert(tiny_generator, candidate_problem(tiny_generator, rows, settings)[0], screen_settings(settings))
     losses = alone.pixel_error.reshape(rows.rows, 4)
     best = np.argmin(losses, axis=1)
     np.testing.assert_allclose(screened.starts, alone.z.reshape(rows.rows, 4, -1)[np.arange(rows.rows), best])
@@ -87,5 +87,36 @@ def test_a_resumed_run_goes_on_from_the_screen_it_saved(tiny_generator, rows, tm
         moved = dict(kept)
     moved["starts"] = moved["starts"] + 0.05  # read back, not screened again: the run follows the file
     np.savez(saved, **moved)
+    (tmp_path / "batch0" / "finished.npz").unlink()  # else the finished batch is kept whole
     followed = invert(tiny_generator, rows, _settings(checkpoint_dir=tmp_path))
     assert not np.allclose(followed.z, first.z, atol=1e-6)
+
+
+def _pixel_mse(generator, z, targets):
+    return np.mean(np.square(generator(z, training=False).numpy() - targets).reshape(len(z), -1), axis=1)
+
+
+def test_a_bank_gives_each_row_its_nearest_draws_nearest_first_and_is_paid(tiny_generator, rows):
+    settings = _settings(replace(POLISH, screen_bank=64, screen_starts=3))
+    nearest, cost = nearest_draws(tiny_generator, rows, settings)
+    assert nearest.shape == (rows.rows, 3, 100) and cost == rows.rows * 64 / 2  # a forward pass: half a step
+    distances = np.stack([_pixel_mse(tiny_generator, nearest[:, k], rows.targets) for k in range(3)], axis=1)
+    assert np.all(np.diff(distances, axis=1) >= -1e-6)
+    drawn = UNIFORM.sample(np.random.default_rng(9), (rows.rows * 64, 100)).astype(np.float32)
+    others = np.stack([_pixel_mse(tiny_generator, drawn[i::rows.rows], np.repeat(rows.targets[i:i + 1], 64, axis=0))
+                       for i in range(rows.rows)])
+    assert np.mean(distances[:, 0] <= np.median(others, axis=1)) == 1  # nearer than a typical draw, every row
+    again, _ = nearest_draws(tiny_generator, rows, settings)
+    np.testing.assert_array_equal(again, nearest)  # keyed by the problem's seed
+
+
+def test_with_a_bank_and_one_candidate_a_row_starts_at_its_nearest_draw_without_steps(tiny_generator, rows):
+    polish = replace(POLISH, screen_bank=32, screen_starts=1)
+    settings = _settings(polish)
+    assert settings.screening
+    screened = screen(lambda problem, s: pytest.fail("no screen steps with one candidate"), tiny_generator, rows,
+                      settings, None)
+    np.testing.assert_array_equal(screened.starts, nearest_draws(tiny_generator, rows, settings)[0][:, 0])
+    assert screened.row_steps == rows.rows * 32 / 2
+    result = invert(tiny_generator, rows, settings)
+    assert result.screen_row_steps == rows.rows * 32 / 2
