@@ -109,13 +109,15 @@ def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
     assert list(report) == ["paper_uniform", "prior"]
     for by_method in report.values():
         assert list(by_method) == ["early switch", "long first-order phase", "screened starts, early switch",
-                                   "screened starts, long phase, polish budget"]
-        early, long, screened, ours = by_method.values()
+                                   "screened starts, long phase, polish budget",
+                                   "nearest of a bank, long phase, polish budget"]
+        early, long, screened, ours, banked = by_method.values()
         assert early["restarted_rows"] == 0 and ours["restarted_rows"] > 0  # one polish iteration leaves rows stuck
         assert early["screen_step_equivalents_per_row"] == long["screen_step_equivalents_per_row"] == 0
         assert ours["screen_step_equivalents_per_row"] == 2 * 5  # the config's two candidates, five steps each
         assert screened["screen_step_equivalents_per_row"] == 4 * 25  # the benchmark's own screen
-        for entry in (long, screened, ours):
+        assert banked["screen_step_equivalents_per_row"] == bench_recovery.NEAREST_OF_A_BANK["polish"]["screen_bank"] / 2
+        for entry in (long, screened, ours, banked):
             assert entry["counted_step_equivalents"] == pytest.approx(
                 entry["screen_step_equivalents_per_row"] + entry["first_order_steps_per_row"]
                 + entry["polish_step_equivalents_per_row"] + entry["restart_step_equivalents_per_row"], abs=0.2)
