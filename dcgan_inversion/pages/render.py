@@ -85,7 +85,9 @@ def _recovery_settings() -> dict:
     """What the recovery benchmark's settings change in the celeba config's (bench/recovery.py)."""
     from dcgan_inversion.bench import recovery
 
-    return {"early switch": recovery.EARLY_SWITCH, "long first-order phase": recovery.LONG_FIRST_ORDER_PHASE}
+    return {"early switch": recovery.EARLY_SWITCH, "long first-order phase": recovery.LONG_FIRST_ORDER_PHASE,
+            "screened starts, early switch": recovery.SCREEN_EARLY_SWITCH,
+            "nearest of a bank, long phase, polish budget": recovery.NEAREST_OF_A_BANK}
 
 
 @functools.lru_cache(maxsize=None)
