@@ -71,7 +71,7 @@ SOURCES = (
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 16"',
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
                           '\'long first-order phase\' \'screened starts, early switch\' '
-                          '\'screened starts, long phase, polish budget\'"',
+                          '\'screened starts, long phase, polish budget\' \'nearest of a bank, long phase, polish budget\'"',
                           'make bench ARGS="--recovery-only --recovery-untrained --recovery-latents 16"',
                           "make encoder RUN=runs/face",
                           'make bench RUN=runs/face ARGS="--starts-only --start-latents 16"'),
