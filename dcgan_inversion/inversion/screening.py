@@ -93,7 +93,7 @@ def nearest_draws(generator, problem: InversionProblem, settings: InversionSetti
     """(rows, screen_starts, z_dim): for each row the draws of a bank of the prior whose images are nearest
     its target, nearest first; and the bank's cost in first-order step-equivalents (its forward passes)."""
     rng = np.random.default_rng((problem.seed, BANK_STREAM))
-    size = settings.polish.screen_bank * problem.rows
+    size = max(settings.polish.screen_bank * problem.rows, settings.polish.screen_starts)  # enough for every candidate
     bank = settings.prior.sample(rng, (size, np.shape(problem.starts)[1])).astype(np.float32)
     targets = np.asarray(problem.targets, np.float32).reshape(problem.rows, -1)
     distances = np.concatenate([_squared_distances(targets, generator(tf.constant(bank[first:first + BANK_CHUNK]),

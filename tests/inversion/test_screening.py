@@ -120,3 +120,9 @@ def test_with_a_bank_and_one_candidate_a_row_starts_at_its_nearest_draw_without_
     assert screened.row_steps == rows.rows * 32 / 2
     result = invert(tiny_generator, rows, settings)
     assert result.screen_row_steps == rows.rows * 32 / 2
+
+
+def test_a_bank_smaller_than_the_candidates_still_gives_every_row_its_candidates(tiny_generator, rows):
+    one_row = rows.part(slice(0, 1), seed=1)
+    nearest, cost = nearest_draws(tiny_generator, one_row, _settings(replace(POLISH, screen_bank=1, screen_starts=4)))
+    assert nearest.shape == (1, 4, 100) and cost == 4 / 2
