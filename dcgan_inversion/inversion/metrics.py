@@ -12,11 +12,17 @@ def success_rate(z_error: np.ndarray, threshold: float) -> float:
     return float(np.mean(np.asarray(z_error) < threshold))
 
 
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)): ||a_i - b_j||^2 over flattened rows, as |a|^2 - 2 a.b + |b|^2 (one matrix product)."""
+    a = np.asarray(a, np.float64).reshape(len(a), -1)
+    b = np.asarray(b, np.float64).reshape(len(b), -1)
+    return np.sum(a**2, axis=1)[:, None] + np.sum(b**2, axis=1)[None, :] - 2.0 * a @ b.T
+
+
 def mean_pairwise_distance(z: np.ndarray) -> float:
     """E(||z'_i - z'_j||_2 / z_dim) over all pairs i < j (Table 2; not squared)."""
     z = np.asarray(z, np.float64)
-    squared = np.sum(z**2, axis=1)
-    gram = squared[:, None] + squared[None, :] - 2.0 * z @ z.T
+    gram = squared_distances(z, z)
     upper = np.triu_indices(len(z), k=1)
     return float(np.mean(np.sqrt(np.maximum(gram[upper], 0.0))) / z.shape[1])
 

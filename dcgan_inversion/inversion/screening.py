@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
+from dcgan_inversion.gan.sampling import generate
 from dcgan_inversion.infra.io_utils import write_npz
+from dcgan_inversion.inversion.metrics import squared_distances
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 
 SCREEN_STREAM = 1_000_033  # the screen of a batch seeded s draws its candidates from (s, SCREEN_STREAM)
@@ -95,20 +96,10 @@ def nearest_draws(generator, problem: InversionProblem, settings: InversionSetti
     rng = np.random.default_rng((problem.seed, BANK_STREAM))
     size = max(settings.polish.screen_bank * problem.rows, settings.polish.screen_starts)  # enough for every candidate
     bank = settings.prior.sample(rng, (size, np.shape(problem.starts)[1])).astype(np.float32)
-    targets = np.asarray(problem.targets, np.float32).reshape(problem.rows, -1)
-    distances = np.concatenate([_squared_distances(targets, generator(tf.constant(bank[first:first + BANK_CHUNK]),
-                                                                      training=False).numpy())
+    distances = np.concatenate([squared_distances(problem.targets, generate(generator, bank[first:first + BANK_CHUNK]))
                                 for first in range(0, size, BANK_CHUNK)], axis=1)
     nearest = np.argsort(distances, axis=1, kind="stable")[:, :settings.polish.screen_starts]
     return bank[nearest], size / 2.0  # a forward pass is half a first-order step (cost.py)
-
-
-def _squared_distances(targets: np.ndarray, images: np.ndarray) -> np.ndarray:
-    """(rows, images): ||target - image||^2, as |t|^2 - 2 t.i + |i|^2 (one matrix product)."""
-    images = images.reshape(len(images), -1).astype(np.float64)
-    targets = targets.astype(np.float64)
-    return (np.sum(np.square(targets), axis=1)[:, None] - 2.0 * targets @ images.T
-            + np.sum(np.square(images), axis=1)[None])
 
 
 def screen_settings(settings: InversionSettings) -> InversionSettings:
