@@ -150,8 +150,9 @@ generate: $(STAMP) $(RUN)/generator.weights.h5
 bench: $(STAMP) $(RUN)/generator.weights.h5
 	$(PY) -m dcgan_inversion.bench --run $(RUN) --out $(DOCS) $(ARGS)
 
+# The suite runs on every core up to 4 (pytest-xdist); ARGS="-n 0" runs it in one process.
 test: $(STAMP)
-	$(PY) -m pytest -q tests $(ARGS)
+	$(PY) -m pytest -q -n auto --maxprocesses=4 tests $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -23,8 +23,9 @@ setup(
     ],
     extras_require={
         "and-cuda": ["tensorflow[and-cuda]>=2.16,<3"],
-        # jinja2: the pages are rendered (make docs); nbmake: the notebook tour runs as a test
-        "test": ["pytest>=8", "hypothesis>=6", "jinja2>=3.1", "nbmake>=1.5"],
+        # jinja2: the pages are rendered (make docs); nbmake: the notebook tour runs as a test;
+        # pytest-xdist: make test spreads the suite over the cores
+        "test": ["pytest>=8", "hypothesis>=6", "jinja2>=3.1", "nbmake>=1.5", "pytest-xdist>=3.5"],
     },
     entry_points={
         "console_scripts": [
