@@ -24,10 +24,15 @@ class ConfigError(UserError):
     """A config file or override that cannot be used as it is."""
 
 
-def _spec(default, *, minimum=None, maximum=None, choices=None, may_be_empty=False, doc=""):
+def _spec(default, *, minimum=None, maximum=None, choices=None, may_be_empty=False, opt_in=False, doc=""):
     """A dataclass field carrying its validation rules in metadata (a list must hold at least one
-    value unless `may_be_empty`)."""
-    meta = {"minimum": minimum, "maximum": maximum, "choices": choices, "may_be_empty": may_be_empty, "doc": doc}
+    value unless `may_be_empty`).
+
+    `opt_in`: an option added after runs were made, whose default does what they did; at its default
+    it is left out of checkpoint fingerprints, so those runs stay resumable. Never change its default.
+    """
+    meta = {"minimum": minimum, "maximum": maximum, "choices": choices, "may_be_empty": may_be_empty,
+            "opt_in": opt_in, "doc": doc}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -160,9 +165,10 @@ class PolishConfig:
                                                  "(screening.py; 1: no screen)")
     screen_steps: int = _spec(25, minimum=1, doc="screen_starts > 1: first-order steps each candidate runs before "
                                                  "the one with the lowest pixel loss is kept")
-    screen_bank: int = _spec(0, minimum=0, doc="> 0: each row's screen_starts candidates are instead the nearest (pixel "
-                                               "MSE) of this many draws of the prior per row of the batch, rendered by "
-                                               "G once; with screen_starts 1 the row starts at its nearest draw")
+    screen_bank: int = _spec(0, minimum=0, opt_in=True,
+                             doc="> 0: each row's screen_starts candidates are instead the nearest (pixel MSE) of "
+                                 "this many draws of the prior per row of the batch, rendered by G once; with "
+                                 "screen_starts 1 the row starts at its nearest draw")
     switch: str = _spec("after_steps", choices=("after_steps", "stalled"),
                         doc="after_steps: every row runs invert.steps first-order steps; stalled: each row "
                             "switches once its loss stalls (invert.steps at most)")

@@ -8,6 +8,7 @@ resumes it.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
 import time
@@ -29,11 +30,28 @@ KEEP = 2  # the newest checkpoint and the one before it, in case the newest is d
 
 def fingerprint(config, *inputs) -> str:
     """Identifies an inversion problem, so a checkpoint is only resumed by the run that wrote it."""
-    digest = hashlib.sha256(repr(config).encode())
+    digest = hashlib.sha256(settings_text(config).encode())
     for value in inputs:
         value = value.numpy() if hasattr(value, "numpy") else value
-        digest.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray) else repr(value).encode())
+        is_array = isinstance(value, np.ndarray)
+        digest.update(np.ascontiguousarray(value).tobytes() if is_array else settings_text(value).encode())
     return digest.hexdigest()
+
+
+def settings_text(value) -> str:
+    """repr() of settings, leaving out opt-in options at their default (config fields with
+    `opt_in` metadata: their default does what runs did before the option existed), so adding one
+    keeps the checkpoints and finished batches of earlier runs resumable."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        shown = [f"{field.name}={settings_text(getattr(value, field.name))}" for field in dataclasses.fields(value)
+                 if field.repr and not (field.metadata.get("opt_in") and getattr(value, field.name) == field.default)]
+        return f"{type(value).__qualname__}({', '.join(shown)})"
+    if isinstance(value, tuple):
+        items = [settings_text(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(settings_text(item) for item in value)}]"
+    return repr(value)
 
 
 class FirstOrderLog:

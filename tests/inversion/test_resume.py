@@ -124,6 +124,24 @@ def test_a_kept_batch_of_another_problem_or_damaged_runs_again(tiny_generator, t
     assert sum(made) == 120  # another seed: another problem
 
 
+def test_fingerprints_ignore_opt_in_options_at_their_default_and_nothing_else():
+    """A run made before an opt-in option existed stays resumable; any other setting counts."""
+    from dcgan_inversion.inversion.checkpoint import fingerprint, settings_text
+
+    polish = config_lib.PolishConfig()
+    opt_in = [f.name for f in dataclasses.fields(polish) if f.metadata.get("opt_in")]
+    assert "screen_bank" in opt_in
+    shown = settings_text((CONFIG, polish))
+    assert all(f"{name}=" not in shown for name in opt_in)
+    assert shown == repr((CONFIG, polish)).replace(f", screen_bank={polish.screen_bank}", "")
+    assert settings_text((CONFIG,)) == repr((CONFIG,)) and settings_text([1, 2]) == repr([1, 2])
+    key = fingerprint((CONFIG, polish), np.ones(3))
+    assert fingerprint((CONFIG, dataclasses.replace(polish, screen_bank=8)), np.ones(3)) != key
+    assert fingerprint((CONFIG, dataclasses.replace(polish, stall_min_steps=7)), np.ones(3)) != key
+    assert fingerprint((dataclasses.replace(CONFIG, steps=61), polish), np.ones(3)) != key
+    assert fingerprint((CONFIG, polish), np.zeros(3)) != key
+
+
 def test_experiments_are_reproducible_and_drop_their_checkpoints(tiny_generator, tmp_path):
     config = config_lib.replace(tiny_config(), invert={"steps": 20, "steps_per_call": 5, "checkpoint_every": 10},
                                 experiments={"table1_latents": 3}, polish={"method": "levenberg_marquardt", "iterations": 2})
