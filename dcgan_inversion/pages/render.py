@@ -71,6 +71,8 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["config"] = shipped_config
     environment.globals["recovery_settings"] = _recovery_settings()
     environment.globals["normal_prior"] = _normal_prior
+    environment.globals["image_starts"] = _image_starts()
+    environment.globals["demo_faces"] = _demo_faces()
     return environment
 
 
@@ -79,6 +81,20 @@ def _normal_prior(box: float):
     from dcgan_inversion.gan.latents import LatentPrior
 
     return LatentPrior.normal(box)
+
+
+def _image_starts() -> dict:
+    """Starts per image of `--image` (user_images/plan.py): random ones, and E(x) plus random ones."""
+    from dcgan_inversion.user_images.plan import IMAGE_STARTS, IMAGE_STARTS_WITH_ENCODER
+
+    return {"random": IMAGE_STARTS, "with_encoder": IMAGE_STARTS_WITH_ENCODER}
+
+
+def _demo_faces() -> int:
+    """How many real faces the demo config's data holds (data/pipeline.py), its held-out ones included."""
+    from dcgan_inversion.data.pipeline import DEMO_FACES
+
+    return DEMO_FACES
 
 
 def _recovery_settings() -> dict:
