@@ -12,6 +12,14 @@ def success_rate(z_error: np.ndarray, threshold: float) -> float:
     return float(np.mean(np.asarray(z_error) < threshold))
 
 
+def rates_differ(a: float, b: float, rows: int) -> bool:
+    """Whether two recovery rates over `rows` latents each differ by more than two standard errors
+    of their difference (binomial, at least one row's worth): so claim (b)'s ordering is read
+    from differences the sample can tell apart, not from a row or two."""
+    error = np.sqrt((a * (1 - a) + b * (1 - b)) / rows)
+    return abs(a - b) > max(2 * error, 1 / rows)
+
+
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(len(a), len(b)): ||a_i - b_j||^2 over flattened rows, as |a|^2 - 2 a.b + |b|^2 (one matrix product)."""
     a = np.asarray(a, np.float64).reshape(len(a), -1)

@@ -73,6 +73,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["normal_prior"] = _normal_prior
     environment.globals["image_starts"] = _image_starts()
     environment.globals["demo_faces"] = _demo_faces()
+    environment.globals["rates_differ"] = _rates_differ
     return environment
 
 
@@ -88,6 +89,13 @@ def _image_starts() -> dict:
     from dcgan_inversion.user_images.plan import IMAGE_STARTS, IMAGE_STARTS_WITH_ENCODER
 
     return {"random": IMAGE_STARTS, "with_encoder": IMAGE_STARTS_WITH_ENCODER}
+
+
+def _rates_differ(a: float, b: float, rows: int) -> bool:
+    """Two recovery rates told apart by their sample (inversion/metrics.py), for claim (b)'s verdicts."""
+    from dcgan_inversion.inversion.metrics import rates_differ
+
+    return rates_differ(a, b, rows)
 
 
 def _demo_faces() -> int:

@@ -19,3 +19,11 @@ def test_success_rate_and_steps_summary():
     summary = metrics.steps_summary(np.array([10, 20, -1, 30]))
     assert summary["reached"] == 3 and summary["p50"] == 20
     assert metrics.steps_summary(np.array([-1, -1])) == {"reached": 0}
+
+
+def test_rates_differ_only_beyond_the_samples_noise():
+    assert not metrics.rates_differ(1.0, 1.0, 1000)
+    assert not metrics.rates_differ(0.99, 0.985, 1000)   # 5 rows of 1,000: within two standard errors
+    assert metrics.rates_differ(0.99, 0.95, 1000)
+    assert not metrics.rates_differ(1.0, 15 / 16, 16)    # one row of 16
+    assert metrics.rates_differ(1.0, 0.5, 16)
