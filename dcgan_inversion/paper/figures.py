@@ -125,6 +125,19 @@ CONVERGENCE_LEVELS = ((1e-2, ":"), (1e-4, "-"), (1e-8, "--"))
 STEP_AXIS = "counted step-equivalents per row (one first-order step = 1; the polish at its FLOPs)"
 
 
+def _after_restarts(axis, record: dict, modes: list) -> None:
+    """The curves follow each row's first attempt; the final shares, after the stuck rows' restarts,
+    are points at the whole counted cost per row, every attempt included."""
+    cost = record["counted_step_equivalents"]
+    for mode in modes:
+        point = {**mode_style(mode), "marker": "o", "linestyle": "none", "markersize": 4}
+        for threshold, _ in CONVERGENCE_LEVELS:
+            axis.plot([cost], [record["modes"][mode]["final"][str(threshold)]], **point)
+    axis.axvline(cost, color="black", lw=0.8, linestyle=":")
+    axis.annotate(f"after restarts ({record['restarted_rows']} rows)", (cost, 0.5), xytext=(4, 0),
+                  textcoords="offset points", fontsize=8, ha="left", rotation=90, va="center")
+
+
 def convergence(paths: RunPaths) -> list[Path]:
     """Share of rows below each threshold against counted step-equivalents (log axis, as every
     convergence figure), the polish at its step cost."""
@@ -146,6 +159,8 @@ def convergence(paths: RunPaths) -> list[Path]:
         axis.axvline(first_order_end, color="black", lw=0.8)
         axis.annotate("LM polish starts", (first_order_end, 0.5), xytext=(-4, 0), textcoords="offset points",
                       fontsize=8, ha="right", rotation=90, va="center")
+    if record.get("restarted_rows"):
+        _after_restarts(axis, record, modes)
     axis.set_xscale("log")
     axis.xaxis.set_minor_formatter(NullFormatter())
     axis.set_xlabel(STEP_AXIS)

@@ -148,3 +148,23 @@ def test_table2_names_the_prior_its_random_baseline_draws():
     normal = {"model": {"z_dim": 100, "latent": "normal", "latent_box": 4.5}, "invert": {"low": -1.0, "high": 1.0}}
     assert _baseline_vectors(normal) == "N(0, 1)^100 vectors kept in [-4.5, 4.5]"
     assert "expected" not in _baseline_vectors({**uniform, "model": {**uniform["model"], "z_dim": 64}})
+
+
+def test_convergence_shows_the_final_shares_after_restarts(monkeypatch, tmp_path):
+    """The curves follow the first attempt; a run whose stuck rows were restarted also shows where
+    every mode ended, at the whole counted cost (the published 1,000-latent run restarted rows)."""
+    import json
+    import shutil
+
+    published = ROOT / "docs" / "results" / "runs" / "face_table1_uniform"
+    for name in ("table1.json", "table1.npz", "config.yaml"):
+        shutil.copy(published / name, tmp_path / name)
+    record = json.loads((tmp_path / "table1.json").read_text())
+    assert record["restarted_rows"] > 0
+    figures = capture_figures(monkeypatch)
+    make_figures(tmp_path, ["convergence"], published=True)
+    points = [line for line in figures[0].axes[0].lines
+              if line.get_marker() == "o" and list(line.get_xdata()) == [record["counted_step_equivalents"]]]
+    levels = ("0.01", "0.0001", "1e-08")
+    finals = sorted(record["modes"][mode]["final"][level] for mode in record["modes"] for level in levels)
+    assert sorted(line.get_ydata()[0] for line in points) == finals
