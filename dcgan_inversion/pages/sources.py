@@ -27,7 +27,7 @@ SOURCES = (
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_table1_uniform",
             'make invert RUN=runs/face_table1_uniform ARGS="--experiment table1 --set experiments.table1_latents=1000 '
             '--set experiments.latents=paper_uniform --set invert.max_rows=125"',
-            'make publish RUN=runs/face_table1_uniform ARGS="--only table1 --only convergence"'),
+            "make publish RUN=runs/face_table1_uniform"),
            "Table 1 under our method (the celeba config's default) at the paper's size on the real face generator: "
            "U(-1, 1) latents, 1,000 per mode, in batches of 125 (hours)"),
     Source(("runs/face_paper/authors/*",),

@@ -24,11 +24,13 @@ ARRAYS = {"figure1": "trajectory", "convergence": "table1", "curvature": "curvat
 
 
 def make_figures(run_dir, names=None, protocol: str | None = None, published: bool = False) -> list[Path]:
-    """Renders the figures and tables named (default: all of them); a missing result is a `UserError`.
+    """Renders the figures and tables named, a missing result being a `UserError`; by default every
+    one whose results exist, the others named on stderr.
 
-    A protocol's results come one experiment at a time (hours each on a CPU), so by default its
-    figures are those whose results exist; the others are named on stderr. `published`: `run_dir`
-    is a published results folder (PublishedPaths): its figures re-render from its files.
+    Experiments come one at a time (a paper-size Table 1 or a protocol's take hours on a CPU), so a
+    run with only some of them still gets their figures; one with none is a `UserError`.
+    `published`: `run_dir` is a published results folder (PublishedPaths): its figures re-render
+    from its files.
     """
     paths = (PublishedPaths if published else RunPaths)(run_dir, protocol)
     if published and not paths.results.is_dir():
@@ -47,11 +49,16 @@ def make_figures(run_dir, names=None, protocol: str | None = None, published: bo
 def _default_figures(paths: RunPaths) -> list[str]:
     if isinstance(paths, PublishedPaths):
         return _published_figures(paths)
-    if not paths.protocol:  # protocols, curvature and completion only once there is something to draw
-        return [name for name in FIGURES if (name != "protocols" or protocols_with_results(paths))
-                and (name not in ("curvature", "completion") or (paths.results / f"{name}.json").exists())]
-    names = [name for name in FIGURES if name not in ("training", "protocols", "completion")]
-    missing = [name for name in names if not (paths.results / f"{RESULTS[name]}.json").exists()]
+    if paths.protocol:
+        names = [name for name in FIGURES if name not in ("training", "protocols", "completion")]
+    else:  # protocols, curvature and completion only once there is something to draw, without a word
+        names = [name for name in FIGURES if (name != "protocols" or protocols_with_results(paths))
+                 and (name not in ("curvature", "completion") or (paths.results / f"{name}.json").exists())]
+    drawn = [name for name in names if name in RESULTS]  # the training figure draws the run itself
+    missing = [name for name in drawn if not (paths.results / f"{RESULTS[name]}.json").exists()]
+    if missing == drawn:
+        target = f"make invert PROTOCOL={paths.protocol}" if paths.protocol else "make invert"
+        raise UserError(f"no results in {paths.results} yet: run `{target}` first")
     for name in missing:
         print(f"skipped {name}: {paths.results / (RESULTS[name] + '.json')} is not there yet", file=sys.stderr)
     return [name for name in names if name not in missing]

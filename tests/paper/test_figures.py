@@ -168,3 +168,20 @@ def test_convergence_shows_the_final_shares_after_restarts(monkeypatch, tmp_path
     levels = ("0.01", "0.0001", "1e-08")
     finals = sorted(record["modes"][mode]["final"][level] for mode in record["modes"] for level in levels)
     assert sorted(line.get_ydata()[0] for line in points) == finals
+
+
+def test_by_default_a_run_gets_the_figures_of_the_results_it_has(finished_run, tmp_path, capsys):
+    """A paper-size Table 1 alone (hours) is drawn without the other experiments; none at all is one line."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    for name in ("trajectory", "noise", "uniqueness"):
+        (run / "results" / f"{name}.json").unlink()
+    shutil.rmtree(run / "figures")
+    written = {path.name for path in make_figures(run)}
+    assert {"table1.md", "convergence.png", "training.png"} <= written and "figure1.png" not in written
+    assert "skipped figure1" in capsys.readouterr().err
+    (run / "results" / "table1.json").unlink()
+    with pytest.raises(UserError, match="no results in .* yet: run `make invert` first"):
+        make_figures(run)
