@@ -36,14 +36,19 @@ def make_figures(run_dir, names=None, protocol: str | None = None, published: bo
     if published and not paths.results.is_dir():
         raise UserError(f"no published results in {paths.results}: `make publish` writes them")
     if not paths.results.is_dir():
-        option = f" --protocol {protocol}" if protocol else ""
-        raise UserError(f"no results in {paths.results}: run `make invert{option.replace(' --protocol ', ' PROTOCOL=')}` "
-                        f"(dcgan-invert --run {paths.root}{option}) first")
+        raise _no_results(paths)
     ensure_writable(paths.figures)
     written = []
     for name in names or _default_figures(paths):
         written += FIGURES[name](paths)
     return written
+
+
+def _no_results(paths: RunPaths) -> UserError:
+    """The one line for a run with nothing to draw yet: the command that makes its results."""
+    option = f" --protocol {paths.protocol}" if paths.protocol else ""
+    return UserError(f"no results in {paths.results}: run `make invert{option.replace(' --protocol ', ' PROTOCOL=')}` "
+                     f"(dcgan-invert --run {paths.root}{option}) first")
 
 
 def _default_figures(paths: RunPaths) -> list[str]:
@@ -57,8 +62,7 @@ def _default_figures(paths: RunPaths) -> list[str]:
     drawn = [name for name in names if name in RESULTS]  # the training figure draws the run itself
     missing = [name for name in drawn if not (paths.results / f"{RESULTS[name]}.json").exists()]
     if missing == drawn:
-        target = f"make invert PROTOCOL={paths.protocol}" if paths.protocol else "make invert"
-        raise UserError(f"no results in {paths.results} yet: run `{target}` first")
+        raise _no_results(paths)
     for name in missing:
         print(f"skipped {name}: {paths.results / (RESULTS[name] + '.json')} is not there yet", file=sys.stderr)
     return [name for name in names if name not in missing]

@@ -183,5 +183,5 @@ def test_by_default_a_run_gets_the_figures_of_the_results_it_has(finished_run, t
     assert {"table1.md", "convergence.png", "training.png"} <= written and "figure1.png" not in written
     assert "skipped figure1" in capsys.readouterr().err
     (run / "results" / "table1.json").unlink()
-    with pytest.raises(UserError, match="no results in .* yet: run `make invert` first"):
+    with pytest.raises(UserError, match=r"no results in .*: run `make invert` \(dcgan-invert --run .*\) first"):
         make_figures(run)
