@@ -12,6 +12,7 @@ in a temporary folder beside the run and renamed into place, so a failure leaves
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 import tempfile
@@ -37,6 +38,31 @@ def check_destination(run_dir) -> None:
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UserError(f"{root} already exists and is not empty: import into a new --run folder (or remove it)")
     ensure_writable(root.parent if not root.exists() else root)
+
+
+def already_imported(run_dir, seed: int, checkpoint=None, pretrained=None) -> bool:
+    """The run already holds this import: its imported.json names the same pretrained package (version
+    and sums), or the same checkpoint's sha256, and its seed is the same. Importing it again is then a
+    no-op, so each of a page's recipes can start with the import it needs."""
+    from dcgan_inversion.pretrained import provenance
+
+    root = Path(run_dir)
+    try:
+        record = json.loads((root / "imported.json").read_text(encoding="utf-8"))
+        if config_lib.load_config(str(root / "config.yaml")).seed != seed:
+            return False
+        if pretrained is not None:
+            return record.get("pretrained") == provenance(pretrained)
+        return record.get("sha256") == _sha256(_source_of(checkpoint))
+    except (OSError, ValueError, AttributeError, UserError):
+        return False  # not an import, or a damaged one: check_destination says the folder is not empty
+
+
+def _source_of(checkpoint) -> str:
+    """The file (PyTorch) or prefix (TF1) a checkpoint argument names."""
+    from dcgan_inversion.gan.tf1_checkpoint import checkpoint_prefix
+
+    return str(checkpoint) if is_torch_file(checkpoint) else checkpoint_prefix(checkpoint)
 
 
 def is_torch_file(path) -> bool:

@@ -29,6 +29,15 @@ def imported(tmp_path_factory):
     return run
 
 
+def test_importing_the_same_checkpoint_again_keeps_the_run(imported):
+    before = {path.name: path.read_bytes() for path in imported.iterdir() if path.is_file()}
+    again = cli_command("import", str(imported.parents[1] / "checkpoint"), "--run", str(imported))
+    assert again.returncode == 0 and f"{imported} already holds" in again.stdout, again.stderr
+    assert {path.name: path.read_bytes() for path in imported.iterdir() if path.is_file()} == before
+    other_seed = cli_command("import", str(imported.parents[1] / "checkpoint"), "--run", str(imported), "--seed", "1")
+    assert "already exists and is not empty" in one_error_line(other_seed)
+
+
 def test_import_writes_a_complete_run(imported):
     names = {path.name for path in imported.iterdir()}
     assert names == {"config.yaml", "generator.weights.h5", "discriminator.weights.h5", "imported.json", "samples"}

@@ -171,6 +171,25 @@ def test_a_pretrained_generator_is_fetched_once_checked_and_recorded(tmp_path, t
 
     saved = saved_config(tmp_path / "runs" / "b")  # make demo's sizes, the checkpoint's model
     assert saved.experiments == load_config("face_demo").experiments and saved.model.image_size == 16
+    capsys.readouterr()
+    before = (tmp_path / "runs" / "a" / "imported.json").read_text()
+    cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "runs" / "a")])  # a recipe's first line, again
+    assert "already holds tiny-faces: nothing to import" in capsys.readouterr().out
+    assert (tmp_path / "runs" / "a" / "imported.json").read_text() == before and len(downloads) == 1
+
+
+def test_a_run_holding_another_import_is_not_taken_for_the_pretrained_one(tmp_path, tiny_package, capsys):
+    import dataclasses
+
+    from dcgan_inversion import cli, pretrained
+
+    package, _, _ = tiny_package
+    cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "a")])
+    newer = dataclasses.replace(package, version="2.0")
+    pretrained.PRETRAINED["tiny-faces"] = newer  # the fixture's monkeypatch restores the entry
+    with pytest.raises(SystemExit) as exit_code:
+        cli.import_main(["--pretrained", "tiny-faces", "--run", str(tmp_path / "a")])
+    assert exit_code.value.code == 2 and "already exists and is not empty" in capsys.readouterr().err
 
 
 def test_a_pretrained_generator_that_fails_its_checks_is_one_line_and_writes_nothing(tmp_path, tiny_package,

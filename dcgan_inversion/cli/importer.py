@@ -16,8 +16,14 @@ def import_main(argv=None) -> None:
     args = arguments().parse_args(argv)
 
     def run():
-        from dcgan_inversion.importing import check_destination, describe, import_checkpoint
+        from dcgan_inversion.importing import already_imported, check_destination, describe, import_checkpoint
 
+        source = args.pretrained or args.checkpoint
+        if (args.checkpoint is None) != (args.pretrained is None) and already_imported(args.run, args.seed, checkpoint=args.checkpoint,
+                                                   pretrained=PRETRAINED.get(args.pretrained)):
+            print(f"{args.run} already holds {source}: nothing to import (the run is kept as it was imported; "
+                  "remove it to import again with other settings)")
+            return
         check_destination(args.run)  # before TensorFlow loads, and before a download
         load_config(args.config)  # a mistake in it, before a download
         if (args.checkpoint is None) == (args.pretrained is None):
