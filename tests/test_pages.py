@@ -45,12 +45,24 @@ def test_a_page_shows_the_number_its_result_holds(tmp_path):
     ("{{ results.missing.x }}", "missing.json, which is missing"),
     ("{{ results.bench.nope }}", "'dict object' has no attribute 'nope'"),
     ("{% if %}", "page.md.j2"),
+    ("line one\n{{ results.bench.none | percent }}", "page.md.j2:2: the results it reads do not fit its text (TypeError"),
 ])
 def test_a_page_that_cannot_be_rendered_says_why_in_one_line(tmp_path, template, message):
-    _site(tmp_path, template, {"bench": {"cost": 1}})
+    _site(tmp_path, template, {"bench": {"cost": 1, "none": None}})
     with pytest.raises(UserError) as error:
         rendered_pages(tmp_path)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_make_docs_renders_the_project_in_the_current_folder(tmp_path, monkeypatch, capsys):
+    from dcgan_inversion.pages.__main__ import main
+
+    _site(tmp_path, "cost {{ results.bench.cost }}\n", {"bench": {"cost": 3}})
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 0 and (tmp_path / "docs" / "page.md").read_text() == "cost 3\n"
+    assert "docs/page.md" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path / "docs")
+    assert main([]) == 2 and "has no docs/templates: run this in the project's folder" in capsys.readouterr().err
 
 
 def test_number_styles():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import traceback
 from pathlib import Path
 
 import jinja2
@@ -193,7 +194,16 @@ def rendered_pages(root: Path = ROOT) -> dict[Path, str]:
             pages[_target(template, Path(root))] = environment.get_template(template.name).render(results=results)
         except jinja2.TemplateError as error:
             raise UserError(f"{template}: {error}") from None
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError) as error:
+            raise UserError(f"{template}{_template_line(error)}: the results it reads do not fit its text "
+                            f"({type(error).__name__}: {error})") from None
     return pages
+
+
+def _template_line(error: BaseException) -> str:
+    """':<line>' of the template line that failed (jinja2 puts the template's frames in the traceback)."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.endswith(SUFFIX)]
+    return f":{frames[-1].lineno}" if frames else ""
 
 
 def _differs(path: Path, text: str) -> bool:
