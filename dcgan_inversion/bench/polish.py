@@ -95,9 +95,15 @@ def compare_methods(generator, config, latents: int, log) -> dict:
 
 def demo_methods(run_dir: Path, latents: int, log) -> dict:
     """The trained demo generator, Table 1 settings."""
+    from dcgan_inversion.infra.errors import UserError
     from dcgan_inversion.run import load_generator
+    from dcgan_inversion.run.paths import saved_config
 
     config = config_lib.load_config("demo")
+    saved = saved_config(run_dir)
+    if saved is not None and saved.model != config.model:
+        raise UserError(f"steps to precision are measured on the demo config's generator; {run_dir} holds a "
+                        f"{saved.model.image_size} px {saved.model.architecture} one: make bench RUN=runs/demo")
     return compare_methods(load_generator(run_dir, config.model), config, latents, log)
 
 

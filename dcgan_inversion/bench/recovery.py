@@ -79,8 +79,10 @@ def method_notes(shipped=None) -> dict:
     return notes
 
 
-def recovery_report(generator, config, latents: int, log, shipped=None, only_methods=None, only_draws=None) -> dict:
-    """Each latent draw, each method (or those named): Table 1's rows recovered and what they cost."""
+def recovery_report(generator, config, latents: int, log, shipped=None, only_methods=None, only_draws=None,
+                    resize=None) -> dict:
+    """Each latent draw, each method (or those named): Table 1's rows recovered and what they cost;
+    `resize` (bench/quick.py) maps each method's config to the size it runs at."""
     from dcgan_inversion.gan.latents import UNIFORM, latent_prior
     from dcgan_inversion.paper.experiments import recover_generated_latents
 
@@ -92,6 +94,7 @@ def recovery_report(generator, config, latents: int, log, shipped=None, only_met
         for name, method in methods(config_lib.replace(config, experiments={"latents": draw}), shipped).items():
             if only_methods and name not in only_methods:
                 continue
+            method = resize(method) if resize else method
             began = time.perf_counter()
             result = recover_generated_latents(generator, method, latents)
             entry = _entry(result, method.experiments.modes, latents, time.perf_counter() - began)
@@ -160,24 +163,25 @@ def markdown(report: dict) -> list[str]:
     return lines
 
 
-def measure_untrained_64px(latents: int, log, only_methods=None) -> dict:
+def measure_untrained_64px(latents: int, log, only_methods=None, resize=None) -> dict:
     """The report for a freshly initialised 64 px generator of Amos's architecture (the celeba model)."""
     from dcgan_inversion.bench.polish import _untrained
 
     config = config_lib.load_config("celeba")
     return {"run": "untrained", "generator": "64 px, amos architecture, freshly initialised (seed 0)",
             "latents_per_mode": latents,
-            "draws": recovery_report(_untrained(config), config, latents, log, only_methods=only_methods)}
+            "draws": recovery_report(_untrained(config), config, latents, log, only_methods=only_methods,
+                                     resize=resize)}
 
 
-def measure_run(run_dir, latents: int, log, only_methods=None, only_draws=None) -> dict:
+def measure_run(run_dir, latents: int, log, only_methods=None, only_draws=None, resize=None) -> dict:
     """The report for the run in `run_dir` (trained or imported)."""
     from dcgan_inversion.run import load_generator, trained_config
 
     config = trained_config(run_dir)
     return {"run": str(run_dir), "generator": _describe(run_dir, config), "latents_per_mode": latents,
             "draws": recovery_report(load_generator(run_dir), config, latents, log, only_methods=only_methods,
-                                     only_draws=only_draws)}
+                                     only_draws=only_draws, resize=resize)}
 
 
 def _describe(run_dir, config) -> str:

@@ -14,6 +14,7 @@ import tensorflow as tf  # noqa: E402
 
 from dcgan_inversion.bench import input as bench_input, polish as bench_polish, recovery as bench_recovery  # noqa: E402
 from dcgan_inversion.bench import starts as bench_starts  # noqa: E402
+from dcgan_inversion.bench.quick import LATENTS as QUICK_LATENTS, at_quick_size  # noqa: E402
 from dcgan_inversion.bench.loops import (MODELS, bfloat16_comparison, per_step_costs,  # noqa: E402
                                          xla_comparison)
 from dcgan_inversion.bench.resources import memory_scaling, sharding, training_throughput  # noqa: E402
@@ -110,6 +111,11 @@ def dated(measured: dict) -> dict:
     return {**measured, "date": time.strftime("%Y-%m-%d"), "environment": environment()}
 
 
+def quick_latents(args, latents: int) -> int:
+    """Latents per mode a section measures: `latents`, or a few with --quick."""
+    return min(latents, QUICK_LATENTS) if args.quick else latents
+
+
 def _add_input_pipeline(args, log) -> None:
     _update_report(args, {"input_pipeline": dated(bench_input.input_pipeline(args.input_images, log))})
 
@@ -163,7 +169,8 @@ def arguments() -> argparse.ArgumentParser:
     parser.add_argument("--recovery-untrained", action="store_true",
                         help="with --recovery-only: measure on a freshly initialised 64 px generator of Amos's "
                              "architecture instead of --run")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, every section (the --...-only ones too): checks the benchmark runs")
     parser.add_argument("--paper-scale-latents", type=int, default=0,
                         help="also compare the polish methods on an untrained 64 px generator (minutes per latent on CPU)")
     parser.add_argument("--noise-latents", type=int, default=0,
@@ -183,18 +190,19 @@ def main(argv=None) -> None:
         ensure_writable(args.out)  # before the measurements, not after them
         if args.input_only:
             return _add_input_pipeline(args, log)
+        resize = at_quick_size if args.quick else None
         if args.starts_only:
-            measured = bench_starts.compare_starts(args.run, args.start_latents, log)
+            measured = bench_starts.compare_starts(args.run, quick_latents(args, args.start_latents), log, resize)
             return _update_report(args, {"starts_by_run": {**_measured_before(args, "starts_by_run"),
                                                            args.run.name: dated(measured)}})
         if args.recovery_only:
-            measured = bench_recovery.measure_untrained_64px(args.recovery_latents, log, args.recovery_methods) \
+            latents = quick_latents(args, args.recovery_latents)
+            measured = bench_recovery.measure_untrained_64px(latents, log, args.recovery_methods, resize) \
                 if args.recovery_untrained \
-                else bench_recovery.measure_run(args.run, args.recovery_latents, log, args.recovery_methods,
-                                                args.recovery_draws)
+                else bench_recovery.measure_run(args.run, latents, log, args.recovery_methods, args.recovery_draws, resize)
             before = _measured_before(args, "recovery_by_run")
             name = bench_recovery.report_name("untrained 64 px" if args.recovery_untrained else args.run.name,
-                                              args.recovery_latents, before)
+                                              latents, before)
             return _update_report(args, {"recovery_by_run": {
                 **before, name: bench_recovery.merged(before.get(name), dated(measured))}})
         if args.polish_only:

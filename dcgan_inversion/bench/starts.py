@@ -29,7 +29,7 @@ def start_variants(config) -> dict:
     return variants
 
 
-def compare_starts(run_dir, latents: int, log) -> dict:
+def compare_starts(run_dir, latents: int, log, resize=None) -> dict:
     from dcgan_inversion.paper.experiments import recover_generated_latents
     from dcgan_inversion.run import RunPaths, load_encoder, load_generator, trained_config
     from dcgan_inversion.inversion.cost import encoder_start_cost
@@ -42,6 +42,7 @@ def compare_starts(run_dir, latents: int, log) -> dict:
         "steps", "batch_size", "seconds_this_call", "training_step_equivalents", "held_out_z_error_median")},
         "methods": {}}
     for name, variant in start_variants(config).items():
+        variant = resize(variant) if resize else variant
         uses_encoder = variant.invert.start == "encoder"
         began = time.perf_counter()
         result = recover_generated_latents(generator, variant, latents, encoder=encoder if uses_encoder else None)

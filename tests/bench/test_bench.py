@@ -65,12 +65,23 @@ def test_an_unwritable_report_folder_is_refused_before_measuring(tmp_path, capsy
     assert stopped.value.code == 2 and "cannot write to" in capsys.readouterr().err
 
 
+def test_steps_to_precision_on_another_model_than_the_demos_is_one_line(tmp_path, tiny):
+    from dcgan_inversion import config as config_lib
+    from dcgan_inversion.bench import polish as bench_polish
+    from dcgan_inversion.infra.errors import UserError
+
+    (tmp_path / "run").mkdir()
+    config_lib.save_config(tiny, tmp_path / "run" / "config.yaml")  # a 16 px run, not the demo config's 32 px
+    with pytest.raises(UserError, match="holds a 16 px amos one: make bench RUN=runs/demo"):
+        bench_polish.demo_methods(tmp_path / "run", 2, print)
+
+
 def test_starts_are_kept_per_run(tmp_path, monkeypatch):
     """--starts-only on a second run adds its table beside the first's; a report from before
     starts were kept per run loses its old section."""
     from dcgan_inversion.bench import starts as bench_starts
 
-    def measured(run_dir, latents, log):
+    def measured(run_dir, latents, log, resize=None):
         entry = {"counted_step_equivalents": 100.0 if "64" in str(run_dir) else 50.0, "timed_step_equivalents": 1.0,
                  "first_order_steps_per_row": 1.0, "polish_iterations_per_row": 1.0, "wall_seconds": 1.0,
                  "below_1e-8": {"stochastic": 1.0}}
@@ -156,3 +167,16 @@ def test_the_encoder_start_replaces_the_start_screen():
     for name in ("encoder start", "encoder start, polish at once"):
         assert variants[name].invert.start == "encoder" and variants[name].polish.screen_starts == 1
     assert variants["encoder start, polish at once"].invert.steps == 1
+
+
+def test_quick_sizes_cut_steps_but_keep_what_tells_the_settings_apart():
+    from dcgan_inversion import config as config_lib
+    from dcgan_inversion.bench import recovery as bench_recovery
+    from dcgan_inversion.bench.quick import at_quick_size
+
+    for name, method in bench_recovery.methods(config_lib.load_config("face_demo")).items():
+        quick = at_quick_size(method)
+        assert quick.invert.steps <= 10 and quick.polish.iterations <= 2, name
+        for option in ("restarts", "stall_min_steps", "screen_bank"):
+            assert (getattr(quick.polish, option) > 0) == (getattr(method.polish, option) > 0), (name, option)
+        assert (quick.polish.screen_starts > 1) == (method.polish.screen_starts > 1), name
