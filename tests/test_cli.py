@@ -94,6 +94,9 @@ def test_make_demo_imports_the_real_generator_and_train_keeps_the_demo_config(tm
     assert any(line.endswith("--run runs/demo") for line in dry("train") if "train.py" in line)
     assert any("train.py --config demo --run runs/demo" in line for line in dry("demo", "CONFIG=demo"))
     assert any(f"train.py --run {run}" in line for line in dry("invert", f"RUN={run}"))  # not make demo: trains
+    # make bench measures steps to precision on the demo run (not make demo's imported one) unless RUN is given
+    assert any(line.endswith("--run runs/demo --out docs/results") for line in dry("bench") if "dcgan_inversion.bench" in line)
+    assert any(f"--run {run} --out" in line for line in dry("bench", f"RUN={run}") if "dcgan_inversion.bench" in line)
 
 
 @pytest.mark.parametrize("run, folder", [("runs/demo", "docs/results/"), ("runs/amos", "docs/results/runs/amos/")])

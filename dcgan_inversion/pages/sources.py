@@ -74,7 +74,8 @@ SOURCES = (
             'make invert RUN=runs/demo_10k PROTOCOL=authors ARGS="--experiment table1 --set invert.steps=10000"',
             "cp runs/demo_10k/results/authors/table1.json docs/results/authors_moving/authors_10k_same_generator.json"),
            "the authors' protocol for 10,000 steps on the same generator (a copy of the run keeps its 100k results)"),
-    Source(("bench.*",), ("make bench", "make bench ARGS=--starts-only",
+    Source(("bench.*",), ("make bench RUN=runs/demo", "make encoder RUN=runs/demo",
+                          "make bench RUN=runs/demo ARGS=--starts-only",
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 16"',
                           'make bench RUN=runs/face ARGS="--recovery-only --recovery-latents 64 --recovery-methods '
                           '\'long first-order phase\' \'screened starts, early switch\' '
