@@ -1,8 +1,7 @@
 """Every command the README and docs/ show, checked as written: a `make` line must dry-run (`make -n`),
 and every project command it expands to, like every `dcgan-*` line, must be accepted by that
 command's own argument parser, its `--set` overrides by the config schema. A renamed flag, target,
-experiment or config key on a page fails here. (The end-to-end tests run the commands themselves
-at tiny size.)"""
+experiment or config key on a page fails here. (test_page_commands_run.py runs them, at tiny size.)"""
 import argparse
 import os
 import re
