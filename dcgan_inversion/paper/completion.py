@@ -121,13 +121,12 @@ def known_pixel_conditioning(generator, mask: Mask, z: np.ndarray) -> dict:
 
 
 def pinned_down(rows: list[dict]) -> dict:
-    """Along the centre-square sweep: the largest hidden share at which every latent (stochastic
-    clipping, else the first mode) still came back below 1e-4, and the first at which not."""
+    """Along the centre-square sweep: the largest hidden share at which every latent, in every clip
+    mode, still came back below 1e-8 (an exact fill), and the first at which not."""
     sweep = sorted((row for row in rows if row["mask"].startswith("center-")), key=lambda row: row["hidden_fraction"])
     held, lost = None, None
     for row in sweep:
-        scores = row["modes"].get("stochastic", next(iter(row["modes"].values())))
-        if scores["below"][0] == 1.0 and lost is None:
+        if all(scores["below"][-1] == 1.0 for scores in row["modes"].values()) and lost is None:
             held = row["hidden_fraction"]
         elif lost is None:
             lost = row["hidden_fraction"]

@@ -74,7 +74,7 @@ def completion_table(paths: RunPaths, record: dict) -> list[Path]:
              + ". PSNR: the hidden pixels of the completion against the truth, median over targets (real faces: mean"
              f" over {', '.join(record['real_images']) or 'none'}; {PSNR_CAP_DB:.0f} dB is the cap, an exact fill). σ_min: smallest singular value of the Jacobian of the"
              " known pixels at the true latent (0: fewer known values than z has dimensions).",
-             f"Centre squares: every latent recovered below 1e-4 up to {_share(pinned['all_recovered_up_to'])} hidden; "
+             f"Centre squares: every latent recovered below 1e-8 in every clip mode up to {_share(pinned['all_recovered_up_to'])} hidden; "
              f"the first miss at {_share(pinned['first_failure_at'])}."]
     return write_table(paths, "completion", header, rows, notes)
 

@@ -51,3 +51,6 @@ def test_pinned_down_reads_the_sweep_in_order():
     assert pinned_down([row(0.5, 0.5), row(0.1, 1.0), row(0.3, 1.0), row(0.7, 1.0)]) == \
         {"all_recovered_up_to": 0.3, "first_failure_at": 0.5}
     assert pinned_down([row(0.1, 1.0)]) == {"all_recovered_up_to": 0.1, "first_failure_at": None}
+    exact_in_one_mode_only = {**row(0.5, 1.0), "modes": {"stochastic": {"below": [1.0, 1.0]},
+                                                         "none": {"below": [1.0, 0.9]}}}
+    assert pinned_down([row(0.1, 1.0), exact_in_one_mode_only]) == {"all_recovered_up_to": 0.1, "first_failure_at": 0.5}
