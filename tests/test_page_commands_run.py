@@ -230,7 +230,7 @@ def test_every_shown_command_is_in_a_group_that_runs():
 
 
 # Every `make test` runs these groups (a PyTorch import, multi-worker training, a whole `make demo`
-# CONFIG=demo: about a minute together); `make test ARGS="-m slow"` runs every group (about 10 minutes).
+# CONFIG=demo: about a minute together); `make test ARGS="-m slow"` runs the others (about 15 minutes on 2 cores).
 QUICK_GROUPS = {"runs/mine", "/shared/runs/celeba", "runs/demo_cpu"}
 
 
