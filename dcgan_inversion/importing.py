@@ -52,7 +52,8 @@ def already_imported(run_dir, seed: int, checkpoint=None, pretrained=None) -> bo
         if config_lib.load_config(str(root / "config.yaml")).seed != seed:
             return False
         if pretrained is not None:
-            return record.get("pretrained") == provenance(pretrained)
+            recorded, pinned = record.get("pretrained") or {}, provenance(pretrained)
+            return all(recorded.get(key) == pinned[key] for key in ("package", "version", "weights_sha256"))
         return record.get("sha256") == _sha256(_source_of(checkpoint))
     except (OSError, ValueError, AttributeError, UserError):
         return False  # not an import, or a damaged one: check_destination says the folder is not empty

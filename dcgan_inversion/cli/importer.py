@@ -18,11 +18,11 @@ def import_main(argv=None) -> None:
     def run():
         from dcgan_inversion.importing import already_imported, check_destination, describe, import_checkpoint
 
-        source = args.pretrained or args.checkpoint
-        if (args.checkpoint is None) != (args.pretrained is None) and already_imported(args.run, args.seed, checkpoint=args.checkpoint,
-                                                   pretrained=PRETRAINED.get(args.pretrained)):
-            print(f"{args.run} already holds {source}: nothing to import (the run is kept as it was imported; "
-                  "remove it to import again with other settings)")
+        one_source = (args.checkpoint is None) != (args.pretrained is None)
+        if one_source and already_imported(args.run, args.seed, checkpoint=args.checkpoint,
+                                           pretrained=PRETRAINED.get(args.pretrained)):
+            print(f"{args.run} already holds {args.pretrained or args.checkpoint}: nothing to import (the run is "
+                  "kept as it was imported; remove it to import again with other settings)")
             return
         check_destination(args.run)  # before TensorFlow loads, and before a download
         load_config(args.config)  # a mistake in it, before a download

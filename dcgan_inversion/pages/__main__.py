@@ -1,7 +1,7 @@
 """`python -m dcgan_inversion.pages` (`make docs`): renders the README and docs pages of the project in
 the current folder (or --root) from their templates and its results; `--check` only says which pages
-differ (exit 1 if any). The current folder, as every other command's paths: `make publish` in a copy of
-the project renders that copy's pages from that copy's results."""
+differ (exit 1 if any). Like every other command's paths, the folder is the current one: `make publish`
+in a copy of the project renders that copy's pages from that copy's results."""
 import argparse
 import sys
 from pathlib import Path
