@@ -17,9 +17,8 @@ from dcgan_inversion.cli import PARSERS
 from dcgan_inversion.cli.common import overrides
 from dcgan_inversion.pages.__main__ import arguments as pages_arguments
 from dcgan_inversion.user_images.measure import arguments as measure_arguments
+from page_commands import ROOT, shown_commands
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCRIPTS = {"train/train.py": "dcgan-train", "invert/invert.py": "dcgan-invert", "figures/figures.py": "dcgan-figures"}
 MODULES = {"dcgan_inversion.bench": bench_arguments, "dcgan_inversion.pages": pages_arguments,
            "dcgan_inversion.user_images.measure": measure_arguments}
@@ -29,23 +28,7 @@ OUTSIDE = {"git", "pip", "unzip", ".venv/bin/pip"}
 HOUSEKEEPING = {"python3", "touch", "mkdir", "cp", "rm", "test", "set", "for", "if", "[", "echo"}
 
 
-def shown_commands() -> list[tuple[str, list[str]]]:
-    """(page, words) for every command in every page's bash blocks; `a && b` is two commands."""
-    commands = []
-    for page in PAGES:
-        for block in re.findall(r"```bash\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
-            for line in block.replace("\\\n", " ").splitlines():
-                words = shlex.split(line, comments=True)
-                while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):  # VAR=value before a command
-                    words = words[1:]
-                while words:
-                    cut = words.index("&&") if "&&" in words else len(words)
-                    commands.append((page.name, words[:cut]))
-                    words = words[cut + 1:]
-    return commands
-
-
-COMMANDS = shown_commands()
+COMMANDS = [(page, words) for page, _, words in shown_commands()]
 
 
 def parsed(parser: argparse.ArgumentParser, words: list[str]) -> argparse.Namespace:

@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+from page_commands import ROOT, shown_commands
+
 NOT_RUN = {"git", "pip", ".venv/bin/pip"}  # fetching code; `make test` is this suite
 # Test sizes, appended to every command that trains or inverts: fewer steps, latents and starts, never
 # fewer conditions (every clip mode, noise level, mask and hidden fraction is still run, as the pages
@@ -44,23 +44,6 @@ TINY_ARGS = [word for setting in TINY for word in ("--set", setting)]
 SIZED_TARGETS = {"invert", "complete", "train", "demo", "encoder"}  # make targets whose ARGS take --set
 SIZED_COMMANDS = {"dcgan-invert", "dcgan-train"}
 FACE_RUNS = "runs/face"  # the runs the pages import the real face generator into (make demo's too) start so
-
-
-def shown_commands() -> list[tuple[dict, list[str]]]:
-    """(environment, words) for every command of every page in order; `a && b` is two commands."""
-    commands = []
-    for page in PAGES:
-        for block in re.findall(r"```bash\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
-            for line in block.replace("\\\n", " ").splitlines():
-                words, env = shlex.split(line, comments=True), {}
-                while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
-                    name, value = words.pop(0).split("=", 1)
-                    env[name] = value
-                while words:
-                    cut = words.index("&&") if "&&" in words else len(words)
-                    commands.append((env, words[:cut]))
-                    words = words[cut + 1:]
-    return commands
 
 
 def make_variables(words: list[str]) -> tuple[list[str], dict]:
@@ -95,7 +78,7 @@ def chains() -> dict[str, list[tuple[dict, list[str]]]]:
     """The shown commands grouped by run, in page order. A run `cp -r` makes joins its source's group;
     `make refigure` and the published-figure commands form the group `docs`."""
     grouped, joined = {}, {}
-    for env, words in shown_commands():
+    for _, env, words in shown_commands():
         if words[0] in NOT_RUN or words[:2] == ["make", "test"]:
             continue
         run = run_of(words) or "docs"
@@ -223,7 +206,7 @@ def pages_refused_tiny_results(words: list[str], result) -> bool:
 
 
 def test_every_shown_command_is_in_a_group_that_runs():
-    shown = [words for _, words in shown_commands() if words[0] not in NOT_RUN and words[:2] != ["make", "test"]]
+    shown = [words for _, _, words in shown_commands() if words[0] not in NOT_RUN and words[:2] != ["make", "test"]]
     grouped = [words for commands in CHAINS.values() for _, words in commands]
     assert sorted(map(shlex.join, grouped)) == sorted(map(shlex.join, shown))
     assert {"runs/demo", "runs/face_demo", "runs/amos", "runs/celeba", "docs"} | QUICK_GROUPS <= set(CHAINS)
