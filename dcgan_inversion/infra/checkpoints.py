@@ -41,18 +41,17 @@ def restore_newest_intact(checkpoint: tf.train.Checkpoint, folder) -> str | None
     return None
 
 
-def set_aside(path, error: BaseException, *companions: Path) -> None:
-    """Moves checkpoint `path` (`ckpt-N.index`, `ckpt-N.data-*`) and `companions` into `damaged/`
-    beside them, with one warning line."""
+def set_aside(path, error: BaseException, *companions: Path, then: str = "trying an older one") -> None:
+    """Moves `path` (a checkpoint prefix: `ckpt-N.index`, `ckpt-N.data-*`; or a file) and `companions`
+    into `damaged/` beside them, with one warning line that ends with what happens `then`."""
     prefix = Path(path)
     target = prefix.parent / "damaged"
     target.mkdir(exist_ok=True)
-    for part in [*prefix.parent.glob(prefix.name + ".*"), *companions]:
-        if part.exists():
+    for part in [prefix, *prefix.parent.glob(prefix.name + ".*"), *companions]:
+        if part.is_file():
             part.replace(target / part.name)
     reason = first_line(error)
-    print(f"warning: checkpoint {path} is damaged ({reason}); moved it to {target}, trying an older one",
-          file=sys.stderr, flush=True)
+    print(f"warning: {path} is damaged ({reason}); moved it to {target}, {then}", file=sys.stderr, flush=True)
 
 
 def _rewrite_state(folder: Path, listed: list[str]) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -19,7 +18,6 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.infra.checkpoints import DAMAGED, set_aside
-from dcgan_inversion.infra.errors import first_line
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.result import InversionResult
 from dcgan_inversion.inversion.shards import ShardedInversion
@@ -184,8 +182,5 @@ def load_finished(checkpoint_dir, problem: str) -> InversionResult | None:
         with np.load(path) as saved:
             return InversionResult.from_arrays(saved) if str(saved["problem"]) == problem else None
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as error:
-        aside = path.with_name(f"damaged-{FINISHED}")
-        path.replace(aside)
-        print(f"warning: {path} is damaged ({first_line(error)}); moved it to {aside.name}, the batch runs again",
-              file=sys.stderr, flush=True)
+        set_aside(path, error, then="the batch runs again")
         return None

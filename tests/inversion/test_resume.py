@@ -119,7 +119,7 @@ def test_a_kept_batch_of_another_problem_or_damaged_runs_again(tiny_generator, t
     kept.write_bytes(kept.read_bytes()[:100])
     run_invert(tiny_generator, CONFIG, *problem, seed=2, checkpoint_dir=tmp_path)
     assert sum(made) == 60 and "finished.npz is damaged" in capsys.readouterr().err
-    assert (tmp_path / "batch0" / "damaged-finished.npz").exists()
+    assert (tmp_path / "batch0" / "damaged" / "finished.npz").exists()
     run_invert(tiny_generator, CONFIG, *problem, seed=3, checkpoint_dir=tmp_path)
     assert sum(made) == 120  # another seed: another problem
 
