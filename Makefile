@@ -8,6 +8,9 @@ PROTOCOL ?=
 # RUN: runs/<CONFIG> where CONFIG is given (make train's default too: runs/demo), else make demo's run.
 CONFIG_RUN = runs/$(basename $(notdir $(CONFIG)))
 RUN ?= $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG_RUN),runs/face_demo)
+# $(call run_or,DEFAULT): RUN where it was given (command line or environment), else DEFAULT; for the
+# targets whose own default run is not make demo's.
+run_or = $(if $(filter command line environment,$(origin RUN)),$(RUN),$(1))
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -82,7 +85,7 @@ endif
 	$(MAKE) --no-print-directory figures ARGS=
 
 # make train without RUN trains into runs/<CONFIG> (runs/demo), never into make demo's imported run.
-TRAIN_RUN = $(if $(filter command line environment,$(origin RUN)),$(RUN),$(CONFIG_RUN))
+TRAIN_RUN = $(call run_or,$(CONFIG_RUN))
 train: $(STAMP)
 	$(PY) train/train.py $(CONFIG_FLAG) --run $(TRAIN_RUN) $(ARGS)
 
@@ -143,13 +146,13 @@ endif
 
 import: $(STAMP)
 	$(if $(CHECKPOINT)$(PRETRAINED),,$(error CHECKPOINT is not set: make import CHECKPOINT=path/to/checkpoint RUN=runs/amos, or PRETRAINED=gan-face-generate))
-	$(VENV)/bin/dcgan-import $(if $(PRETRAINED),--pretrained $(PRETRAINED),$(CHECKPOINT)) --run $(if $(filter command line environment,$(origin RUN)),$(RUN),runs/imported) $(ARGS)
+	$(VENV)/bin/dcgan-import $(if $(PRETRAINED),--pretrained $(PRETRAINED),$(CHECKPOINT)) --run $(call run_or,runs/imported) $(ARGS)
 
 generate: $(STAMP) $(RUN)/generator.weights.h5
 	$(VENV)/bin/dcgan-generate --run $(RUN) $(ARGS)
 
 # make bench without RUN measures steps to precision on the demo run (trained first if missing).
-BENCH_RUN = $(if $(filter command line environment,$(origin RUN)),$(RUN),runs/demo)
+BENCH_RUN = $(call run_or,runs/demo)
 bench: $(STAMP) $(BENCH_RUN)/generator.weights.h5
 	$(PY) -m dcgan_inversion.bench --run $(BENCH_RUN) --out $(DOCS) $(ARGS)
 ifneq ($(BENCH_RUN),$(RUN))
