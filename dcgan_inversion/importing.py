@@ -45,11 +45,12 @@ def already_imported(run_dir, seed: int, checkpoint=None, pretrained=None) -> bo
     and sums), or the same checkpoint's sha256, and its seed is the same. Importing it again is then a
     no-op, so each of a page's recipes can start with the import it needs."""
     from dcgan_inversion.pretrained import provenance
+    from dcgan_inversion.run.paths import saved_config
 
-    root = Path(run_dir)
+    paths = RunPaths(run_dir)
     try:
-        record = json.loads((root / "imported.json").read_text(encoding="utf-8"))
-        if config_lib.load_config(str(root / "config.yaml")).seed != seed:
+        record = json.loads(paths.imported.read_text(encoding="utf-8"))
+        if saved_config(paths.root).seed != seed:
             return False
         if pretrained is not None:
             recorded, pinned = record.get("pretrained") or {}, provenance(pretrained)

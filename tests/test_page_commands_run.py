@@ -147,8 +147,8 @@ def project_copy(folder: Path) -> Path:
 def localised(words: list[str], env: dict, folder: Path) -> tuple[list[str], dict]:
     """Absolute paths a page names (/data/..., /shared/...) inside the project copy; a cluster of
     other machines (TF_CONFIG) as a cluster of one worker on this one."""
-    words = [re.sub(r"^(.*?)/(data|shared)/", lambda m: f"{m.group(1)}{folder}/{m.group(2)}/", word)
-             for word in words]
+    words = [re.sub(r"^([^/]*=)?/(data|shared)/", lambda m: f"{m.group(1) or ''}{folder}/{m.group(2)}/", word)
+             for word in words]  # a path, or a setting's value (data.path=/data/...); not tests/data/
     env = dict(env)
     if "TF_CONFIG" in env:
         env["TF_CONFIG"] = json.dumps({"cluster": {"worker": ["localhost:23456"]}, "task": {"type": "worker", "index": 0}})
