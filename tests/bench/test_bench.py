@@ -94,13 +94,13 @@ def test_starts_are_kept_per_run(tmp_path, monkeypatch):
     committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "results" / "bench.json").read_text())
     committed.pop("starts_by_run", None)
     (tmp_path / "bench.json").write_text(json.dumps({**committed, "starts": {}, "starts_date": "2026-01-01"}))
-    for run in ("demo", "amos64"):
+    for run in ("demo", "face64"):
         bench.main(["--starts-only", "--run", str(tmp_path / run), "--out", str(tmp_path)])
     report = json.loads((tmp_path / "bench.json").read_text())
-    assert list(report["starts_by_run"]) == ["demo", "amos64"] and "starts" not in report
+    assert list(report["starts_by_run"]) == ["demo", "face64"] and "starts" not in report
     assert all(entry["environment"]["lock_sha256"] for entry in report["starts_by_run"].values())
     text = (tmp_path / "bench.md").read_text()
-    assert "the run `demo` (32 px" in text and "the run `amos64` (64 px" in text
+    assert "the run `demo` (32 px" in text and "the run `face64` (64 px" in text
 
 
 def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
