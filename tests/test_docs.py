@@ -67,6 +67,28 @@ def test_every_committed_table_a_page_shows_is_shown_verbatim():
     assert shown >= 4  # Tables 1-2, the protocols' Table 1, the verdicts at least
 
 
+def test_every_figure_a_page_shows_re_renders_from_docs_results():
+    """`make refigure` redraws every figure a page shows from the result files beside it (its JSON, and
+    the NPZ of those drawn from arrays); the training plots and the contact sheet are a run's own."""
+    from dcgan_inversion.paper.protocols import available_protocols
+    from dcgan_inversion.paper.render import published_figures
+    from dcgan_inversion.run.paths import PublishedPaths
+
+    a_runs_own = {"training.png", "your_images_contact_sheet.png"}
+    shown = set()
+    for page in [*(ROOT / "docs").glob("*.md"), ROOT / "README.md"]:
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", page.read_text()):
+            shown.add((page.parent / target).resolve().relative_to(RESULTS))
+    checked = [figure for figure in shown if figure.name not in a_runs_own]
+    assert len(checked) >= 10
+    for figure in checked:
+        folder, protocol = figure.parent, None
+        if folder.name in available_protocols():
+            folder, protocol = folder.parent, folder.name
+        drawn = published_figures(PublishedPaths(RESULTS / folder, protocol))
+        assert figure.stem in drawn, f"docs/results/{figure} does not re-render from the files beside it"
+
+
 def test_every_page_the_readme_links_exists():
     readme = (ROOT / "README.md").read_text()
     for target in re.findall(r"\]\(([^)#]+)", readme):

@@ -69,12 +69,22 @@ def _default_figures(paths: RunPaths) -> list[str]:
 
 
 def _published_figures(paths: PublishedPaths) -> list[str]:
-    """Every figure and table whose result files were published (the training figure needs the run)."""
-    names = [name for name in FIGURES if name != "training"
-             and (paths.protocol is None or name not in ("protocols", "completion"))]
-    ready = [name for name in names if (paths.results / f"{RESULTS[name]}.json").exists()
-             and (name not in ARRAYS or (paths.results / f"{ARRAYS[name]}.npz").exists())
-             and (name != "protocols" or protocols_with_results(paths))]
+    """Every figure and table whose result files were published, the others named on stderr."""
+    names = _publishable(paths)
+    ready = published_figures(paths)
     for name in sorted(set(names) - set(ready), key=names.index):
         print(f"skipped {name}: its results are not published in {paths.results}", file=sys.stderr)
     return ready
+
+
+def published_figures(paths: PublishedPaths) -> list[str]:
+    """The figures and tables that re-render from a published folder: their JSON, and the NPZ of those
+    drawn from arrays, are there (the training figure needs the run)."""
+    return [name for name in _publishable(paths) if (paths.results / f"{RESULTS[name]}.json").exists()
+            and (name not in ARRAYS or (paths.results / f"{ARRAYS[name]}.npz").exists())
+            and (name != "protocols" or protocols_with_results(paths))]
+
+
+def _publishable(paths: PublishedPaths) -> list[str]:
+    return [name for name in FIGURES if name != "training"
+            and (paths.protocol is None or name not in ("protocols", "completion"))]
