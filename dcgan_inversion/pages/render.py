@@ -58,6 +58,22 @@ class Results:
             raise AttributeError(name)
         return self[name]
 
+    def partial_environments(self) -> list[str]:
+        """The results (names as `results[...]` takes them) whose `environment` lacks the CPU model or the
+        lock file's hash, so a page can say which ones record less than the rest."""
+        return [name for name, recorded in self._environments() if not {"cpu", "lock_sha256"} <= set(recorded)]
+
+    def recorded(self, key: str) -> list[str]:
+        """Each value of `environment[key]` the results record (a CPU, a lock file's hash), the most
+        often recorded first, so a page names the machines and lock files its numbers came from."""
+        values = [recorded[key] for _, recorded in self._environments() if key in recorded]
+        return sorted(set(values), key=lambda value: (-values.count(value), value))
+
+    def _environments(self) -> list[tuple[str, dict]]:
+        names = sorted(str(path.relative_to(self.folder).with_suffix("")) for path in self.folder.rglob("*.json"))
+        return [(name, self[name]["environment"]) for name in names
+                if isinstance(self[name], dict) and isinstance(self[name].get("environment"), dict)]
+
 
 def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
