@@ -109,3 +109,18 @@ def test_every_committed_result_names_the_command_that_makes_it():
     assert len(files) > 20 and [name for name in files if source_of(name) is None] == []
     assert source_of("authors/table1.json").commands[0] == "make invert RUN=runs/demo PROTOCOL=authors"
     assert source_of("not/a/result.json") is None
+
+
+def test_the_machines_and_lock_files_a_page_names_are_the_ones_the_results_record(tmp_path):
+    from dcgan_inversion.pages.render import Results
+
+    full = {"cpu": "CPU A, 2 cores", "lock_sha256": "aaaa"}
+    for name, environment in [("table1", full), ("noise", full), ("sub/table1", {**full, "cpu": "CPU B, 2 cores"}),
+                              ("old", {"tensorflow": "2.21.0", "device": "CPU (x86_64)"})]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"{name}.json").write_text(json.dumps({"environment": environment}))
+    (tmp_path / "imported.json").write_text(json.dumps({"package": "p"}))  # no environment: not counted
+    results = Results(tmp_path)
+    assert results.recorded("cpu") == ["CPU A, 2 cores", "CPU B, 2 cores"]  # the most often recorded first
+    assert results.recorded("lock_sha256") == ["aaaa"]
+    assert results.partial_environments() == ["old"]
