@@ -1,7 +1,9 @@
 """What every figure must honour for a reader: no symlog stretch, nothing zero or negative on a log
 axis (such values go on the axis' edge as marked points), and no legend over the data."""
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.path import Path
 
 
 def capture_figures(monkeypatch) -> list:
@@ -20,8 +22,17 @@ def capture_figures(monkeypatch) -> list:
 def _points(axis) -> np.ndarray:
     points = [np.column_stack([np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)])
               for line in axis.lines if line.get_transform() == axis.transData]
-    points += [np.asarray(collection.get_offsets(), float).reshape(-1, 2) for collection in axis.collections]
+    for collection in axis.collections:
+        if isinstance(collection, PolyCollection):  # a filled band: its polygons' corners (its offset is a dummy 0, 0)
+            points += [_corners(path) for path in collection.get_paths()]
+        else:  # scatter: its markers' positions
+            points.append(np.asarray(collection.get_offsets(), float).reshape(-1, 2))
     return np.concatenate(points) if points else np.zeros((0, 2))
+
+
+def _corners(path: Path) -> np.ndarray:
+    """A polygon's vertices without the closing code's placeholder vertex."""
+    return path.vertices if path.codes is None else path.vertices[path.codes != Path.CLOSEPOLY]
 
 
 def unreadable(figure) -> list[str]:

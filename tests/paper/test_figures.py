@@ -185,3 +185,29 @@ def test_by_default_a_run_gets_the_figures_of_the_results_it_has(finished_run, t
     (run / "results" / "table1.json").unlink()
     with pytest.raises(UserError, match=r"no results in .*: run `make invert` \(dcgan-invert --run .*\) first"):
         make_figures(run)
+
+
+def test_a_protocols_convergence_shows_the_median_error_where_no_row_reaches_a_level(monkeypatch, tmp_path):
+    """A protocol run that brings no row below any level (Amos's Adam on the real face generator's N(0, 1)
+    latents, as published) still shows its progress: per mode, the median z error and its quartiles
+    on a log axis below the shares, readable."""
+    import shutil
+
+    import numpy as np
+
+    published = ROOT / "docs" / "results" / "runs" / "face_paper_prior" / "amos"
+    (tmp_path / "amos").mkdir()
+    for name in ("table1.json", "table1.npz"):
+        shutil.copy(published / name, tmp_path / "amos")
+    figures = capture_figures(monkeypatch)
+    make_figures(tmp_path, ["convergence"], "amos", published=True)
+    (figure,) = figures
+    assert unreadable(figure) == []
+    shares, errors = figure.axes[:3], figure.axes[3:]
+    history = np.load(published / "table1.npz")["history_z_error"]
+    rows = history.shape[1] // 3
+    for column, axis in enumerate(errors):
+        (median,) = [line for line in axis.lines if "median" in line.get_label()]
+        assert axis.get_yscale() == "log"
+        np.testing.assert_allclose(median.get_ydata(), np.median(history[:, column * rows:(column + 1) * rows], axis=1))
+    assert all(max(line.get_ydata().max() for line in axis.lines) == 0 for axis in shares)  # nothing to see up there
