@@ -20,6 +20,7 @@ class Source:
 
 DEMO = "make demo CONFIG=demo && make publish RUN=runs/demo"
 FACE_PAPER = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper"
+FACE_PAPER_PRIOR = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper_prior"
 SOURCES = (
     Source(("runs/face_demo/*",), ("make demo", "make publish RUN=runs/face_demo"),
            "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes"),
@@ -37,6 +38,19 @@ SOURCES = (
             "make publish RUN=runs/face_paper PROTOCOL=authors"),
            "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours), "
            "and the curvature at its latents"),
+    Source(("runs/face_paper_prior/authors/*",),
+           (FACE_PAPER_PRIOR, 'make invert RUN=runs/face_paper_prior PROTOCOL=authors ARGS="--experiment table1 '
+                              '--set experiments.table1_latents=8 --set experiments.latents=prior"',
+            'make invert RUN=runs/face_paper_prior PROTOCOL=authors ARGS="--curvature --set experiments.latents=prior"',
+            "make publish RUN=runs/face_paper_prior PROTOCOL=authors"),
+           "Table 1 under the authors' protocol on the real face generator, its own N(0, 1) latents (hours), "
+           "and the curvature at its latents"),
+    Source(("runs/face_paper_prior/amos/*",),
+           (FACE_PAPER_PRIOR, 'make invert RUN=runs/face_paper_prior PROTOCOL=amos ARGS="--experiment table1 '
+                              '--set experiments.table1_latents=8 --set experiments.latents=prior '
+                              '--set invert.steps=10000"',
+            "make publish RUN=runs/face_paper_prior PROTOCOL=amos"),
+           "Table 1 under Amos's Adam on the real face generator, 10,000 of his 100,000 steps, its N(0, 1) latents"),
     Source(("runs/face_paper/uniqueness.*", "runs/face_paper/table2.md", "runs/face_paper/config.yaml",
             "runs/face_paper/imported.json"),
            (FACE_PAPER, 'make invert RUN=runs/face_paper ARGS="--experiment uniqueness '
