@@ -195,8 +195,11 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
         for (label, (steps, history)), color in zip(curves.items(), ("tab:red", "black")):
             rows = history.shape[1] // len(modes)
             errors = history[:, column * rows:(column + 1) * rows]
-            for threshold, style in CONVERGENCE_LEVELS:
-                shares.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, label=f"{label} < {threshold:g}")
+            for level, ((threshold, style), marker) in enumerate(zip(CONVERGENCE_LEVELS, "os^")):
+                # markers staggered along the curve (spaced on screen, not by index: the axis is log): levels
+                # whose shares coincide (all 0, all 1) stay told apart
+                shares.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, marker=marker, markersize=3,
+                            markevery=(0.03 * level, 0.09), label=f"{label} < {threshold:g}")
             low, median, high = np.percentile(errors, (25, 50, 75), axis=1)
             errors_axis.fill_between(steps, low, high, color=color, alpha=0.15, lw=0)
             errors_axis.plot(steps, median, "-", color=color, lw=1, label=f"{label}: median z error (band: quartiles)")
