@@ -147,8 +147,11 @@ def table2(paths: RunPaths) -> list[Path]:
 
 
 def _baseline_vectors(config: dict) -> str:
-    """What the random baseline draws: the run's prior (the paper's U(-1, 1)^100: expected 0.0816)."""
+    """What the random baseline draws: the experiments' prior (experiment_prior: the run's own, or the
+    paper's U(-1, 1)^100 with experiments.latents: paper_uniform, expected 0.0816)."""
     model = config["model"]
+    if config.get("experiments", {}).get("latents", "prior") == "paper_uniform":
+        return f"U(-1, 1)^{model['z_dim']} vectors" + (" (expected 0.0816)" if model["z_dim"] == 100 else "")
     if model.get("latent", "uniform") == "normal":
         return f"N(0, 1)^{model['z_dim']} vectors kept in [-{model['latent_box']:g}, {model['latent_box']:g}]"
     low, high = config["invert"].get("low", -1.0), config["invert"].get("high", 1.0)

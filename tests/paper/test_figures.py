@@ -148,6 +148,8 @@ def test_table2_names_the_prior_its_random_baseline_draws():
     normal = {"model": {"z_dim": 100, "latent": "normal", "latent_box": 4.5}, "invert": {"low": -1.0, "high": 1.0}}
     assert _baseline_vectors(normal) == "N(0, 1)^100 vectors kept in [-4.5, 4.5]"
     assert "expected" not in _baseline_vectors({**uniform, "model": {**uniform["model"], "z_dim": 64}})
+    paper_draw = {**normal, "experiments": {"latents": "paper_uniform"}}  # a normal-prior generator, the paper's latents
+    assert _baseline_vectors(paper_draw) == "U(-1, 1)^100 vectors (expected 0.0816)"
 
 
 def test_convergence_shows_the_final_shares_after_restarts(monkeypatch, tmp_path):
