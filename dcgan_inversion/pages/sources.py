@@ -24,6 +24,10 @@ FACE_PAPER_PRIOR = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper
 SOURCES = (
     Source(("runs/face_demo/*",), ("make demo", "make publish RUN=runs/face_demo"),
            "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes"),
+    Source(("runs/face_demo_uniform/*",),
+           ('make demo RUN=runs/face_demo_uniform ARGS="--set experiments.latents=paper_uniform"',
+            "make publish RUN=runs/face_demo_uniform"),
+           "the same experiments on the paper's U(-1, 1) latents (box [-1, 1])"),
     Source(("runs/face_table1_uniform/*",),
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_table1_uniform",
             'make invert RUN=runs/face_table1_uniform ARGS="--experiment table1 --set experiments.table1_latents=1000 '
