@@ -180,7 +180,7 @@ def test_by_default_a_run_gets_the_figures_of_the_results_it_has(finished_run, t
     shutil.copytree(finished_run, run)
     for name in ("trajectory", "noise", "uniqueness"):
         (run / "results" / f"{name}.json").unlink()
-    shutil.rmtree(run / "figures")
+    shutil.rmtree(run / "figures", ignore_errors=True)  # drawn by whichever test ran first on this worker, or not
     written = {path.name for path in make_figures(run)}
     assert {"table1.md", "convergence.png", "training.png"} <= written and "figure1.png" not in written
     assert "skipped figure1" in capsys.readouterr().err
