@@ -195,15 +195,8 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
         for (label, (steps, history)), color in zip(curves.items(), ("tab:red", "black")):
             rows = history.shape[1] // len(modes)
             errors = history[:, column * rows:(column + 1) * rows]
-            for level, ((threshold, style), marker) in enumerate(zip(CONVERGENCE_LEVELS, "os^")):
-                # markers staggered along the curve (spaced on screen, not by index: the axis is log): levels
-                # whose shares coincide (all 0, all 1) stay told apart
-                shares.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, marker=marker, markersize=3,
-                            markevery=(0.03 * level, 0.09), label=f"{label} < {threshold:g}")
-            low, median, high = np.percentile(errors, (25, 50, 75), axis=1)
-            errors_axis.fill_between(steps, low, high, color=color, alpha=0.15, lw=0)
-            errors_axis.plot(steps, median, "-", color=color, lw=1, label=f"{label}: median z error (band: quartiles)")
-            drawn += [low, high]
+            _share_curves(shares, steps, errors, color, label)
+            drawn += _error_band(errors_axis, steps, errors, color, label)
         for threshold, style in CONVERGENCE_LEVELS:  # the levels of the panel above, as guides
             errors_axis.axhline(threshold, color="grey", lw=0.6, linestyle=style)
         shares.set_title(f"{mode} clipping")
@@ -224,6 +217,23 @@ def protocol_convergence(paths: RunPaths) -> list[Path]:
     figure.suptitle(f"Recovery vs steps, {record['latents_per_mode']} latents per mode (state at each step)\n"
                     + "\n".join(descriptions), fontsize=9)
     return save_figure(figure, paths.figures / "convergence")
+
+
+def _share_curves(axis, steps: np.ndarray, errors: np.ndarray, color: str, label: str) -> None:
+    """Per level, the share of rows below it at each step. Each level's markers are staggered along
+    its curve (spaced on screen, not by index: the axis is log), so levels whose shares coincide
+    (all 0, all 1) stay told apart."""
+    for level, ((threshold, style), marker) in enumerate(zip(CONVERGENCE_LEVELS, "os^")):
+        axis.plot(steps, np.mean(errors < threshold, axis=1), style, color=color, marker=marker, markersize=3,
+                  markevery=(0.03 * level, 0.09), label=f"{label} < {threshold:g}")
+
+
+def _error_band(axis, steps: np.ndarray, errors: np.ndarray, color: str, label: str) -> list[np.ndarray]:
+    """The rows' median z error at each step, their quartiles as a band; returns what it drew."""
+    low, median, high = np.percentile(errors, (25, 50, 75), axis=1)
+    axis.fill_between(steps, low, high, color=color, alpha=0.15, lw=0)
+    axis.plot(steps, median, "-", color=color, lw=1, label=f"{label}: median z error (band: quartiles)")
+    return [low, high]
 
 
 def curvature(paths: RunPaths) -> list[Path]:
