@@ -31,10 +31,10 @@ def test_the_readme_claims_quote_the_real_face_generators_results():
              "runs/face_demo_uniform/uniqueness.json")]):
         table1 = _json(ours)
         digits = 1 if table1["latents_per_mode"] >= 100 else 0
-        shares = " / ".join(_share(table1["modes"][m]["final"]["0.0001"], digits) for m in order)
+        shares = " / ".join(_percent(table1["modes"][m]["final"]["0.0001"], digits) + "%" for m in order)
         row = _claims_row("b", readme, table)
         assert f"| {shares} |" in row
-        sticky = " / ".join(_share(_json(authors)["modes"][m]["sticky"]["0.0001"], 0) for m in order)
+        sticky = " / ".join(_percent(_json(authors)["modes"][m]["sticky"]["0.0001"], 0) + "%" for m in order)
         assert f"| {sticky}; median z error" in row
         distances = _json(uniqueness)["modes"]
         quoted = " / ".join(f"{distances[m]['mean_pairwise_distance']:.1e}" for m in reversed(order))
@@ -42,12 +42,10 @@ def test_the_readme_claims_quote_the_real_face_generators_results():
     assert _json("runs/face_demo/imported.json")["pretrained"]["package"] in readme.read_text()
 
 
-def _share(share: float, digits: int) -> str:
-    return f"{100 * share:.{digits}f}%" if share < 1 else "100%"
 
 
-def _percent(share: float) -> str:
-    return f"{100 * share:.1f}" if share < 1 else "100"
+def _percent(share: float, digits: int = 1) -> str:
+    return f"{100 * share:.{digits}f}" if share < 1 else "100"
 
 
 def test_claims_a_and_b_quote_the_authors_protocol_and_amos_table1():
