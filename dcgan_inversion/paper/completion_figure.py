@@ -5,6 +5,7 @@ from pathlib import Path
 
 from dcgan_inversion.completion.observe import PSNR_CAP_DB, PSNR_FLOOR_MSE
 from dcgan_inversion.infra.plotting import plt, save_figure
+from dcgan_inversion.paper.completion import pinned_down
 from dcgan_inversion.paper.labels import model_text
 from dcgan_inversion.paper.plot_style import legend_below, mark_cap, plot_mode, plot_positive
 from dcgan_inversion.records import load_results
@@ -65,7 +66,6 @@ def completion_table(paths: RunPaths, record: dict) -> list[Path]:
                     + [f"{row['modes'][mode]['below'][0]:.0%} / {row['modes'][mode]['below'][1]:.0%}" for mode in modes]
                     + [_db(ours["hidden_psnr_db"]), f"{row['amos']['below'][0]:.0%}", _db(row["amos"]["hidden_psnr_db"]),
                        f"{_db(real['ours_psnr_db'])} / {_db(real['amos_psnr_db'])}" if real else "n/a"])
-    pinned = record["pinned_down"]
     notes = [f"{record['latents']} generated targets per mask (true z known), our method best of {record['starts']} "
              f"starts per clip mode; Amos: his L1 contextual + {record['config']['completion']['lam']:g} x GAN loss, "
              f"Adam lr {record['config']['completion']['learning_rate']:g}, "
@@ -74,9 +74,18 @@ def completion_table(paths: RunPaths, record: dict) -> list[Path]:
              + ". PSNR: the hidden pixels of the completion against the truth, median over targets (real faces: mean"
              f" over {', '.join(record['real_images']) or 'none'}; {PSNR_CAP_DB:.0f} dB is the cap, an exact fill). σ_min: smallest singular value of the Jacobian of the"
              " known pixels at the true latent (0: fewer known values than z has dimensions).",
-             f"Centre squares: every latent recovered below 1e-8 in every clip mode up to {_share(pinned['all_recovered_up_to'])} hidden; "
-             f"the first miss at {_share(pinned['first_failure_at'])}."]
+             _centre_square_note(record)]
     return write_table(paths, "completion", header, rows, notes)
+
+
+def _centre_square_note(record: dict) -> str:
+    """Where, along the centre squares, every latent stopped coming back exactly (rows in the table above)."""
+    pinned = pinned_down(record["masks"])
+    where = (f"a latent was missed already at the smallest hole ({_share(pinned['first_failure_at'])} hidden)"
+             if pinned["all_recovered_up_to"] is None else
+             f"every latent came back up to {_share(pinned['all_recovered_up_to'])} hidden, the first miss at "
+             f"{_share(pinned['first_failure_at'])}")
+    return f"Centre squares (Amos's center and the center-N% sweep), below 1e-8 in every clip mode run: {where}."
 
 
 def _db(value) -> str:

@@ -28,7 +28,7 @@ def test_completion_experiment_records_every_mask_and_renders(tiny_generator, tm
     assert json.loads((results / "completion.json").read_text())["experiment"] == "completion"
     written = make_figures(tmp_path, ["completion"])
     assert {path.name for path in written} >= {"completion.png", "completion.md"}
-    assert "every latent recovered below 1e-8 in every clip mode" in (tmp_path / "figures" / "completion.md").read_text()
+    assert "below 1e-8 in every clip mode run: " in (tmp_path / "figures" / "completion.md").read_text()
 
     # An exact fill reads the PSNR cap, and a singular value can be 0: both marked, neither drawn as data.
     from dcgan_inversion.completion.observe import PSNR_CAP_DB
@@ -54,3 +54,6 @@ def test_pinned_down_reads_the_sweep_in_order():
     exact_in_one_mode_only = {**row(0.5, 1.0), "modes": {"stochastic": {"below": [1.0, 1.0]},
                                                          "none": {"below": [1.0, 0.9]}}}
     assert pinned_down([row(0.1, 1.0), exact_in_one_mode_only]) == {"all_recovered_up_to": 0.1, "first_failure_at": 0.5}
+    amos_centre_missed = {**row(0.25, 0.75), "mask": "center"}
+    assert pinned_down([row(0.3, 1.0), amos_centre_missed, {**row(0.1, 0.0), "mask": "grid"}]) == \
+        {"all_recovered_up_to": None, "first_failure_at": 0.25}
