@@ -26,7 +26,8 @@ def test_the_readme_claims_quote_the_real_face_generators_results():
     readme = ROOT / "README.md"
     order = ("stochastic", "standard", "none")
     for table, (ours, authors, uniqueness) in enumerate([
-            ("runs/face_demo/table1.json", "runs/face_paper_prior/authors/table1.json", "runs/face_demo/uniqueness.json"),
+            ("runs/face_table1_prior/table1.json", "runs/face_paper_prior/authors/table1.json",
+             "runs/face_demo/uniqueness.json"),
             ("runs/face_table1_uniform/table1.json", "runs/face_paper/authors/table1.json",
              "runs/face_demo_uniform/uniqueness.json")]):
         table1 = _json(ours)

@@ -35,6 +35,13 @@ SOURCES = (
             "make publish RUN=runs/face_table1_uniform"),
            "Table 1 under our method (the celeba config's default) at the paper's size on the real face generator: "
            "U(-1, 1) latents, 1,000 per mode, in batches of 125 (hours)"),
+    Source(("runs/face_table1_prior/*",),
+           ("make import PRETRAINED=gan-face-generate RUN=runs/face_table1_prior",
+            'make invert RUN=runs/face_table1_prior ARGS="--experiment table1 --set experiments.table1_latents=1000 '
+            '--set experiments.latents=prior --set invert.max_rows=125"',
+            "make publish RUN=runs/face_table1_prior"),
+           "Table 1 under our method (the celeba config's default) at the paper's size on the real face generator: "
+           "its own N(0, 1) latents, 1,000 per mode, in batches of 125 (hours)"),
     Source(("runs/face_paper/authors/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
