@@ -57,14 +57,36 @@ def test_protocol_and_config_mistakes_are_one_line():
         protocol_config("authors", tiny_config(), ["invert.early_stop_threshold=0.5"])
 
 
-def _invert(generator, z_true, z_init, **invert):
+def _invert(generator, z_true, z_init, mode="stochastic", **invert):
     from dcgan_inversion.gan.model import BatchStatisticsGenerator
 
     config = config_lib.InvertConfig(**{"steps": 20, "steps_per_call": 5, **invert})
     phi = BatchStatisticsGenerator(generator) if config.batch_norm == "batch" else generator
     targets = phi(z_true).numpy()
     rows = len(z_true)
-    return run_invert(phi, config, targets, z_init, ["stochastic"] * rows, z_true, group_rows=rows)
+    return run_invert(phi, config, targets, z_init, [mode] * rows, z_true, group_rows=rows)
+
+
+def test_the_authors_steps_are_plain_gradient_descent_on_their_loss(tiny_generator, tiny_problem):
+    """Written out by hand from their graph: G with batch statistics on the targets' batch and on
+    z''s, the loss each image's mean squared pixel error summed over the batch, z' -= lr * gradient."""
+    import keras
+    import tensorflow as tf
+
+    z_true, _, z_start = tiny_problem
+    result = _invert(tiny_generator, z_true, z_start, mode="none", optimizer="sgd", learning_rate=1.0,
+                     batch_norm="batch")
+    generator = keras.models.clone_model(tiny_generator)  # its moving averages may move: a copy
+    generator.set_weights(tiny_generator.get_weights())
+    targets = generator(z_true, training=True)
+    z = tf.Variable(z_start)
+    for _ in range(20):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.reduce_mean(tf.square(generator(z, training=True) - targets), axis=[1, 2, 3]))
+        z.assign_sub(1.0 * tape.gradient(loss, z))
+    moved = z.numpy() - z_start
+    assert np.abs(moved).max() > 1e-4  # the comparison below is of real steps
+    np.testing.assert_allclose(result.z - z_start, moved, rtol=1e-3, atol=1e-6)
 
 
 def test_batch_statistics_couple_rows_and_leave_moving_averages_alone(tiny_generator, tiny_problem):
