@@ -25,11 +25,11 @@ def test_the_readme_claims_quote_the_real_face_generators_results():
     """Two tables, one per latent draw: the authors' protocol beside our method on each."""
     readme = ROOT / "README.md"
     order = ("stochastic", "standard", "none")
-    for table, (ours, authors, uniqueness) in enumerate([
+    for table, (ours, authors, uniqueness, noise_run) in enumerate([
             ("runs/face_table1_prior/table1.json", "runs/face_paper_prior/authors/table1.json",
-             "runs/face_demo/uniqueness.json"),
+             "runs/face_demo/uniqueness.json", "runs/face_noise_prior/noise.json"),
             ("runs/face_table1_uniform/table1.json", "runs/face_paper/authors/table1.json",
-             "runs/face_demo_uniform/uniqueness.json")]):
+             "runs/face_demo_uniform/uniqueness.json", "runs/face_noise_uniform/noise.json")]):
         table1 = _json(ours)
         digits = 1 if table1["latents_per_mode"] >= 100 else 0
         shares = " / ".join(_percent(table1["modes"][m]["final"]["0.0001"], digits) + "%" for m in order)
@@ -40,6 +40,9 @@ def test_the_readme_claims_quote_the_real_face_generators_results():
         distances = _json(uniqueness)["modes"]
         quoted = " / ".join(f"{distances[m]['mean_pairwise_distance']:.1e}" for m in reversed(order))
         assert quoted in _claims_row("d", readme, table)
+        noise = _json(noise_run)
+        assert f"median z error {noise['modes']['none']['median_z_error'][1]:.1e} at variance" in _claims_row("c", readme, table)
+        assert f"({noise['latents_per_variance']} latents per level and mode)" in _claims_row("c", readme, table)
     assert _json("runs/face_demo/imported.json")["pretrained"]["package"] in readme.read_text()
 
 

@@ -42,6 +42,18 @@ SOURCES = (
             "make publish RUN=runs/face_table1_prior"),
            "Table 1 under our method (the celeba config's default) at the paper's size on the real face generator: "
            "its own N(0, 1) latents, 1,000 per mode, in batches of 125 (hours)"),
+    Source(("runs/face_noise_prior/*",),
+           ("make import PRETRAINED=gan-face-generate RUN=runs/face_noise_prior",
+            'make invert RUN=runs/face_noise_prior ARGS="--experiment noise --set experiments.noise_latents=16 '
+            '--set experiments.latents=prior"',
+            "make publish RUN=runs/face_noise_prior"),
+           "Figure 2 under our method on the real face generator, 16 latents per noise level and mode, its own N(0, 1) latents"),
+    Source(("runs/face_noise_uniform/*",),
+           ("make import PRETRAINED=gan-face-generate RUN=runs/face_noise_uniform",
+            'make invert RUN=runs/face_noise_uniform ARGS="--experiment noise --set experiments.noise_latents=16 '
+            '--set experiments.latents=paper_uniform"',
+            "make publish RUN=runs/face_noise_uniform"),
+           "Figure 2 under our method on the real face generator, 16 latents per noise level and mode, the paper's U(-1, 1) latents"),
     Source(("runs/face_paper/authors/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
