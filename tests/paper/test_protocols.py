@@ -68,8 +68,9 @@ def _invert(generator, z_true, z_init, mode="stochastic", **invert):
 
 
 def test_the_authors_steps_are_plain_gradient_descent_on_their_loss(tiny_generator, tiny_problem):
-    """Written out by hand from their graph: G with batch statistics on the targets' batch and on
-    z''s, the loss each image's mean squared pixel error summed over the batch, z' -= lr * gradient."""
+    """Written out by hand from their graph: G normalising each batch (the true latents', then the
+    estimates') by its own statistics, the loss each image's mean squared pixel error summed over
+    the batch, and z' -= lr * gradient."""
     import keras
     import tensorflow as tf
 
