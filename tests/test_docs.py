@@ -46,8 +46,6 @@ def test_the_readme_claims_quote_the_real_face_generators_results():
     assert _json("runs/face_demo/imported.json")["pretrained"]["package"] in readme.read_text()
 
 
-
-
 def _percent(share: float, digits: int = 1) -> str:
     return f"{100 * share:.{digits}f}" if share < 1 else "100"
 

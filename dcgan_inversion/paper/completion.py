@@ -124,7 +124,8 @@ def pinned_down(rows: list[dict]) -> dict:
     """Along the centre squares (Amos's `center` and the sweep's `center-N%`), smallest hole first:
     the largest hidden share up to which every latent, in every clip mode run, came back below 1e-8
     (an exact fill; None when the smallest hole already lost one), and the first at which not."""
-    sweep = sorted(centre_squares(rows), key=lambda row: row["hidden_fraction"])
+    sweep = sorted((row for row in rows if row["mask"] == "center" or row["mask"].startswith("center-")),
+                   key=lambda row: row["hidden_fraction"])
     held, lost = None, None
     for row in sweep:
         if all(scores["below"][-1] == 1.0 for scores in row["modes"].values()) and lost is None:
@@ -132,8 +133,3 @@ def pinned_down(rows: list[dict]) -> dict:
         elif lost is None:
             lost = row["hidden_fraction"]
     return {"all_recovered_up_to": held, "first_failure_at": lost}
-
-
-def centre_squares(rows: list[dict]) -> list[dict]:
-    """The rows whose mask hides a centre square: Amos's `center` and the sweep's `center-N%`."""
-    return [row for row in rows if row["mask"] == "center" or row["mask"].startswith("center-")]

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from dcgan_inversion.completion.observe import PSNR_CAP_DB, PSNR_FLOOR_MSE
 from dcgan_inversion.infra.plotting import plt, save_figure
-from dcgan_inversion.paper.completion import pinned_down
 from dcgan_inversion.paper.labels import model_text
 from dcgan_inversion.paper.plot_style import legend_below, mark_cap, plot_mode, plot_positive
 from dcgan_inversion.records import load_results
@@ -80,7 +79,7 @@ def completion_table(paths: RunPaths, record: dict) -> list[Path]:
 
 def _centre_square_note(record: dict) -> str:
     """Where, along the centre squares, every latent stopped coming back exactly (rows in the table above)."""
-    pinned = pinned_down(record["masks"])
+    pinned = record["pinned_down"]
     where = (f"a latent was missed already at the smallest hole ({_share(pinned['first_failure_at'])} hidden)"
              if pinned["all_recovered_up_to"] is None else
              f"every latent came back up to {_share(pinned['all_recovered_up_to'])} hidden, the first miss at "
