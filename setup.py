@@ -20,6 +20,8 @@ setup(
         "pyyaml>=6",
         "scikit-image>=0.22",
         "tensorboard>=2.16",
+        # generators published as model.safetensors: the format's own reader (NumPy, no torch)
+        "safetensors>=0.4",
     ],
     extras_require={
         "and-cuda": ["tensorflow[and-cuda]>=2.16,<3"],

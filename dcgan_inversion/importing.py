@@ -25,11 +25,12 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion.config import seeds
 from dcgan_inversion.gan.latents import latent_prior
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.infra.io_utils import ensure_writable, file_sha256, publish_folder, write_json, write_png
+from dcgan_inversion.infra.io_utils import (ensure_writable, file_sha256, publish_folder, write_json, write_npz,
+                                            write_png)
 from dcgan_inversion.run import RunPaths
 
 BASE_CONFIG = "celeba"
-TORCH_SUFFIXES = (".pth", ".pt", ".tar", ".bin")
+TORCH_SUFFIXES = (".pth", ".pt", ".tar", ".bin", ".pkl", ".safetensors")
 
 
 def check_destination(run_dir) -> None:
@@ -68,7 +69,9 @@ def _source_of(checkpoint) -> str:
 
 
 def is_torch_file(path) -> bool:
-    """A file torch.save wrote (a zip archive, or the legacy format), or one named like one."""
+    """A file torch.save wrote (a zip archive, or the legacy format), a safetensors file, or one named
+    like one."""
+    from dcgan_inversion.gan.safetensors_file import is_safetensors
     from dcgan_inversion.gan.torch_file import LEGACY_HEAD
 
     path = Path(path)
@@ -78,32 +81,40 @@ def is_torch_file(path) -> bool:
         return True
     with open(path, "rb") as handle:
         head = handle.read(len(LEGACY_HEAD))
-    return head.startswith(b"PK") or head == LEGACY_HEAD
+    return head.startswith(b"PK") or head == LEGACY_HEAD or is_safetensors(path)
 
 
-def read_weights(checkpoint, discriminator=None):
+def read_weights(checkpoint, discriminator=None, labels: int = 0, activation: str | None = None):
     """The checkpoint's weights (every check, before anything is written), whichever format it is."""
     from dcgan_inversion.gan.pytorch_checkpoint import read_pytorch_checkpoint
     from dcgan_inversion.gan.tf1_checkpoint import read_checkpoint
 
     if is_torch_file(checkpoint):
-        return read_pytorch_checkpoint(checkpoint, discriminator)
+        return read_pytorch_checkpoint(checkpoint, discriminator, labels=labels, activation=activation)
     if discriminator is not None:
         raise UserError("--discriminator names a PyTorch discriminator file; a TF1 checkpoint holds both networks")
+    if labels or activation:
+        raise UserError("--labels and --activation are for PyTorch files; a TF1 checkpoint is Amos's DCGAN")
     return read_checkpoint(checkpoint)
 
 
 def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0, discriminator=None,
-                      latent: str | None = None, latent_box: float | None = None, pretrained: dict | None = None) -> dict:
+                      latent: str | None = None, latent_box: float | None = None, pretrained: dict | None = None,
+                      labels: int = 0, label_names: tuple = (), activation: str | None = None) -> dict:
     """Reads `checkpoint`, writes the run; returns the provenance record (imported.json). `latent` and
     `latent_box` override the prior read off the format (PyTorch's DCGANs draw z ~ N(0, 1), TF1's U(-1, 1));
-    `pretrained`: the package the checkpoint was fetched from (pretrained.provenance), recorded with it."""
+    `pretrained`: the package the checkpoint was fetched from (pretrained.provenance), recorded with it;
+    `labels`: a conditional generator's class count (its first layer's last inputs), `label_names` their
+    names; `activation`: the hidden activation a state dict cannot tell."""
     from dcgan_inversion.gan.imported import assign
     from dcgan_inversion.gan.model import make_discriminator, make_generator
 
     check_destination(run_dir)
-    weights = read_weights(checkpoint, discriminator)
-    prior = {"latent": latent or weights.model.latent, **({"latent_box": latent_box} if latent_box else {})}
+    if label_names and len(label_names) != labels:
+        raise UserError(f"--label-names names {len(label_names)} classes; --labels is {labels}")
+    weights = read_weights(checkpoint, discriminator, labels, activation)
+    prior = {"latent": latent or weights.model.latent, **({"latent_box": latent_box} if latent_box else {}),
+             **({"label_names": tuple(label_names)} if label_names else {})}
     config = config_lib.replace(config_lib.load_config(base_config), seed=seed,
                                 model=dataclasses.replace(weights.model, **prior), data={"path": None, "cache": "off"})
     config = config_lib.from_dict(config_lib.to_dict(config))  # the schema's checks on the overrides
@@ -119,13 +130,16 @@ def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed:
               "step": _step_of(weights.prefix), "discriminator": discriminator is not None,
               "latent_prior": latent_prior(config).describe(),
               "generator_parameters": int(generator.count_params()),
+              "assumed": weights.assumed, "notes": weights.notes,
+              **({"labels": config.model.labels, "label_names": list(config.model.label_names)} if config.model.labels
+                 else {}),
               "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               **({"pretrained": pretrained} if pretrained else {})}
-    _write_run(Path(run_dir), config, generator, discriminator, record)
+    _write_run(Path(run_dir), config, generator, discriminator, record, weights)
     return record
 
 
-def _write_run(root: Path, config, generator, discriminator, record: dict) -> None:
+def _write_run(root: Path, config, generator, discriminator, record: dict, weights) -> None:
     from dcgan_inversion.data.images import SAMPLE_GRID, image_grid
 
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -136,6 +150,8 @@ def _write_run(root: Path, config, generator, discriminator, record: dict) -> No
         generator.save_weights(str(paths.generator_weights))
         if discriminator is not None:
             discriminator.save_weights(str(paths.discriminator_weights))
+        if weights.label_rows is not None:
+            write_npz(paths.label_rows, rows=weights.label_rows, base_bias=weights.base_bias)
         rng = np.random.default_rng(seeds.stream(config.seed, seeds.SAMPLE_GRID))
         z = latent_prior(config).sample(rng, (SAMPLE_GRID**2, config.model.z_dim))
         paths.samples.mkdir()
@@ -167,9 +183,11 @@ def describe(record: dict, run_dir) -> str:
     """The lines `dcgan-import` prints once the run is written."""
     paths = RunPaths(run_dir)
     discriminator = f", {paths.discriminator_weights.name}" if record["discriminator"] else " (no discriminator in the file)"
+    said = "".join(f"  assumed: {line}\n" for line in record.get("assumed", [])) + \
+        "".join(f"  {line}\n" for line in record.get("notes", []))
     return (f"imported {record['variables_imported']} of {record['variables_in_file']} variables from {record['source']} "
             f"(sha256 {record['sha256'][:16]})\n"
-            f"  {record['layout']}\n"
+            f"  {record['layout']}\n{said}"
             f"  latent prior {record['latent_prior']} (the clip box; --latent and --latent-box change it)\n"
             f"wrote {paths.root}: config.yaml, {paths.generator_weights.name}{discriminator}, imported.json and "
             f"{paths.latest_samples} (64 images from its weights)\n"

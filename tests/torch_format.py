@@ -19,11 +19,15 @@ STORAGES = {np.dtype(np.float32): "FloatStorage", np.dtype(np.float16): "HalfSto
 
 
 class PickleWriter:
-    """Protocol-2 pickle opcodes for dicts, ordered dicts, tensors (as torch writes them) and plain values."""
+    """Protocol-2 pickle opcodes for dicts, ordered dicts, tensors (as torch writes them) and plain values;
+    `legacy`: storages named as torch's legacy format names them (a sixth field, the view, None), and
+    modules (`Module`) as whole-model files build them (NEWOBJ, then BUILD from their __dict__)."""
 
-    def __init__(self):
+    def __init__(self, legacy: bool = False):
         self.out = bytearray(b"\x80\x02")
         self.storages: dict[str, bytes] = {}
+        self.dtypes: dict[str, np.dtype] = {}
+        self.legacy = legacy
 
     def global_(self, module: str, name: str) -> None:
         self.out += b"c" + f"{module}\n{name}\n".encode()
@@ -48,8 +52,12 @@ class PickleWriter:
             for item in value:
                 self.value(item)
             self.out += b"e"
+        elif value is None:
+            self.out += b"N"
         elif isinstance(value, np.ndarray):
             self.tensor(value)
+        elif isinstance(value, Module):
+            self.module(value)
         elif isinstance(value, OrderedDict):
             self.global_("collections", "OrderedDict")
             self.out += b")R"
@@ -74,6 +82,7 @@ class PickleWriter:
         key = str(len(self.storages))
         data = np.asfortranarray(array) if fortran else np.ascontiguousarray(array)
         self.storages[key] = data.tobytes(order="F" if fortran else "C")
+        self.dtypes[key] = array.dtype
         strides = tuple(s // array.itemsize for s in data.strides) if array.ndim else ()
         self.global_("torch._utils", "_rebuild_tensor_v2")
         self.out += b"(("
@@ -82,6 +91,8 @@ class PickleWriter:
         self.value(key)
         self.value("cpu")
         self.value(int(array.size))
+        if self.legacy:
+            self.out += b"N"  # no view
         self.out += b"tQ"  # TUPLE, BINPERSID
         self.value(0)
         self.value(tuple(int(n) for n in array.shape))
@@ -91,8 +102,89 @@ class PickleWriter:
         self.out += b")R"
         self.out += b"tR"  # the arguments' TUPLE, REDUCE
 
+    def module(self, module: "Module") -> None:
+        """`module` as torch.save(model) pickles an nn.Module: its class, NEWOBJ, then its __dict__."""
+        self.global_(*module.cls.rsplit(".", 1))
+        self.out += b")\x81"  # EMPTY_TUPLE, NEWOBJ
+        state = {"training": False, "_parameters": OrderedDict(module.parameters),
+                 "_buffers": OrderedDict(module.buffers), "_non_persistent_buffers_set": None,
+                 "_backward_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
+                 "_forward_pre_hooks": OrderedDict(), "_state_dict_hooks": OrderedDict(),
+                 "_load_state_dict_pre_hooks": OrderedDict(), "_modules": OrderedDict(module.modules),
+                 **module.attributes}
+        self.out += b"}("
+        for key, item in state.items():
+            self.value(key)
+            if key == "_non_persistent_buffers_set":  # pickled as __builtin__.set([]) by protocol 2
+                self.global_("__builtin__", "set")
+                self.out += b"]\x85R"  # EMPTY_LIST, TUPLE1, REDUCE
+            elif key == "_parameters":
+                self.out += b"}(" if item else b"}"  # each through _rebuild_parameter(tensor, grad, hooks)
+                for name, array in item.items():
+                    self.value(name)
+                    self.global_("torch._utils", "_rebuild_parameter")
+                    self.out += b"("
+                    self.tensor(array)
+                    self.value(True)
+                    self.global_("collections", "OrderedDict")
+                    self.out += b")Rt" + b"R"
+                self.out += b"u" if item else b""
+            else:
+                self.value(item)
+        self.out += b"ub"  # SETITEMS, BUILD
+
     def finish(self) -> bytes:
         return bytes(self.out + b".")
+
+
+class Module:
+    """An nn.Module for the whole-model writer: its class path, weights, submodules and attributes."""
+
+    def __init__(self, cls: str, parameters=(), buffers=(), modules=(), **attributes):
+        self.cls, self.attributes = cls, attributes
+        self.parameters, self.buffers, self.modules = OrderedDict(parameters), OrderedDict(buffers), OrderedDict(modules)
+
+
+def write_legacy_torch_file(path, obj, little_endian: bool = True, magic: int = 0x1950A86A20F9469CFC6C,
+                            count_change: int = 0, cut: int = 0) -> None:
+    """`obj` as torch.save wrote it before 1.6: magic, protocol, system info, the object, the sorted
+    storage keys, then each storage's int64 element count and bytes. `count_change` miscounts the
+    first storage; `cut` drops that many bytes from the end."""
+    import pickle
+
+    writer = PickleWriter(legacy=True)
+    writer.value(obj)
+    out = bytearray()
+    for header in (magic, 1001, {"protocol_version": 1001, "little_endian": little_endian,
+                                 "type_sizes": {"short": 2, "int": 4, "long": 4}}):
+        out += pickle.dumps(header, protocol=2)
+    out += writer.finish()
+    keys = sorted(writer.storages)
+    out += pickle.dumps(keys, protocol=2)
+    for number, key in enumerate(keys):
+        count = len(writer.storages[key]) // writer.dtypes[key].itemsize + (count_change if number == 0 else 0)
+        out += struct.pack("<q", count) + writer.storages[key]
+    with open(path, "wb") as handle:
+        handle.write(bytes(out[:len(out) - cut]))
+
+
+def write_safetensors(path, state) -> None:
+    """A safetensors file as its writers make it: an 8-byte header length, the JSON header (sorted by
+    name, as `safetensors.torch.save_file` sorts it), then the bytes."""
+    import json
+
+    header, blobs, offset = {}, [], 0
+    codes = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64", np.dtype(np.float16): "F16"}
+    for name in sorted(state):
+        data = np.ascontiguousarray(state[name]).tobytes()
+        header[name] = {"dtype": codes[state[name].dtype], "shape": list(state[name].shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as handle:
+        handle.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def write_torch_file(path, obj, folder: str = "archive", pickle_bytes: bytes | None = None,
@@ -215,3 +307,96 @@ def reference_discriminator(state, images, prefix: str = "main."):
             x = batch_norm2d(x, state, f"{prefix}{index + 1}")
         x = np.where(x > 0, x, 0.2 * x)
     return conv2d(x, state[f"{prefix}{convs[-1]}.weight"].astype(np.float64), 1, 0).reshape(len(images), 1)
+
+
+# --- generators in the wild: named layers, whole models, conditional, MLP -------------------------
+
+def dcgan_layers(rng, nz: int, channels: list, labels: int = 0, bias: bool = False) -> list:
+    """A DCGAN generator's layers in order, as (kind, arrays): the first conv takes nz + labels inputs."""
+    layers, previous = [], nz + labels
+    for number, width in enumerate(channels):
+        arrays = {"weight": rng.normal(0, 0.3, (previous, width, 4, 4)).astype(np.float32)}
+        if bias:
+            arrays["bias"] = rng.normal(0, 0.2, width).astype(np.float32)
+        layers.append(("conv", arrays))
+        if number < len(channels) - 1:
+            norm = OrderedDict()
+            _batch_norm_state(norm, "bn", width, rng)
+            layers.append(("bn", {key.split(".", 1)[1]: value for key, value in norm.items()}))
+        previous = width
+    return layers
+
+
+def mlp_layers(rng, nz: int, widths: list, labels: int = 0) -> list:
+    """An MLP generator's Linear layers (weight (out, in), bias), the first taking nz + labels inputs."""
+    layers, previous = [], nz + labels
+    for width in widths:
+        layers.append(("linear", {"weight": rng.normal(0, 1 / np.sqrt(previous), (width, previous)).astype(np.float32),
+                                  "bias": rng.normal(0, 0.1, width).astype(np.float32)}))
+        previous = width
+    return layers
+
+
+def state_of(layers, names) -> OrderedDict:
+    """A state dict of `layers` under `names` (one module path per layer, in order)."""
+    state = OrderedDict()
+    for (_, arrays), name in zip(layers, names):
+        for part, value in arrays.items():
+            state[f"{name}.{part}"] = value
+    return state
+
+
+def reference_dcgan(layers, z, onehot=None, slope: float = 0.0):
+    """The DCGAN generator of `layers` (NCHW, float64): the one-hot class follows z; ReLU (or leaky)."""
+    x = z if onehot is None else np.concatenate([z, onehot], axis=1)
+    x = x.astype(np.float64)[:, :, None, None]
+    convs = 0
+    for kind, arrays in layers:
+        if kind == "conv":
+            x = conv_transpose2d(x, arrays["weight"].astype(np.float64), *((1, 0) if convs == 0 else (2, 1)))
+            if "bias" in arrays:
+                x = x + arrays["bias"].reshape(1, -1, 1, 1)
+            convs += 1
+        else:
+            x = batch_norm2d(x, {f"b.{k}": v for k, v in arrays.items()}, "b")
+            x = np.where(x > 0, x, slope * x)
+    return np.tanh(x)
+
+
+def reference_mlp(layers, z, channels: int, size: int, onehot=None, slope: float = 0.2):
+    """The MLP generator of `layers`: Linear, leaky ReLU, ..., Linear, tanh, viewed as (N, C, H, W)."""
+    x = (z if onehot is None else np.concatenate([z, onehot], axis=1)).astype(np.float64)
+    for number, (_, arrays) in enumerate(layers):
+        x = x @ arrays["weight"].T.astype(np.float64) + arrays["bias"]
+        if number < len(layers) - 1:
+            x = np.where(x > 0, x, slope * x)
+    return np.tanh(x).reshape(len(z), channels, size, size)
+
+
+def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = None) -> Module:
+    """`torch.save(netG)` of a user's Generator holding `main`, an nn.Sequential of the layers with
+    their activations (and an nn.Dropout after the `dropout_after`-th activation)."""
+    classes = {"conv": "torch.nn.modules.conv.ConvTranspose2d", "bn": "torch.nn.modules.batchnorm.BatchNorm2d",
+               "linear": "torch.nn.modules.linear.Linear"}
+    children, index, convs = [], 0, 0
+    weighted = [kind for kind, _ in layers]
+    for number, (kind, arrays) in enumerate(layers):
+        attributes = {}
+        if kind == "conv":
+            attributes = {"stride": (1, 1) if convs == 0 else (2, 2), "padding": (0, 0) if convs == 0 else (1, 1)}
+            convs += 1
+        if kind == "bn":
+            attributes = {"eps": 1e-5, "momentum": 0.1}
+        buffers = {k: v for k, v in arrays.items() if k in ("running_mean", "running_var", "num_batches_tracked")}
+        parameters = {k: v for k, v in arrays.items() if k not in buffers}
+        children.append(Module(classes[kind], parameters, buffers, **attributes))
+        last = number == len(layers) - 1
+        next_weighted = None if last else weighted[number + 1]
+        if last:
+            children.append(Module("torch.nn.modules.activation.Tanh"))
+        elif kind == "bn" or (kind == "linear" and next_weighted == "linear"):
+            children.append(Module(f"torch.nn.modules.activation.{activation[0]}", **activation[1]))
+            if dropout_after is not None and sum(1 for c in children if "activation" in c.cls) == dropout_after:
+                children.append(Module("torch.nn.modules.dropout.Dropout", p=0.5))
+    main = Module("torch.nn.modules.container.Sequential", modules=[(str(i), c) for i, c in enumerate(children)])
+    return Module("__main__.Generator", modules=[("main", main)])

@@ -37,10 +37,15 @@ def import_main(argv=None) -> None:
             raise UserError(f"checkpoint not found: {checkpoint}")
         load_tensorflow()
         record = import_checkpoint(checkpoint, args.run, base_config=args.config, seed=args.seed, discriminator=args.discriminator,
-                                   latent=args.latent, latent_box=args.latent_box, pretrained=pretrained)
+                                   latent=args.latent, latent_box=args.latent_box, pretrained=pretrained,
+                                   labels=args.labels, label_names=_names(args.label_names), activation=args.activation)
         print(describe(record, args.run))
 
     guarded(run)
+
+
+def _names(text: str | None) -> tuple:
+    return tuple(name.strip() for name in text.split(",")) if text else ()
 
 
 def arguments():
@@ -55,8 +60,8 @@ def arguments():
                              "its `checkpoint` file; or a torch.save file (.pth)")
     parser.add_argument("--pretrained", choices=sorted(PRETRAINED), default=None,
                         help="instead of a checkpoint: a trained generator fetched with pip (pinned version and "
-                             "sha256 sums, cached): gan-face-generate is a 64 px colour face DCGAN (pytorch/examples' "
-                             "architecture, trained on DigiFace1M's synthetic faces, MIT licence)")
+                             "sha256 sums, cached): " + "; ".join(f"{name}: {item.description}"
+                                                                   for name, item in sorted(PRETRAINED.items())))
     parser.add_argument("--discriminator", type=Path, default=None,
                         help="PyTorch: the discriminator's file (default: the netD file beside a netG one, or the "
                              "discriminator in the same file; completion's perceptual loss needs it)")
@@ -66,6 +71,14 @@ def arguments():
     parser.add_argument("--latent-box", type=float, default=None,
                         help="normal prior: the clip box's half-width b (default 4.5: 0.07%% of 100-dim latents "
                              "have a component outside)")
+    parser.add_argument("--labels", type=int, default=0, metavar="N",
+                        help="a conditional generator: the last N inputs of its first layer are a one-hot class "
+                             "(z first, then the class, as cDCGANs concatenate them)")
+    parser.add_argument("--label-names", default=None, metavar="A,B,...",
+                        help="with --labels: a name per class, comma-separated")
+    parser.add_argument("--activation", choices=("relu", "leaky_relu"), default=None,
+                        help="the generator's hidden activation, which a state dict does not store (default: relu "
+                             "for DCGANs, leaky_relu (0.2) for MLP generators; a whole-model file says its own)")
     parser.add_argument("--config", default=BASE_CONFIG,
                         help="the run's settings other than the model, which comes from the checkpoint: a shipped "
                              f"config's name or a YAML file (default: {BASE_CONFIG}, the paper's sizes; face_demo: "

@@ -119,9 +119,12 @@ def _check_combinations(config: Config, source: str) -> None:
     """Rules that span several keys."""
     model, invert = config.model, config.invert
     stages = (model.image_size // 4).bit_length() - 1
-    if model.g_channels and len(model.g_channels) != stages:
+    if model.architecture != "mlp" and model.g_channels and len(model.g_channels) != stages:
         raise ConfigError(f"{source}: model.g_channels has {len(model.g_channels)} values; a {model.image_size} px "
                           f"generator has {stages} (the 4x4 base and each hidden transposed conv)")
+    if model.label_names and len(model.label_names) != model.labels:
+        raise ConfigError(f"{source}: model.label_names names {len(model.label_names)} classes; model.labels is "
+                          f"{model.labels}")
     if not invert.low < invert.high:
         raise ConfigError(f"{source}: invert.low ({invert.low:g}) must be below invert.high ({invert.high:g}): "
                           "they bound z' (the clip box)")

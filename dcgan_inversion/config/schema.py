@@ -12,7 +12,8 @@ EXTRA_EXPERIMENTS = ("completion",)  # beyond the paper: run only when named (--
 MASKS = ("center", "left", "random", "grid", "lowres", "full")
 COMPLETION_METHODS = ("ours", "amos")  # the package's inversion of the known pixels; Amos's loss
 CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
-ARCHITECTURES = ("amos", "pytorch_dcgan")  # gan/architectures/, one module each
+ARCHITECTURES = ("amos", "pytorch_dcgan", "mlp")  # gan/architectures/, one module each
+ACTIVATIONS = ("relu", "leaky_relu")  # the generator's hidden activation
 LATENTS = ("uniform", "normal")  # gan/latents.py
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -44,7 +45,9 @@ class ModelConfig:
 
     architecture: str = _spec("amos", choices=ARCHITECTURES,
                               doc="amos: Amos's DCGAN (5x5 kernels, biases, a dense projection and logit); "
-                                  "pytorch_dcgan: pytorch/examples' DCGAN (4x4 kernels, no biases, a 4x4 conv logit)")
+                                  "pytorch_dcgan: pytorch/examples' DCGAN (4x4 kernels, no biases, a 4x4 conv logit); "
+                                  "mlp: a vanilla GAN's generator (dense layers, tanh, reshaped to the image; "
+                                  "g_channels are its hidden widths; its discriminator is pytorch_dcgan's)")
     latent: str = _spec("uniform", choices=LATENTS,
                         doc="the prior of z: uniform U(invert.low, invert.high) (the paper's), or normal N(0, 1) "
                             "kept in the box [-latent_box, latent_box] by the clip ops")
@@ -59,7 +62,18 @@ class ModelConfig:
     g_channels: typing.Tuple[int, ...] = _spec((), minimum=1, may_be_empty=True,
                                                doc="channels of the 4x4 base and of each hidden transposed conv; "
                                                    "empty: gf_dim * 2^(stages-1), halving per stage (DCGAN). "
-                                                   "Set by dcgan-import for checkpoints of another schedule")
+                                                   "Set by dcgan-import for checkpoints of another schedule; "
+                                                   "mlp: the hidden layers' widths")
+    conv_bias: bool = _spec(False, opt_in=True, doc="pytorch_dcgan: the generator's transposed convs have biases "
+                                                    "(nn.ConvTranspose2d's default; pytorch/examples sets bias=False)")
+    g_activation: str = _spec("relu", choices=ACTIVATIONS, opt_in=True,
+                              doc="the generator's hidden activation (DCGAN: relu; mlp generators: leaky_relu)")
+    g_leak: float = _spec(0.2, minimum=0.0, maximum=1.0, opt_in=True, doc="g_activation leaky_relu: its slope")
+    labels: int = _spec(0, minimum=0, opt_in=True,
+                        doc="a conditional generator: its first layer takes z followed by a one-hot class of this "
+                            "many classes (0: unconditional)")
+    label_names: typing.Tuple[str, ...] = _spec((), may_be_empty=True, opt_in=True,
+                                                doc="labels > 0: a name per class (empty: the class numbers)")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ class ImportedWeights:
     variables_used: int = 0
     variables_total: int = 0
     ignored: list[str] = field(default_factory=list)  # optimizer slots, counters: not model weights
+    assumed: list[str] = field(default_factory=list)  # what the file cannot say and the importer assumed
+    notes: list[str] = field(default_factory=list)    # what the user should know (a conditional-looking z, ...)
+    label_rows: np.ndarray | None = None             # conditional: each class's row of the first layer
+    base_bias: np.ndarray | None = None              # conditional: the first layer's own bias
 
 
 def assign(model, weights: dict[str, list[np.ndarray]]) -> None:

@@ -1,20 +1,23 @@
-"""PyTorch DCGAN state dicts (pytorch/examples' dcgan, the DCGAN faces tutorial) as this project's
-`pytorch_dcgan` Keras models.
+"""PyTorch generators (DCGANs and MLP generators, unconditional or conditional) as this project's
+Keras models, their layout read from structure.
 
-The file is read by torch_file.py (no torch, no code run). What it holds may be a plain state dict
-(`netG_epoch_N.pth`), or a dict of state dicts (`netG_state_dict` / `netD_state_dict`, `generator`,
-`G`, ...); keys may sit under `module.` (nn.DataParallel). Which state dict is G and which is D is
-read off the layers, not the key names: a state dict is a numbered `nn.Sequential` (`main.<i>.*`)
-whose layers are convolutions (4-d `weight`) and batch norms (`weight`, `bias`, `running_mean`,
-`running_var`). G is conv, BN, [conv, BN]*, conv: the first conv (nz, C0, 4, 4) on the 1x1 latent,
-the last to 1 or 3 channels. D is conv, [conv, BN]*, conv: the first from 1 or 3 channels, the last
-to one logit. Everything about the model (image size, nz, widths, channels) comes from the shapes.
+The file is read by torch_file.py (zip or legacy; no torch, no code run) and its networks by
+torch_layers.py (layers in registration order, from a state dict or a whole pickled model). What it
+holds may be a plain state dict (`netG_epoch_N.pth`), a dict of state dicts (`netG_state_dict`,
+`generator`, `G`, ...), a whole model (`torch.save(netG)`), or one state dict holding both networks
+under two names. Which network is G and which D is read off the layers, not the names:
+- a DCGAN generator is conv, BN, [conv, BN]*, conv: the first conv (nz, C0, 4, 4) on the 1x1 latent,
+  the last to 1 or 3 channels; a discriminator is conv, [conv, BN]*, conv, from 1 or 3 channels to
+  one logit;
+- an MLP generator is Linear layers only, the last to C*H*W pixels of a square 1- or 3-channel image.
+A conditional generator's first layer takes z followed by a one-hot class (`labels`): its last
+`labels` input rows are the classes' rows, which become the projection's bias for a chosen class.
 
 Conversions (REFERENCE "PyTorch DCGAN checkpoints"): ConvTranspose2d weight (in, out, kh, kw) and
 Conv2d weight (out, in, kh, kw) both go to Keras's kernel by transposing to (kh, kw, ., .) with no
-flip; the first layer's (nz, C0, 4, 4) becomes a dense kernel (nz, 4*4*C0) in NHWC order; batch norm
-weight/bias/running_mean/running_var become gamma/beta/moving_mean/moving_variance;
-`num_batches_tracked` is a counter, not a weight.
+flip; the first layer's (nz, C0, 4, 4) becomes a dense kernel (nz, 4*4*C0) in NHWC order; Linear's
+(out, in) is Dense's kernel transposed; batch norm weight/bias/running_mean/running_var become
+gamma/beta/moving_mean/moving_variance; `num_batches_tracked` is a counter, not a weight.
 """
 from __future__ import annotations
 
@@ -22,161 +25,290 @@ import dataclasses
 import re
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dcgan_inversion.config import ModelConfig
-from dcgan_inversion.gan.architectures.blocks import num_stages
+from dcgan_inversion.gan.architectures.blocks import BN_EPSILON, num_stages
 from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights
+from dcgan_inversion.gan.torch_layers import (BATCH_NORM, Network, is_module, is_state_dict, network_of_module,
+                                              network_of_state, unwrapped)
 
 KERNEL = 4
-KEY = re.compile(r"^(?P<prefix>(?:[A-Za-z_]\w*\.)*?)(?P<index>\d+)\.(?P<part>weight|bias|running_mean|running_var|"
-                 r"num_batches_tracked)$")
-BATCH_NORM = ("weight", "bias", "running_mean", "running_var")  # gamma, beta, moving mean, moving variance
-PREFIXES = ("module.",)  # nn.DataParallel / DistributedDataParallel
+IMAGE_SIZES = (16, 32, 64, 128)
+ROUND_LATENTS = (16, 20, 32, 50, 62, 64, 100, 128, 200, 256, 512)  # z sizes people choose
 
 
-@dataclass
-class Layer:
-    """One numbered entry of the Sequential: a conv (its weight) or a batch norm (its four arrays)."""
+@dataclasses.dataclass
+class Reading:
+    """A network read as a generator: the model, its Keras weights, and what was read or assumed."""
 
-    index: int
-    kind: str                   # "conv" or "bn"
-    arrays: dict
-
-
-@dataclass
-class Network:
-    """A state dict read as a DCGAN generator or discriminator."""
-
-    role: str                   # "generator" or "discriminator"
-    layers: list
-    keys: int                   # entries in the state dict
-    ignored: list               # counters (num_batches_tracked)
+    model: ModelConfig
+    weights: dict
+    assumed: list
+    notes: list
+    label_rows: np.ndarray | None = None   # (labels, units): each class's row of the first layer
+    base_bias: np.ndarray | None = None    # the first layer's own bias (zeros where it has none)
 
 
-def state_dicts(saved, source) -> dict[str, Mapping]:
-    """The state dicts in what torch.save wrote, by the name they had in it ('' for a plain state dict)."""
-    if _is_state_dict(saved):
-        return {"": saved}
+# --- which networks the file holds ------------------------------------------------------------------
+
+def networks_in(saved, source: str) -> dict[str, Network]:
+    """Every network in what torch.save wrote, by where it sat ('' for the whole file)."""
+    found = {}
+    for name, value in _candidates(saved):
+        where = _where(source, name)
+        if is_module(value):
+            found[name] = network_of_module(value, where)[0]
+        else:
+            for part, network in _split_networks(value, where).items():
+                found[".".join(filter(None, (name, part)))] = network
+    if not found:
+        kind = type(saved).__name__ if not is_module(saved) else type(saved).torch_name
+        keys = f" with keys {', '.join(map(str, list(saved)[:6]))}" if isinstance(saved, Mapping) else ""
+        raise CheckpointMismatch(f"{source} holds a {kind}{keys} but no state dict or model (save netG.state_dict() "
+                                 "or netG)")
+    return found
+
+
+def _candidates(saved):
+    """(name, state dict or module) pairs: the object itself, or the values of a dict (two levels)."""
+    if is_state_dict(saved) or is_module(saved):
+        yield "", saved
+        return
     if isinstance(saved, Mapping):
-        found = {str(name): value for name, value in saved.items() if _is_state_dict(value)}
-        for name, value in saved.items():  # one level deeper: {'model': {'netG': ...}}
-            if isinstance(value, Mapping) and not _is_state_dict(value):
-                found.update({f"{name}.{inner}": v for inner, v in value.items() if _is_state_dict(v)})
-        if found:
-            return found
-    kind = type(saved).__name__
-    keys = f" with keys {', '.join(map(str, list(saved)[:6]))}" if isinstance(saved, Mapping) else ""
-    raise CheckpointMismatch(f"{source} holds a {kind}{keys} but no state dict of tensors (save "
-                             "netG.state_dict(), as pytorch/examples' dcgan does)")
+        for name, value in saved.items():
+            if is_state_dict(value) or is_module(value):
+                yield str(name), value
+            elif isinstance(value, Mapping):  # {'model': {'netG': ...}}
+                for inner, deeper in value.items():
+                    if is_state_dict(deeper) or is_module(deeper):
+                        yield f"{name}.{inner}", deeper
 
 
-def _unwrapped(key: str) -> str:
-    """A key without the wrapper's prefix (`module.` of nn.DataParallel)."""
-    for prefix in PREFIXES:
-        key = key[len(prefix):] if key.startswith(prefix) else key
-    return key
+def _split_networks(state: Mapping, source: str) -> dict[str, Network]:
+    """One network, or, when that reads as neither G nor D, one per first name (Lightning's
+    `{'generator.main.0.weight': ..., 'discriminator.main.0.weight': ...}`)."""
+    whole = network_of_state(state, source)
+    if role_of(whole) is not None:
+        return {"": whole}
+    heads: dict[str, OrderedDict] = OrderedDict()
+    for key, value in state.items():
+        head, dot, _ = unwrapped(key).partition(".")
+        heads.setdefault(head if dot else "", OrderedDict())[key] = value
+    if len(heads) >= 2 and "" not in heads:
+        parts = {head: network_of_state(group, _where(source, head)) for head, group in heads.items()}
+        if all(role_of(network) is not None for network in parts.values()):
+            return parts
+    return {"": whole}
 
 
-def _is_state_dict(value) -> bool:
-    return (isinstance(value, Mapping) and len(value) > 0
-            and all(isinstance(key, str) and isinstance(array, np.ndarray) for key, array in value.items()))
-
-
-def read_network(state: Mapping, source: str) -> Network:
-    """The state dict's layers in order, and whether they make a DCGAN generator or discriminator."""
-    entries, ignored = {}, []
-    prefixes = set()
-    for raw_key, array in state.items():
-        match = KEY.match(_unwrapped(raw_key))
-        if match is None:
-            raise CheckpointMismatch(f"{source}: key '{raw_key}' is not a layer of a numbered nn.Sequential (as "
-                                     "main.0.weight in pytorch/examples' DCGAN): not a DCGAN state dict")
-        prefixes.add(match["prefix"])
-        if match["part"] == "num_batches_tracked":
-            ignored.append(raw_key)
-            continue
-        entries.setdefault(int(match["index"]), {})[match["part"]] = array
-    if len(prefixes) != 1:
-        raise CheckpointMismatch(f"{source}: layers under several modules ({', '.join(sorted(prefixes))}): expected "
-                                 "one nn.Sequential as in pytorch/examples' DCGAN")
-    layers = [_layer(index, arrays, source) for index, arrays in sorted(entries.items())]
-    return Network(_role(layers, source), layers, len(state), ignored)
-
-
-def _layer(index: int, arrays: dict, source: str) -> Layer:
-    for name, array in arrays.items():
-        if array.dtype.kind != "f" or not np.all(np.isfinite(array)):
-            problem = f"dtype {array.dtype}" if array.dtype.kind != "f" else "non-finite values"
-            raise CheckpointMismatch(f"{source}: layer {index}'s {name} has {problem}; expected finite float weights")
-    if set(arrays) == set(BATCH_NORM):
-        sizes = {array.shape for array in arrays.values()}
-        if len(sizes) != 1 or len(next(iter(sizes))) != 1:
-            raise CheckpointMismatch(f"{source}: batch norm {index} has arrays of shapes {sorted(sizes)}")
-        return Layer(index, "bn", {name: array.astype(np.float32) for name, array in arrays.items()})
-    if set(arrays) == {"weight"} and arrays["weight"].ndim == 4:
-        return Layer(index, "conv", {"weight": arrays["weight"].astype(np.float32)})
-    if "bias" in arrays and "weight" in arrays and arrays["weight"].ndim == 4:
-        raise CheckpointMismatch(f"{source}: conv {index} has a bias; pytorch/examples' DCGAN convs have none "
-                                 "(bias=False): another architecture")
-    shapes = {name: list(array.shape) for name, array in arrays.items()}
-    raise CheckpointMismatch(f"{source}: layer {index} ({shapes}) is neither a conv nor a batch norm: not a DCGAN")
-
-
-def _role(layers: list, source: str) -> str:
-    kinds = "".join("c" if layer.kind == "conv" else "b" for layer in layers)
+def role_of(network: Network) -> str | None:
+    """'generator', 'mlp_generator', 'discriminator', or None, from the weighted layers' kinds."""
+    layers = network.weighted
+    kinds = "".join(layer.kind[0] for layer in layers)
     if re.fullmatch(r"cb(cb)*c", kinds):
-        return "generator"
+        last = layers[-1].arrays["weight"]
+        return "generator" if last.shape[1] in (1, 3) else None
     if re.fullmatch(r"c(cb)*c", kinds):
-        return "discriminator"
-    raise CheckpointMismatch(f"{source}: its layers (conv/batch norm: {' '.join(kinds.replace('c', 'C').replace('b', 'B'))})"
-                             " make neither a DCGAN generator (C B [C B]* C) nor a discriminator (C [C B]* C)")
+        first = layers[0].arrays["weight"]
+        return "discriminator" if first.shape[1] in (1, 3) else None
+    if re.fullmatch(r"l+", kinds) and len(layers) >= 2 and _mlp_image(layers[-1].arrays["weight"].shape[0]):
+        return "mlp_generator"
+    return None
 
 
-def generator_weights(network: Network, source: str) -> tuple[ModelConfig, dict]:
-    """The generator's model config and its weights by this project's layer names."""
-    convs = [layer for layer in network.layers if layer.kind == "conv"]
-    norms = [layer for layer in network.layers if layer.kind == "bn"]
-    first = convs[0].arrays["weight"]
-    z_dim, base = first.shape[0], first.shape[1]
+def _kinds(network: Network) -> str:
+    return " ".join({"c": "Conv", "b": "BN", "l": "Linear"}[layer.kind[0]] for layer in network.weighted)
+
+
+# --- a generator's layout ---------------------------------------------------------------------------
+
+def read_generator(network: Network, source: str, labels: int = 0, activation: str | None = None) -> Reading:
+    """The generator's model config and Keras weights; `labels`: a conditional generator's class count;
+    `activation`: the hidden activation where the file cannot say (a state dict)."""
+    role = role_of(network)
+    if role == "generator":
+        return _dcgan(network, source, labels, activation)
+    if role == "mlp_generator":
+        return _mlp(network, source, labels, activation)
+    raise CheckpointMismatch(f"{source}: its layers ({_kinds(network) or 'none with weights'}) make neither a DCGAN "
+                             "generator (Conv BN [Conv BN]* Conv, to 1 or 3 channels) nor an MLP generator (Linear "
+                             "layers to a square 1- or 3-channel image)")
+
+
+def _dcgan(network: Network, source: str, labels: int, activation: str | None) -> Reading:
+    convs = [layer for layer in network.weighted if layer.kind == "conv"]
+    norms = [layer for layer in network.weighted if layer.kind == "bn"]
     for layer in convs:
         if layer.arrays["weight"].shape[2:] != (KERNEL, KERNEL):
-            raise CheckpointMismatch(f"{source}: conv {layer.index} has a {layer.arrays['weight'].shape[2:]} kernel; "
-                                     f"pytorch/examples' DCGAN uses {KERNEL}x{KERNEL}")
+            raise CheckpointMismatch(f"{source}: conv '{layer.path}' has a {layer.arrays['weight'].shape[2:]} kernel; "
+                                     f"a DCGAN generator's are {KERNEL}x{KERNEL}")
+    _check_strides(convs, source)
+    biased = {"bias" in layer.arrays for layer in convs}
+    if len(biased) > 1:
+        raise CheckpointMismatch(f"{source}: some of its convs have a bias and some do not: another architecture")
+    conv_bias = biased == {True}
+    first = convs[0].arrays["weight"]
+    z_dim, base = _latent_size(first.shape[0], labels, source), first.shape[1]
     channels = [base]
     for layer in convs[1:]:
         c_in, c_out = layer.arrays["weight"].shape[:2]
         if c_in != channels[-1]:
-            raise CheckpointMismatch(f"{source}: transposed conv {layer.index} takes {c_in} channels but the layer "
+            raise CheckpointMismatch(f"{source}: transposed conv '{layer.path}' takes {c_in} channels but the layer "
                                      f"before gives {channels[-1]}")
         channels.append(c_out)
     for norm, size in zip(norms, channels):
         if norm.arrays["weight"].shape != (size,):
-            raise CheckpointMismatch(f"{source}: batch norm {norm.index} has {norm.arrays['weight'].shape[0]} "
+            raise CheckpointMismatch(f"{source}: batch norm '{norm.path}' has {norm.arrays['weight'].shape[0]} "
                                      f"channels; the conv before it gives {size}")
+    _check_eps(norms, source)
     image_size = 4 * 2 ** (len(convs) - 1)
-    _check_image(image_size, channels[-1], source, "generator")
+    _check_image(image_size, channels[-1], source)
     hidden = tuple(channels[:-1])
     gf_dim = hidden[-1]
     halving = tuple(gf_dim * 2 ** (len(hidden) - 1 - i) for i in range(len(hidden)))
+    hidden_activation, assumed = _activations(network, activation, "relu")
     model = ModelConfig(architecture="pytorch_dcgan", latent="normal", image_size=image_size, z_dim=z_dim,
-                        gf_dim=gf_dim, df_dim=gf_dim, channels=channels[-1], g_channels=() if hidden == halving else hidden)
-    weights = {"project": [np.transpose(first, (0, 2, 3, 1)).reshape(z_dim, 16 * base)]}
+                        gf_dim=gf_dim, df_dim=gf_dim, channels=channels[-1],
+                        g_channels=() if hidden == halving else hidden, conv_bias=conv_bias, labels=labels,
+                        **hidden_activation)
+    rows = np.transpose(first, (0, 2, 3, 1)).reshape(first.shape[0], 16 * base)
+    base_bias = (np.broadcast_to(convs[0].arrays["bias"], (4, 4, base)).reshape(-1).copy() if conv_bias
+                 else np.zeros(16 * base, np.float32))
+    weights = {"project": [rows[:z_dim]] + ([base_bias + (rows[z_dim] if labels else 0)] if conv_bias or labels else [])}
     names = ["project"] + [f"deconv{k}" for k in range(1, len(convs))]
     for name, layer in zip(names[1:], convs[1:]):
-        weights[name] = [np.transpose(layer.arrays["weight"], (2, 3, 1, 0))]
+        weights[name] = [np.transpose(layer.arrays["weight"], (2, 3, 1, 0))] + (
+            [layer.arrays["bias"]] if conv_bias else [])
     for name, norm in zip(names, norms):
         weights[f"{name}_bn"] = [norm.arrays[part] for part in BATCH_NORM]
-    return model, weights
+    if not network.from_modules:
+        assumed = [f"strides 1 then 2 and paddings 0 then 1 (pytorch/examples' DCGAN); batch norm eps {BN_EPSILON:g}",
+                   *assumed]
+    return Reading(model, weights, assumed, _conditional_notes(first.shape[0], z_dim, labels),
+                   rows[z_dim:] if labels else None, base_bias if labels else None)
 
+
+def _mlp(network: Network, source: str, labels: int, activation: str | None) -> Reading:
+    linears = network.weighted
+    first = linears[0].arrays["weight"]
+    z_dim = _latent_size(first.shape[1], labels, source)
+    widths = [first.shape[0]]
+    for layer in linears[1:]:
+        out, fan_in = layer.arrays["weight"].shape
+        if fan_in != widths[-1]:
+            raise CheckpointMismatch(f"{source}: Linear '{layer.path}' takes {fan_in} inputs but the layer before "
+                                     f"gives {widths[-1]}")
+        widths.append(out)
+    if any("bias" not in layer.arrays for layer in linears):
+        raise CheckpointMismatch(f"{source}: a Linear layer without a bias: this importer reads MLP generators whose "
+                                 "Linear layers have biases (nn.Linear's default)")
+    channels, size = _mlp_image(widths[-1])
+    _check_image(size, channels, source)
+    hidden_activation, assumed = _activations(network, activation, "leaky_relu")
+    model = ModelConfig(architecture="mlp", latent="normal", image_size=size, z_dim=z_dim, channels=channels,
+                        g_channels=tuple(widths[:-1]), labels=labels, **hidden_activation)
+    names = ["project"] + [f"dense{k}" for k in range(1, len(linears) - 1)] + ["pixels"]
+    weights = {name: [layer.arrays["weight"].T.copy(), layer.arrays["bias"]] for name, layer in zip(names, linears)}
+    weights["project"][0] = first.T[:z_dim].copy()
+    base_bias = linears[0].arrays["bias"]
+    if labels:
+        weights["project"][1] = base_bias + first.T[z_dim]
+    assumed = [f"the {widths[-1]} outputs are a {channels} x {size} x {size} image in torch's (C, H, W) order",
+               *assumed]
+    return Reading(model, weights, assumed, _conditional_notes(first.shape[1], z_dim, labels),
+                   first.T[z_dim:].copy() if labels else None, base_bias if labels else None)
+
+
+def _mlp_image(pixels: int):
+    """(channels, side) of a square image of `pixels` values, 3 channels tried first; None if none."""
+    for channels in (3, 1):
+        side = int(round((pixels / channels) ** 0.5))
+        if pixels % channels == 0 and side * side * channels == pixels and side in IMAGE_SIZES:
+            return channels, side
+    return None
+
+
+def _latent_size(inputs: int, labels: int, source: str) -> int:
+    if labels >= inputs:
+        raise CheckpointMismatch(f"{source}: --labels {labels} leaves no latent: its first layer takes {inputs} inputs")
+    return inputs - labels
+
+
+def _conditional_notes(inputs: int, z_dim: int, labels: int) -> list[str]:
+    """What the summary says about a conditional reading, or about a latent size that suggests one."""
+    if labels:
+        return [f"conditional: the first layer's {inputs} inputs are z ({z_dim}) followed by a one-hot class of "
+                f"{labels} (--labels {labels})"]
+    if inputs in ROUND_LATENTS:
+        return []
+    base = max((size for size in ROUND_LATENTS if size < inputs), default=None)
+    if base is None or inputs - base > 1000:
+        return []
+    return [f"warning: z has {inputs} inputs, not a usual latent size: if this is a conditional generator fed z "
+            f"({base}) and a one-hot class ({inputs - base}), import it with --labels {inputs - base}; as imported, "
+            f"every number on it treats the class inputs as latent"]
+
+
+def _activations(network: Network, activation: str | None, default: str) -> tuple[dict, list[str]]:
+    """The hidden activation read from a whole model, else `activation` or `default` (said as assumed)."""
+    if network.from_modules:
+        hidden = [layer for layer in network.layers if layer.kind not in ("conv", "bn", "linear", "dropout")]
+        if not hidden or hidden[-1].kind != "tanh":
+            raise CheckpointMismatch(f"the model's last activation is {hidden[-1].torch_class if hidden else 'missing'}"
+                                     "; this importer reads generators ending in Tanh (images in [-1, 1])")
+        kinds = {(layer.kind, layer.attributes.get("negative_slope")) for layer in hidden[:-1]}
+        if len(kinds) != 1 or next(iter(kinds))[0] not in ("relu", "leaky_relu"):
+            raise CheckpointMismatch(f"the model's hidden activations are {sorted(kind for kind, _ in kinds)}; this "
+                                     "importer reads one kind, ReLU or LeakyReLU")
+        kind, slope = next(iter(kinds))
+        return ({"g_activation": kind, **({"g_leak": float(slope)} if kind == "leaky_relu" else {})},
+                [])
+    kind = activation or default
+    options = {"g_activation": kind, **({"g_leak": 0.2} if kind == "leaky_relu" else {})}
+    said = "ReLU" if kind == "relu" else "LeakyReLU(0.2)"
+    return options, [f"hidden activation {said} and output tanh: a state dict does not store activations "
+                     "(--activation relu|leaky_relu sets the hidden one)"]
+
+
+def _check_strides(convs, source: str) -> None:
+    """A whole model says each conv's stride and padding: the DCGAN's, 1/0 then 2/1."""
+    for number, layer in enumerate(convs):
+        if "stride" not in layer.attributes:
+            return
+        expected = ((1, 1), (0, 0)) if number == 0 else ((2, 2), (1, 1))
+        found = (tuple(layer.attributes["stride"]), tuple(layer.attributes.get("padding", (0, 0))))
+        if found != expected:
+            raise CheckpointMismatch(f"{source}: conv '{layer.path}' has stride {found[0]} and padding {found[1]}; a "
+                                     f"DCGAN generator's is {expected[0]} and {expected[1]}")
+
+
+def _check_eps(norms, source: str) -> None:
+    for norm in norms:
+        eps = norm.attributes.get("eps", BN_EPSILON)
+        if abs(eps - BN_EPSILON) > 1e-12:
+            raise CheckpointMismatch(f"{source}: batch norm '{norm.path}' has eps {eps:g}; this design's is "
+                                     f"{BN_EPSILON:g}")
+
+
+def _check_image(image_size: int, channels: int, source: str) -> None:
+    if image_size not in IMAGE_SIZES or channels not in (1, 3):
+        raise CheckpointMismatch(f"{source}: the generator makes {image_size} px images of {channels} channels; this "
+                                 f"importer reads {list(IMAGE_SIZES)} px with 1 or 3 channels")
+
+
+# --- the discriminator ------------------------------------------------------------------------------
 
 def discriminator_weights(network: Network, model: ModelConfig, source: str) -> tuple[int, dict]:
     """The discriminator's width df_dim and its weights, checked against the generator's model."""
-    convs = [layer for layer in network.layers if layer.kind == "conv"]
-    norms = [layer for layer in network.layers if layer.kind == "bn"]
+    if model.architecture != "pytorch_dcgan":
+        raise CheckpointMismatch(f"{source}: a discriminator is imported beside DCGAN generators only")
+    convs = [layer for layer in network.weighted if layer.kind == "conv"]
+    norms = [layer for layer in network.weighted if layer.kind == "bn"]
+    if any("bias" in layer.arrays for layer in convs):
+        raise CheckpointMismatch(f"{source}: its convs have biases; pytorch/examples' discriminator has none")
     stages = num_stages(model.image_size)
     if len(convs) != stages + 1:
         raise CheckpointMismatch(f"{source}: the discriminator has {len(convs)} convs; a {model.image_size} px "
@@ -186,13 +318,13 @@ def discriminator_weights(network: Network, model: ModelConfig, source: str) -> 
     for stage, layer in enumerate(convs[:-1]):
         expected = (df_dim * 2**stage, previous, KERNEL, KERNEL)
         if layer.arrays["weight"].shape != expected:
-            raise CheckpointMismatch(f"{source}: discriminator conv {layer.index} has shape "
+            raise CheckpointMismatch(f"{source}: discriminator conv '{layer.path}' has shape "
                                      f"{list(layer.arrays['weight'].shape)}; expected {list(expected)}")
         weights[f"conv{stage}"] = [np.transpose(layer.arrays["weight"], (2, 3, 1, 0))]
         previous = expected[0]
     for stage, norm in enumerate(norms, 1):
         if norm.arrays["weight"].shape != (df_dim * 2**stage,):
-            raise CheckpointMismatch(f"{source}: discriminator batch norm {norm.index} has "
+            raise CheckpointMismatch(f"{source}: discriminator batch norm '{norm.path}' has "
                                      f"{norm.arrays['weight'].shape[0]} channels; expected {df_dim * 2**stage}")
         weights[f"conv{stage}_bn"] = [norm.arrays[part] for part in BATCH_NORM]
     logit = convs[-1].arrays["weight"]
@@ -203,32 +335,32 @@ def discriminator_weights(network: Network, model: ModelConfig, source: str) -> 
     return df_dim, weights
 
 
-def _check_image(image_size: int, channels: int, source: str, what: str) -> None:
-    choices = ModelConfig.__dataclass_fields__["image_size"].metadata["choices"]
-    if image_size not in choices or channels not in (1, 3):
-        raise CheckpointMismatch(f"{source}: the {what} makes {image_size} px images of {channels} channels; this "
-                                 f"design has {choices} px with 1 or 3 channels")
+# --- the file ---------------------------------------------------------------------------------------
 
-
-def read_pytorch_checkpoint(path, discriminator=None) -> ImportedWeights:
+def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activation: str | None = None) -> ImportedWeights:
     """The generator in the torch.save file `path`, and a discriminator: from the same file, from
     `discriminator` (a path), or from the netD file beside a netG one (pytorch/examples' names)."""
     from dcgan_inversion.gan.torch_file import read_torch_file
 
     path = Path(path)
-    networks = _networks(read_torch_file(path), str(path))
-    generators = {name: net for name, net in networks.items() if net.role == "generator"}
-    inside = {name: net for name, net in networks.items() if net.role == "discriminator"}
+    networks = networks_in(read_torch_file(path), str(path))
+    roles = {name: role_of(network) for name, network in networks.items()}
+    generators = {name: networks[name] for name, role in roles.items() if role in ("generator", "mlp_generator")}
+    inside = {name: networks[name] for name, role in roles.items() if role == "discriminator"}
     if not generators:
-        raise CheckpointMismatch(f"{path} holds a DCGAN discriminator's state dict, not a generator's: import the "
-                                 "generator's file (netG_epoch_N.pth) and name this one with --discriminator")
+        if inside:
+            raise CheckpointMismatch(f"{path} holds a DCGAN discriminator's state dict, not a generator's: import the "
+                                     "generator's file (netG_epoch_N.pth) and name this one with --discriminator")
+        (name, network), = list(networks.items())[:1]
+        read_generator(network, _where(path, name), labels, activation)  # raises, naming the layers it found
     if len(generators) > 1 or len(inside) > 1:
-        raise CheckpointMismatch(f"{path} holds several state dicts of one role ({', '.join(networks)}): save one "
+        raise CheckpointMismatch(f"{path} holds several networks of one role ({', '.join(networks)}): save one "
                                  "generator (and one discriminator) per file")
     (g_name, generator), = generators.items()
-    model, g_weights = generator_weights(generator, _where(path, g_name))
+    reading = read_generator(generator, _where(path, g_name), labels, activation)
+    model, notes = reading.model, list(reading.notes)
     used, total, ignored = _count(generator, g_name)
-    d_weights, d_source = None, None
+    d_weights, d_source, network = None, None, None
     if inside:
         (d_name, network), = inside.items()
         d_source = _where(path, d_name)
@@ -237,38 +369,34 @@ def read_pytorch_checkpoint(path, discriminator=None) -> ImportedWeights:
         network, d_name = (_discriminator_file(d_path) if d_path is not None else (None, ""))
         d_source = None if d_path is None else str(d_path)
     if network is not None:
-        df_dim, d_weights = discriminator_weights(network, model, d_source)
-        model = dataclasses.replace(model, df_dim=df_dim)
-        d_used, d_total, d_ignored = _count(network, d_name)
-        used, total, ignored = used + d_used, total + d_total, ignored + d_ignored
+        try:
+            df_dim, d_weights = discriminator_weights(network, model, d_source)
+        except CheckpointMismatch as mismatch:
+            if discriminator is not None:
+                raise
+            notes.append(f"discriminator not imported ({mismatch}); completion's perceptual loss needs one")
+        else:
+            model = dataclasses.replace(model, df_dim=df_dim)
+            d_used, d_total, d_ignored = _count(network, d_name)
+            used, total, ignored = used + d_used, total + d_total, ignored + d_ignored
+    layout = (_describe(model, generator) + f" ({_where(path, g_name)})"
+              + (f"; discriminator df {model.df_dim} ({d_source})" if d_weights else "; no discriminator"))
+    return ImportedWeights(str(path), model, reading.weights, d_weights, layout, used, total, ignored,
+                           assumed=reading.assumed, notes=notes, label_rows=reading.label_rows,
+                           base_bias=reading.base_bias)
+
+
+def _describe(model: ModelConfig, network: Network) -> str:
+    source = "a whole model" if network.from_modules else "a state dict"
+    activation = "LeakyReLU" if model.g_activation == "leaky_relu" else "ReLU"
+    condition = f" + one-hot of {model.labels}" if model.labels else ""
+    if model.architecture == "mlp":
+        return (f"mlp generator {model.image_size} px, z {model.z_dim}{condition}, widths {list(model.g_channels)} -> "
+                f"{model.channels} x {model.image_size} x {model.image_size}, {activation}, from {source}")
     hidden = list(model.g_channels) or [model.gf_dim * 2 ** k for k in reversed(range(num_stages(model.image_size)))]
-    layout = (f"pytorch_dcgan generator {model.image_size} px, z {model.z_dim}, channels {hidden} -> {model.channels}"
-              f" ({_where(path, g_name)})" + (f"; discriminator df {model.df_dim} ({d_source})" if d_weights
-                                            else "; no discriminator"))
-    return ImportedWeights(str(path), model, g_weights, d_weights, layout, used, total, ignored)
-
-
-def _networks(saved, source: str) -> dict[str, Network]:
-    networks = {}
-    for name, state in state_dicts(saved, source).items():
-        for part, substate in _split_by_module(state).items():
-            full = ".".join(filter(None, (name, part)))
-            networks[full] = read_network(substate, _where(source, full))
-    return networks
-
-
-def _split_by_module(state: Mapping) -> dict[str, Mapping]:
-    """One state dict holding both networks (Lightning's `{'state_dict': {'generator.main.0.weight': ...,
-    'discriminator.main.0.weight': ...}}`) split at the first name when the keys' module paths differ
-    there; otherwise the state dict as it is."""
-    heads = {}
-    for key in state:
-        head, _, rest = _unwrapped(key).partition(".")
-        heads.setdefault(head, {})[key] = rest
-    if len(heads) < 2 or any(not KEY.match(rest) or rest.split(".", 1)[0].isdigit() for group in heads.values()
-                             for rest in group.values()):
-        return {"": state}
-    return {head: OrderedDict((key, state[key]) for key in group) for head, group in heads.items()}
+    bias = ", conv biases" if model.conv_bias else ""
+    return (f"pytorch_dcgan generator {model.image_size} px, z {model.z_dim}{condition}, channels {hidden} -> "
+            f"{model.channels}{bias}, {activation}, from {source}")
 
 
 def _where(path, name: str) -> str:
@@ -276,7 +404,7 @@ def _where(path, name: str) -> str:
 
 
 def _count(network: Network, name: str) -> tuple[int, int, list]:
-    """Arrays imported, entries in the state dict, and the ignored counters' keys."""
+    """Arrays imported, arrays in the file for this network, and the ignored counters' keys."""
     prefix = f"{name}." if name else ""
     return network.keys - len(network.ignored), network.keys, [prefix + key for key in network.ignored]
 
@@ -294,10 +422,10 @@ def _discriminator_file(path: Path) -> tuple[Network, str]:
 
     if not path.is_file():
         raise CheckpointMismatch(f"discriminator file not found: {path}")
-    networks = _networks(read_torch_file(path), str(path))
-    found = {name: net for name, net in networks.items() if net.role == "discriminator"}
+    networks = networks_in(read_torch_file(path), str(path))
+    found = {name: net for name, net in networks.items() if role_of(net) == "discriminator"}
     if len(found) != 1:
-        roles = ", ".join(sorted({net.role for net in networks.values()}))
+        roles = ", ".join(sorted({str(role_of(net)) for net in networks.values()}))
         raise CheckpointMismatch(f"{path} holds no single DCGAN discriminator's state dict (found: {roles})")
     (name, network), = found.items()
     return network, name

@@ -60,7 +60,7 @@ def layer_flops(layer) -> int:
         return 2 * _elements(layer.output.shape)
     if isinstance(layer, (layers.ReLU, layers.LeakyReLU, layers.Activation)):
         return _elements(layer.output.shape)
-    if isinstance(layer, (layers.InputLayer, layers.Reshape, layers.Flatten)):
+    if isinstance(layer, (layers.InputLayer, layers.Reshape, layers.Flatten, layers.Permute)):
         return 0
     # Any other layer (a user's Keras generator): one op per output element, a lower bound that is
     # small beside the linear layers, which dominate every generator counted here.

@@ -81,6 +81,10 @@ def _relu(layer, x, y, t):
     return _times_factor(t, tf.cast(x > 0, t.dtype))
 
 
+def _leaky_relu(layer, x, y, t):
+    return _times_factor(t, tf.where(x > 0, tf.ones_like(x), tf.fill(tf.shape(x), tf.cast(layer.negative_slope, x.dtype))))
+
+
 def _tanh(layer, x, y, t):
     return _times_factor(t, 1.0 - tf.square(y))
 
@@ -107,10 +111,14 @@ def _rule(layer):
         return SubpixelConvTranspose(layer) if SubpixelConvTranspose.supports(layer) else _conv_transpose
     if isinstance(layer, layers.Reshape):
         return _reshape
+    if isinstance(layer, layers.Permute):  # linear: the tangents move as the image does
+        return _linear_observation
     if isinstance(layer, layers.BatchNormalization) and layer.axis in (-1, len(layer.input.shape) - 1):
         return _batch_norm
     if isinstance(layer, layers.ReLU) and not layer.max_value and not layer.negative_slope and not layer.threshold:
         return _relu
+    if isinstance(layer, layers.LeakyReLU):
+        return _leaky_relu
     if isinstance(layer, layers.Activation) and layer.activation is keras.activations.relu:
         return _relu
     if isinstance(layer, layers.Activation) and layer.activation is keras.activations.tanh:

@@ -60,6 +60,11 @@ class RunPaths:
         return self.root / "imported.json"
 
     @property
+    def label_rows(self) -> Path:
+        """A conditional generator's class rows (gan/labels.py)."""
+        return self.root / "labels.npz"
+
+    @property
     def encoder_weights(self) -> Path:
         return self.root / "encoder.weights.h5"
 

@@ -34,3 +34,10 @@ def generator_channels(config) -> tuple[int, ...]:
 def discriminator_channels(config) -> tuple[int, ...]:
     """Channels of each discriminator conv: df * 2^stage."""
     return tuple(config.df_dim * 2**stage for stage in range(num_stages(config.image_size)))
+
+
+def hidden_activation(config) -> layers.Layer:
+    """The generator's hidden activation: ReLU (DCGAN), or leaky ReLU of slope `g_leak`."""
+    if getattr(config, "g_activation", "relu") == "leaky_relu":
+        return layers.LeakyReLU(negative_slope=config.g_leak)
+    return layers.ReLU()

@@ -13,27 +13,31 @@ import keras
 from keras import layers
 
 from dcgan_inversion.gan.architectures.blocks import LEAK, batch_norm, discriminator_channels, generator_channels
-from dcgan_inversion.gan.architectures.blocks import num_stages
+from dcgan_inversion.gan.architectures.blocks import hidden_activation, num_stages
 
 KERNEL_SIZE = 4
 INIT = keras.initializers.RandomNormal(stddev=0.02)  # the examples' weights_init: N(0, 0.02)
 
 
 def generator(config, name: str = "generator", synchronized: bool = False) -> keras.Model:
-    """z -> bias-free projection to 4x4 x C0 -> BN, ReLU -> [convT 4x4 s2, BN, ReLU]* -> convT -> tanh."""
+    """z -> projection to 4x4 x C0 -> BN, ReLU -> [convT 4x4 s2, BN, ReLU]* -> convT -> tanh.
+
+    The convs are bias-free as in pytorch/examples unless `config.conv_bias`; a conditional
+    generator's projection has a bias: the one-hot class's row of its first layer (labels.py)."""
     stages = num_stages(config.image_size)
     channels = generator_channels(config)
+    bias = config.conv_bias or config.labels > 0
     z = keras.Input(shape=(config.z_dim,), name="z")
-    x = layers.Dense(4 * 4 * channels[0], use_bias=False, kernel_initializer=INIT, name="project")(z)
+    x = layers.Dense(4 * 4 * channels[0], use_bias=bias, kernel_initializer=INIT, name="project")(z)
     x = layers.Reshape((4, 4, channels[0]))(x)
     x = batch_norm("project_bn", synchronized)(x)
-    x = layers.ReLU()(x)
+    x = hidden_activation(config)(x)
     for stage in range(1, stages):
-        x = layers.Conv2DTranspose(channels[stage], KERNEL_SIZE, strides=2, padding="same", use_bias=False,
+        x = layers.Conv2DTranspose(channels[stage], KERNEL_SIZE, strides=2, padding="same", use_bias=config.conv_bias,
                                    kernel_initializer=INIT, name=f"deconv{stage}")(x)
         x = batch_norm(f"deconv{stage}_bn", synchronized)(x)
-        x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(config.channels, KERNEL_SIZE, strides=2, padding="same", use_bias=False,
+        x = hidden_activation(config)(x)
+    x = layers.Conv2DTranspose(config.channels, KERNEL_SIZE, strides=2, padding="same", use_bias=config.conv_bias,
                                kernel_initializer=INIT, name=f"deconv{stages}")(x)
     image = layers.Activation("tanh", name="image")(x)
     return keras.Model(z, image, name=name)
