@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from dcgan_inversion.config.schema import Config, ConfigError
+from dcgan_inversion.config.schema import DCGAN_SIZES, Config, ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"  # the shipped configs, dcgan_inversion/configs/
 INT_LIMIT = 2**31
@@ -118,6 +118,11 @@ def from_dict(raw: dict, source: str = "<config>") -> Config:
 def _check_combinations(config: Config, source: str) -> None:
     """Rules that span several keys."""
     model, invert = config.model, config.invert
+    if model.architecture in ("amos", "pytorch_dcgan") and model.image_size not in DCGAN_SIZES:
+        raise ConfigError(f"{source}: model.image_size {model.image_size}: a {model.architecture} generator makes "
+                          f"{', '.join(map(str, DCGAN_SIZES))} px images (4 x 2^k)")
+    if len(model.image_range) != 2 or not model.image_range[0] < model.image_range[1]:
+        raise ConfigError(f"{source}: model.image_range must be [low, high] with low < high")
     stages = (model.image_size // 4).bit_length() - 1
     if model.architecture != "mlp" and model.g_channels and len(model.g_channels) != stages:
         raise ConfigError(f"{source}: model.g_channels has {len(model.g_channels)} values; a {model.image_size} px "

@@ -12,7 +12,8 @@ EXTRA_EXPERIMENTS = ("completion",)  # beyond the paper: run only when named (--
 MASKS = ("center", "left", "random", "grid", "lowres", "full")
 COMPLETION_METHODS = ("ours", "amos")  # the package's inversion of the known pixels; Amos's loss
 CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py
-ARCHITECTURES = ("amos", "pytorch_dcgan", "mlp")  # gan/architectures/, one module each
+ARCHITECTURES = ("amos", "pytorch_dcgan", "mlp", "keras")  # gan/architectures/, one module each
+DCGAN_SIZES = (16, 32, 64, 128)  # 4 x 2^k: the DCGAN architectures' image sides
 ACTIVATIONS = ("relu", "leaky_relu")  # the generator's hidden activation
 LATENTS = ("uniform", "normal")  # gan/latents.py
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -47,14 +48,16 @@ class ModelConfig:
                               doc="amos: Amos's DCGAN (5x5 kernels, biases, a dense projection and logit); "
                                   "pytorch_dcgan: pytorch/examples' DCGAN (4x4 kernels, no biases, a 4x4 conv logit); "
                                   "mlp: a vanilla GAN's generator (dense layers, tanh, reshaped to the image; "
-                                  "g_channels are its hidden widths; its discriminator is pytorch_dcgan's)")
+                                  "g_channels are its hidden widths; its discriminator is pytorch_dcgan's); "
+                                  "keras: a Keras model file kept in the run (dcgan-import gen.keras)")
     latent: str = _spec("uniform", choices=LATENTS,
                         doc="the prior of z: uniform U(invert.low, invert.high) (the paper's), or normal N(0, 1) "
                             "kept in the box [-latent_box, latent_box] by the clip ops")
     latent_box: float = _spec(4.5, minimum=0.5, maximum=10.0,
                               doc="normal: the clip box's half-width b; 4.5 cuts off 6.8e-6 of the components, "
                                   "0.07% of 100-dim latents")
-    image_size: int = _spec(64, choices=(16, 32, 64, 128), doc="output side in pixels")
+    image_size: int = _spec(64, minimum=8, maximum=512, doc="output side in pixels (the DCGAN architectures: 16, 32, "
+                                                               "64 or 128)")
     z_dim: int = _spec(100, minimum=1)
     gf_dim: int = _spec(64, minimum=1, doc="generator width (filters of the last conv)")
     df_dim: int = _spec(64, minimum=1, doc="discriminator width (filters of the first conv)")
@@ -74,6 +77,9 @@ class ModelConfig:
                             "many classes (0: unconditional)")
     label_names: typing.Tuple[str, ...] = _spec((), may_be_empty=True, opt_in=True,
                                                 doc="labels > 0: a name per class (empty: the class numbers)")
+    image_range: typing.Tuple[float, ...] = _spec((-1.0, 1.0), may_be_empty=False, opt_in=True,
+                                                  doc="keras: the range of the model's output pixels, mapped onto "
+                                                      "[-1, 1] (e.g. [0, 1] for a sigmoid output)")
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,18 @@ def fingerprint(config, *inputs) -> str:
     return digest.hexdigest()
 
 
+def _default(field: dataclasses.Field):
+    """A field's default, from its factory where it has one (tuples and lists)."""
+    return field.default_factory() if field.default is dataclasses.MISSING else field.default
+
+
 def settings_text(value) -> str:
     """repr() of settings, leaving out opt-in options at their default (config fields with
     `opt_in` metadata: their default does what runs did before the option existed), so adding one
     keeps the checkpoints and finished batches of earlier runs resumable."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         shown = [f"{field.name}={settings_text(getattr(value, field.name))}" for field in dataclasses.fields(value)
-                 if field.repr and not (field.metadata.get("opt_in") and getattr(value, field.name) == field.default)]
+                 if field.repr and not (field.metadata.get("opt_in") and getattr(value, field.name) == _default(field))]
         return f"{type(value).__qualname__}({', '.join(shown)})"
     if isinstance(value, tuple):
         items = [settings_text(item) for item in value]
