@@ -78,14 +78,15 @@ class Verdict:
         return self.label == "in G's range"
 
 
-def load_run(path) -> Run:
-    """The run in `path` (made by `make train` / `dcgan-train`), its generator loaded."""
+def load_run(path, label=None) -> Run:
+    """The run in `path` (made by `make train` / `dcgan-train`, or `dcgan-import`), its generator loaded
+    (a conditional one drawing class `label`, a number or a name; default 0)."""
     from dcgan_inversion.infra.tf_startup import load_tensorflow
     from dcgan_inversion.run import load_generator, trained_config
 
     config = trained_config(path)
     load_tensorflow()
-    return Run(Path(path), config, load_generator(path))
+    return Run(Path(path), config, load_generator(path, label=label))
 
 
 def generate(run: Run, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

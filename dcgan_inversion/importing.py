@@ -65,7 +65,11 @@ def _source_of(checkpoint) -> str:
     """The file (PyTorch) or prefix (TF1) a checkpoint argument names."""
     from dcgan_inversion.gan.tf1_checkpoint import checkpoint_prefix
 
-    return str(checkpoint) if is_torch_file(checkpoint) else checkpoint_prefix(checkpoint)
+    from dcgan_inversion.gan.keras_file import is_keras_file
+
+    if is_torch_file(checkpoint) or is_keras_file(checkpoint):
+        return str(checkpoint)
+    return checkpoint_prefix(checkpoint)
 
 
 def is_torch_file(path) -> bool:
@@ -100,16 +104,27 @@ def read_weights(checkpoint, discriminator=None, labels: int = 0, activation: st
 
 def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0, discriminator=None,
                       latent: str | None = None, latent_box: float | None = None, pretrained: dict | None = None,
-                      labels: int = 0, label_names: tuple = (), activation: str | None = None) -> dict:
+                      labels: int = 0, label_names: tuple = (), activation: str | None = None,
+                      image_range: tuple | None = None, trusted: bool = False) -> dict:
     """Reads `checkpoint`, writes the run; returns the provenance record (imported.json). `latent` and
     `latent_box` override the prior read off the format (PyTorch's DCGANs draw z ~ N(0, 1), TF1's U(-1, 1));
     `pretrained`: the package the checkpoint was fetched from (pretrained.provenance), recorded with it;
     `labels`: a conditional generator's class count (its first layer's last inputs), `label_names` their
-    names; `activation`: the hidden activation a state dict cannot tell."""
+    names; `activation`: the hidden activation a state dict cannot tell; `image_range` and `trusted`: a
+    Keras file's output range and whether its Lambda layers may run (gan/keras_file.py)."""
     from dcgan_inversion.gan.imported import assign
     from dcgan_inversion.gan.model import make_discriminator, make_generator
 
     check_destination(run_dir)
+    from dcgan_inversion.gan.keras_file import is_keras_file
+
+    if is_keras_file(checkpoint):
+        if labels or activation or discriminator is not None:
+            raise UserError("--labels, --activation and --discriminator are for PyTorch files; a Keras file is "
+                            "imported as it is")
+        return import_keras(checkpoint, run_dir, base_config, seed, latent, latent_box, image_range, trusted)
+    if image_range is not None or trusted:
+        raise UserError("--image-range and --trust-file are for Keras model files")
     if label_names and len(label_names) != labels:
         raise UserError(f"--label-names names {len(label_names)} classes; --labels is {labels}")
     weights = read_weights(checkpoint, discriminator, labels, activation)
@@ -139,7 +154,31 @@ def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed:
     return record
 
 
-def _write_run(root: Path, config, generator, discriminator, record: dict, weights) -> None:
+def import_keras(path, run_dir, base_config: str, seed: int, latent, latent_box, image_range, trusted: bool) -> dict:
+    """A Keras generator file as a run: the file kept in it, its prior and output range as given."""
+    from dcgan_inversion.gan import keras_file
+
+    image_range = tuple(image_range) if image_range else (-1.0, 1.0)
+    model = keras_file.load_keras_generator(path, trusted, image_range)
+    prior = latent or "normal"
+    config = config_lib.replace(config_lib.load_config(base_config), seed=seed,
+                                model=keras_file.model_config(model, prior, latent_box, image_range),
+                                data={"path": None, "cache": "off"})
+    config = config_lib.from_dict(config_lib.to_dict(config))
+    record = {"source": str(Path(path).resolve()), "sha256": _sha256(str(path)),
+              "layout": f"keras generator {config.model.image_size} px, z {config.model.z_dim}, "
+                        f"{config.model.channels} channels, output range {list(image_range)} ({Path(path).name})",
+              "variables_imported": len(model.weights), "variables_in_file": len(model.weights), "not_imported": [],
+              "step": None, "discriminator": False, "latent_prior": latent_prior(config).describe(),
+              "generator_parameters": int(model.count_params()), "trusted": bool(trusted),
+              "assumed": [] if latent else ["latent prior N(0, 1): a Keras file does not say how z is drawn "
+                                            "(--latent uniform and --latent-box change it)"],
+              "notes": [], "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _write_run(Path(run_dir), config, model, None, record, None, keep=path)
+    return record
+
+
+def _write_run(root: Path, config, generator, discriminator, record: dict, weights, keep=None) -> None:
     from dcgan_inversion.data.images import SAMPLE_GRID, image_grid
 
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -147,10 +186,14 @@ def _write_run(root: Path, config, generator, discriminator, record: dict, weigh
     try:
         paths = RunPaths(staging)
         config_lib.save_config(config, paths.config)
+        if keep is not None:
+            from dcgan_inversion.gan.keras_file import keep_in_run
+
+            keep_in_run(keep, staging)
         generator.save_weights(str(paths.generator_weights))
         if discriminator is not None:
             discriminator.save_weights(str(paths.discriminator_weights))
-        if weights.label_rows is not None:
+        if weights is not None and weights.label_rows is not None:
             write_npz(paths.label_rows, rows=weights.label_rows, base_bias=weights.base_bias)
         rng = np.random.default_rng(seeds.stream(config.seed, seeds.SAMPLE_GRID))
         z = latent_prior(config).sample(rng, (SAMPLE_GRID**2, config.model.z_dim))
@@ -166,10 +209,20 @@ def _write_run(root: Path, config, generator, discriminator, record: dict, weigh
 
 
 def _sha256(source: str) -> str:
-    """A torch file's sha256, or a TF1 checkpoint's over its index and data files."""
+    """A file's sha256, a SavedModel folder's over its files, or a TF1 checkpoint's over its index and data."""
+    import hashlib
+
     from dcgan_inversion.gan.tf1_checkpoint import checkpoint_sha256
 
-    return file_sha256(Path(source)) if Path(source).is_file() else checkpoint_sha256(source)
+    path = Path(source)
+    if path.is_file():
+        return file_sha256(path)
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for member in sorted(item for item in path.rglob("*") if item.is_file()):
+            digest.update(str(member.relative_to(path)).encode() + bytes.fromhex(file_sha256(member)))
+        return digest.hexdigest()
+    return checkpoint_sha256(source)
 
 
 def _step_of(prefix: str) -> int | None:

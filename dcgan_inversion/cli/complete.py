@@ -16,7 +16,7 @@ def complete_images(config, paths, files, skipped, mask, args) -> None:
     from dcgan_inversion.user_images.recover import read_images
 
     strategy = make_strategy(config.distribute.strategy)
-    generator = load_generator(paths.root, config.model, strategy)
+    generator = load_generator(paths.root, config.model, strategy, label=args.label)
     method = args.method if args.method == "ours" else f"amos-{args.approach}"
     output_dir = paths.results / "completion" / f"{mask.name}-{method}"
     ensure_writable(output_dir)

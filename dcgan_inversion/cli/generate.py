@@ -22,7 +22,7 @@ def generate_main(argv=None) -> None:
         from dcgan_inversion.infra.io_utils import write_npy, write_png
         from dcgan_inversion.records import remove_earlier_outputs
 
-        z, images = api.generate(api.load_run(args.run), args.n, args.seed)
+        z, images = api.generate(api.load_run(args.run, label=args.label), args.n, args.seed)
         remove_earlier_outputs(out, ("generated-*.png", "generated-*.z.npy"))
         for index, (latent, image) in enumerate(zip(z, to_uint8(images))):
             write_png(out / f"generated-{index:03d}.png", image)
@@ -38,5 +38,7 @@ def arguments():
     parser.add_argument("--run", type=Path, default=Path("runs") / DEFAULT_CONFIG, help="a trained run (default: runs/demo)")
     parser.add_argument("-n", type=positive, default=16, help="how many images (default: 16)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latents, drawn from the run's prior (default: 0)")
+    parser.add_argument("--label", default=None,
+                        help="a conditional run: the class (number or name) to draw (default: class 0)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the PNGs and .z.npy files (default: <run>/generated)")
     return parser

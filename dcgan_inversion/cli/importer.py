@@ -38,7 +38,8 @@ def import_main(argv=None) -> None:
         load_tensorflow()
         record = import_checkpoint(checkpoint, args.run, base_config=args.config, seed=args.seed, discriminator=args.discriminator,
                                    latent=args.latent, latent_box=args.latent_box, pretrained=pretrained,
-                                   labels=args.labels, label_names=_names(args.label_names), activation=args.activation)
+                                   labels=args.labels, label_names=_names(args.label_names), activation=args.activation,
+                                   image_range=args.image_range, trusted=args.trust_file)
         print(describe(record, args.run))
 
     guarded(run)
@@ -57,7 +58,8 @@ def arguments():
                                                  "command then works on the run.")
     parser.add_argument("checkpoint", type=Path, nargs="?", default=None,
                         help="a TF1 checkpoint prefix (.../DCGAN.model-60502), one of its files or the folder holding "
-                             "its `checkpoint` file; or a torch.save file (.pth)")
+                             "its `checkpoint` file; a PyTorch file (torch.save zip or legacy, a state dict or a whole "
+                             "model; or model.safetensors); or a Keras model (.keras, .h5, a SavedModel folder)")
     parser.add_argument("--pretrained", choices=sorted(PRETRAINED), default=None,
                         help="instead of a checkpoint: a trained generator fetched with pip (pinned version and "
                              "sha256 sums, cached): " + "; ".join(f"{name}: {item.description}"
@@ -79,6 +81,12 @@ def arguments():
     parser.add_argument("--activation", choices=("relu", "leaky_relu"), default=None,
                         help="the generator's hidden activation, which a state dict does not store (default: relu "
                              "for DCGANs, leaky_relu (0.2) for MLP generators; a whole-model file says its own)")
+    parser.add_argument("--image-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="a Keras file: the range of its output pixels (default -1 1, a tanh output; 0 1 for a "
+                             "sigmoid)")
+    parser.add_argument("--trust-file", action="store_true",
+                        help="a Keras file with Lambda layers: let their Python code run as it loads (only for a "
+                             "file you trust; Keras's safe mode refuses it otherwise)")
     parser.add_argument("--config", default=BASE_CONFIG,
                         help="the run's settings other than the model, which comes from the checkpoint: a shipped "
                              f"config's name or a YAML file (default: {BASE_CONFIG}, the paper's sizes; face_demo: "

@@ -46,6 +46,10 @@ def arguments():
                       help="instead: the loss's curvature at Table 1's latents beside the decay rates the "
                            "finished table1 measured (why gradient descent takes as long as it does; writes "
                            "curvature.json)")
+    made.add_argument("--label", default=None,
+                      help="a conditional run: the class (number or name) G draws; --image without it tries every "
+                           "class and reports which one, and which z, drew each image (default for the experiments "
+                           "and --complete: class 0)")
     protocol_argument(made, "run")
     return made
 
@@ -90,7 +94,7 @@ def invert_command(args) -> None:
             if args.image:
                 from dcgan_inversion.cli.images import invert_images
 
-                invert_images(config, paths, readable, skipped, args.starts, args.mode)
+                invert_images(config, paths, readable, skipped, args.starts, args.mode, args.label)
             elif args.complete:
                 from dcgan_inversion.cli.complete import complete_images
 
@@ -109,7 +113,10 @@ def _experiments(config, paths, args) -> None:
     from dcgan_inversion.run import load_discriminator, load_encoder, load_generator
 
     strategy = make_strategy(config.distribute.strategy)
-    generator = load_generator(paths.root, config.model, strategy)
+    generator = load_generator(paths.root, config.model, strategy, label=args.label)
+    if config.model.labels:
+        print(f"conditional generator: every latent is drawn and recovered with class {args.label or 0} "
+              "(--label chooses another)", flush=True)
     if args.curvature:
         return _report_curvature(generator, config, paths.results)
     from dcgan_inversion.paper.experiments import run_experiments

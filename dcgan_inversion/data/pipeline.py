@@ -50,9 +50,9 @@ class TrainingData:
 
 
 def to_model_range(images_uint8, channels: int = 3) -> tf.Tensor:
-    """uint8 RGB -> float32 in [-1, 1] with the model's number of channels."""
+    """uint8 RGB (or already grey) -> float32 in [-1, 1] with the model's number of channels."""
     images = tf.cast(images_uint8, tf.float32)
-    if channels == 1:
+    if channels == 1 and images.shape[-1] == 3:
         images = tf.image.rgb_to_grayscale(images)
     return images / 127.5 - 1.0
 

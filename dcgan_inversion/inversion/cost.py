@@ -45,6 +45,8 @@ def layer_flops(layer) -> int:
     """FLOPs of one row through `layer` in inference mode (see the module docstring)."""
     if getattr(layer, "linear_observation", False):  # completion's observation of G(z)
         return layer.flops()
+    if isinstance(layer, keras.Model):  # a model nested in another (a Keras file's generator, rescaled)
+        return sum(layer_flops(inner) for inner in layer.layers)
     if isinstance(layer, layers.Dense):
         fan_in, fan_out = layer.kernel.shape
         return 2 * fan_in * fan_out + (fan_out if layer.use_bias else 0)

@@ -30,8 +30,10 @@ def export_weights(model, path: Path) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, strategy=None):
-    """The trained generator of a run (a keras.Model), built from the run's own config.yaml.
+def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, strategy=None, label=None):
+    """The trained generator of a run (a keras.Model), built from the run's own config.yaml (a keras
+    run's: its kept model file). A conditional generator draws class `label` (a number or a name;
+    default: class 0).
 
     Under a `strategy` its weights are mirrored on every replica's device.
     """
@@ -48,6 +50,11 @@ def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, 
     if model_config is not None and model_config != trained.model:
         raise UserError(f"model config does not match the generator in {run_dir}: "
                         f"requested {model_config}, trained {trained.model}")
+    if trained.model.architecture == "keras":
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            return _keras_generator(paths, trained.model)
+    if label is not None and not trained.model.labels:
+        raise UserError(f"--label: the generator in {paths.root} is not conditional (it has no classes)")
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         generator = make_generator(trained.model)
     try:
@@ -56,7 +63,27 @@ def load_generator(run_dir, model_config: config_lib.ModelConfig | None = None, 
         reason = first_line(error)
         if not _rebuilt_from_checkpoint(generator, paths, reason):
             raise UserError(f"cannot load {paths.generator_weights}: {reason}") from None
+    if trained.model.labels:
+        from dcgan_inversion.gan.labels import label_index, read_label_rows, with_label
+
+        rows, base_bias = read_label_rows(paths.label_rows)
+        index = label_index(str(label if label is not None else 0), trained.model.label_names, trained.model.labels)
+        with_label(generator, rows, base_bias, index)
     return generator
+
+
+def _keras_generator(paths: RunPaths, model: config_lib.ModelConfig):
+    """A keras run's generator: the model file it keeps, loaded as it was imported."""
+    import json
+
+    from dcgan_inversion.gan.keras_file import load_keras_generator, run_file
+
+    kept = run_file(paths.root)
+    if kept is None:
+        raise UserError(f"{paths.root} is a keras run without its model file (generator.keras): import it again")
+    trusted = bool(json.loads(paths.imported.read_text(encoding="utf-8")).get("trusted", False)) \
+        if paths.imported.exists() else False
+    return load_keras_generator(kept, trusted, model.image_range)
 
 
 def _rebuilt_from_checkpoint(generator, paths: RunPaths, reason: str) -> bool:

@@ -9,9 +9,9 @@ package reads (`project`, `project_bn`, `deconv{k}`, `deconv{k}_bn`, `image`; `c
 """
 from __future__ import annotations
 
-from dcgan_inversion.gan.architectures import amos, mlp, pytorch_dcgan
+from dcgan_inversion.gan.architectures import amos, keras_file, mlp, pytorch_dcgan
 
-ARCHITECTURES = {"amos": amos, "pytorch_dcgan": pytorch_dcgan, "mlp": mlp}
+ARCHITECTURES = {"amos": amos, "pytorch_dcgan": pytorch_dcgan, "mlp": mlp, "keras": keras_file}
 
 
 def architecture(config):
