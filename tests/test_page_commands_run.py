@@ -169,14 +169,20 @@ def command_env(extra: dict) -> dict:
 
 
 def skip_without_the_face_generator(run: str) -> None:
-    if run.startswith(FACE_RUNS):
-        from dcgan_inversion.infra.errors import UserError
-        from dcgan_inversion.pretrained import fetch
+    """A group that imports a pretrained generator (PRETRAINED=NAME, or make demo's runs) needs its wheel."""
+    from dcgan_inversion.infra.errors import UserError
+    from dcgan_inversion.pretrained import FACE_DCGAN, PRETRAINED, fetch
 
+    named = {variables.get("PRETRAINED") for _, words in CHAINS[run] if Path(words[0]).name == "make"
+             for variables in [make_variables(words)[1]]} - {None}
+    wanted = [PRETRAINED[name] for name in named if name in PRETRAINED]
+    if run.startswith(FACE_RUNS):
+        wanted.append(FACE_DCGAN)
+    for generator in wanted:
         try:
-            fetch(quiet=True)
+            fetch(generator, quiet=True)
         except UserError as error:
-            pytest.skip(f"the real face generator cannot be fetched here: {error}")
+            pytest.skip(f"the real generator {generator.name} cannot be fetched here: {error}")
 
 
 def run_chain(run: str, tmp_path: Path) -> None:

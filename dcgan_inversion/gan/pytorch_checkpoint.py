@@ -30,13 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_inversion.config import ModelConfig
+from dcgan_inversion.config.schema import DCGAN_SIZES
 from dcgan_inversion.gan.architectures.blocks import BN_EPSILON, num_stages
 from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights
 from dcgan_inversion.gan.torch_layers import (BATCH_NORM, Network, is_module, is_state_dict, network_of_module,
                                               network_of_state, unwrapped)
 
 KERNEL = 4
-IMAGE_SIZES = (16, 32, 64, 128)
+IMAGE_SIZES = DCGAN_SIZES
 ROUND_LATENTS = (16, 20, 32, 50, 62, 64, 100, 128, 200, 256, 512)  # z sizes people choose
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_inversion.config import ModelConfig
+from dcgan_inversion.config.schema import DCGAN_SIZES
 from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights, assign  # noqa: F401 - re-exported
 from dcgan_inversion.infra.errors import first_line
 from dcgan_inversion.infra.io_utils import update_digest
@@ -164,7 +165,7 @@ def _generator(tensors: _Tensors) -> tuple[ModelConfig, dict, str]:
         raise CheckpointMismatch(f"{tensors.prefix}: expected transposed convs {scope}g_h1/w, g_h2/w, ... in order; "
                                  f"found {['g_h%d/w' % k for k in stages] or 'none'}")
     image_size = 4 * 2 ** len(stages)
-    choices = ModelConfig.__dataclass_fields__["image_size"].metadata["choices"]
+    choices = DCGAN_SIZES
     kernels = [tensors.shapes[f"{scope}g_h{k}/w"] for k in stages]
     for k, shape in zip(stages, kernels):
         if len(shape) != 4 or shape[:2] != [KERNEL, KERNEL]:

@@ -37,7 +37,7 @@ def _write(tmp_path, text):
     ("model:\n  gf_dimm: 3\n", "unknown key 'model.gf_dimm'"),
     ("model:\n  gf_dim: wide\n", "model.gf_dim: expected an integer"),
     ("model:\n  gf_dim: 0\n", "model.gf_dim: expected a value >= 1"),
-    ("model:\n  image_size: 48\n", "model.image_size: expected one of"),
+    ("model:\n  image_size: 48\n", "model.image_size 48: a amos generator makes 16, 32, 64, 128 px"),
     ("train:\n  learning_rate: fast\n", "train.learning_rate: expected a number"),
     ("model: [1, 2\n", "not valid YAML"),
     ("- 1\n- 2\n", "expected a mapping"),

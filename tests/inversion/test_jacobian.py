@@ -9,11 +9,14 @@ from dcgan_inversion.gan.model import BatchStatisticsGenerator, make_generator
 from dcgan_inversion.inversion.levenberg_marquardt import LevenbergMarquardt
 
 
-@pytest.mark.parametrize("architecture", ["amos", "pytorch_dcgan"])
+@pytest.mark.parametrize("architecture,options", [("amos", {}), ("pytorch_dcgan", {}), ("mlp", {}),
+                                                  ("pytorch_dcgan", {"g_activation": "leaky_relu", "conv_bias": True})])
 @pytest.mark.parametrize("image_size", [16, 32])
-def test_layerwise_jacobian_matches_forward_mode_autodiff(image_size, architecture):
+def test_layerwise_jacobian_matches_forward_mode_autodiff(image_size, architecture, options):
     keras.utils.set_random_seed(image_size)
-    generator = make_generator(ModelConfig(architecture=architecture, image_size=image_size, gf_dim=8, df_dim=8))
+    config = ModelConfig(architecture=architecture, image_size=image_size, gf_dim=8, df_dim=8,
+                         g_channels=(16, 32) if architecture == "mlp" else (), **options)
+    generator = make_generator(config)
     for layer in generator.layers:  # trained-looking batch norm: non-trivial scales and shifts
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.moving_variance.assign(np.random.default_rng(1).uniform(0.2, 3.0, layer.moving_variance.shape))
@@ -41,11 +44,11 @@ def test_subpixel_form_equals_the_transposed_convolution(kernel_size, stride):
 
 def test_models_it_cannot_read_get_none():
     inputs = keras.Input((100,))
-    leaky = keras.Model(inputs, keras.layers.LeakyReLU()(keras.layers.Dense(8)(inputs)))
+    sigmoid = keras.Model(inputs, keras.layers.Activation("sigmoid")(keras.layers.Dense(8)(inputs)))
     activated_dense = keras.Model(inputs, keras.layers.Dense(8, activation="relu")(inputs))
     branch = keras.layers.Dense(8)(inputs)
     branching = keras.Model(inputs, keras.layers.Add()([branch, keras.layers.Dense(8)(inputs)]))
     generator = make_generator(ModelConfig(image_size=16, gf_dim=4, df_dim=4))
-    for model in (leaky, activated_dense, branching, BatchStatisticsGenerator(generator)):
+    for model in (sigmoid, activated_dense, branching, BatchStatisticsGenerator(generator)):
         assert layerwise_jacobian(model) is None
     assert layerwise_jacobian(generator) is not None
