@@ -26,7 +26,7 @@ PRETRAINED ?=
 IMAGES ?=
 MASK ?= center
 
-.PHONY: all demo train encoder invert complete figures refigure docs publish bench generate import test clean-venv help
+.PHONY: all demo train encoder invert complete figures refigure docs publish publish-check bench generate import test clean-venv help
 all: help
 
 help:
@@ -34,7 +34,7 @@ help:
 	@echo "               figures, into runs/face_demo; CONFIG=demo (or celeba) trains that config's DCGAN first"
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
 	@echo "make encoder   train RUN's encoder E(x) -> z, a start for ARGS=\"--set invert.start=encoder\""
-	@echo "make invert    run the inversion experiments (trains first if RUN has no generator);"
+	@echo "make invert    run the inversion experiments on RUN's generator (made by make demo, train or import);"
 	@echo "               PROTOCOL=authors runs the paper's own protocol instead (also amos, authors_moving);"
 	@echo "               ARGS=\"--image me.jpg photos/\" inverts your own images and says if G could draw them"
 	@echo "make complete  IMAGES=photos/ MASK=center|left|random|grid|lowres|full|mask.png: Amos's image"
@@ -43,14 +43,14 @@ help:
 	@echo "make refigure  re-render the published figures and tables from docs/results (no run needed)"
 	@echo "make docs      render README.md and docs/*.md from docs/templates/ and the results in $(DOCS)"
 	@echo "make publish   copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
-	@echo "               another run's go to $(DOCS)/runs/<run name>/), then make docs"
+	@echo "               another run's go to $(DOCS)/runs/<run name>/), then make docs; FORCE=1 to replace published ones"
 	@echo "make import    CHECKPOINT=dcgan-completion.tensorflow/checkpoint RUN=runs/amos: a TF1 DCGAN checkpoint"
 	@echo "               (Amos's CelebA model, carpedm20's) or a PyTorch DCGAN file (CHECKPOINT=netG_epoch_24.pth)"
 	@echo "               as a run every other target accepts; PRETRAINED=gan-face-generate fetches a trained 64 px"
 	@echo "               colour face DCGAN with pip instead (pinned, checked, cached)"
 	@echo "make generate  write images RUN's generator draws, with their latents (ARGS=\"-n 16 --seed 0\")"
 	@echo "make bench     time the inversion loops and training (steps to precision on RUN, default runs/demo);"
-	@echo "               writes $(DOCS)/bench.{json,md}"
+	@echo "               writes runs/bench/bench.{json,md} beside the committed $(DOCS)/bench.json (BENCH_OUT=$(DOCS) replaces it)"
 	@echo "make test      run the test suite"
 	@echo "Every target takes ARGS=\"...\" (passed to its command: --set section.key=value, --experiment, ...);"
 	@echo "CONFIG= only where given: an existing run keeps the config it was trained with."
@@ -90,23 +90,30 @@ train: $(STAMP)
 	$(PY) train/train.py $(CONFIG_FLAG) --run $(TRAIN_RUN) $(ARGS)
 
 # An amortised start for invert.start=encoder: E(x) -> z trained on RUN's own generated images.
-encoder: $(STAMP) $(RUN)/generator.weights.h5
+encoder: $(STAMP)
+	$(NEED_GENERATOR)
 	$(PY) train/train.py --run $(RUN) --encoder $(ARGS)
 
-# A run without a generator: trained (CONFIG given, or any RUN but make demo's), or, for make demo's
-# run (runs/face_demo, or RUN given to make demo), the real face generator imported into it.
+# make demo's run without a generator: the real face generator imported into it (make demo CONFIG=...
+# trains instead). Only make demo, make train and make import make a generator: every other target
+# given a run without one stops with one line (NEED_GENERATOR) and creates nothing.
 $(RUN)/generator.weights.h5: | $(STAMP)
-	$(if $(or $(CONFIG_FLAG),$(filter-out $(FACE_RUN),$(RUN))),$(PY) train/train.py $(CONFIG_FLAG) --run $(RUN),$(IMPORT_DEMO))
+	$(IMPORT_DEMO)
+
+NEED_GENERATOR = @test -f $(RUN)/generator.weights.h5 || { echo "error: $(RUN) holds no generator: make one with \
+make demo, make train RUN=$(RUN) or make import CHECKPOINT=... RUN=$(RUN)" >&2; exit 2; }
 
 # With PROTOCOL the model and data come from RUN's saved config.
 SETTINGS = $(if $(PROTOCOL),--protocol $(PROTOCOL),$(CONFIG_FLAG))
 
-invert: $(STAMP) $(RUN)/generator.weights.h5
+invert: $(STAMP)
+	$(NEED_GENERATOR)
 	$(PY) invert/invert.py $(SETTINGS) --run $(RUN) $(ARGS)
 
 # Amos's image completion: IMAGES (files or folders) under MASK; ARGS="--method amos" for his loss.
-complete: $(STAMP) $(RUN)/generator.weights.h5
+complete: $(STAMP)
 	$(if $(IMAGES),,$(error IMAGES is not set: make complete IMAGES="photos/" MASK=center))
+	$(NEED_GENERATOR)
 	$(PY) invert/invert.py --run $(RUN) --complete $(IMAGES) --mask $(MASK) $(ARGS)
 
 figures: $(STAMP)
@@ -129,7 +136,15 @@ docs: $(STAMP)
 # make publish: RUN's figures, tables and results (JSON and NPZ) into docs/results/, then the pages
 # rendered anew; those that exist so far (a run of some experiments: ARGS="--only table2" for its figures).
 # With PROTOCOL: that protocol's.
-publish: figures
+# A published folder that already holds results is replaced only with FORCE=1 (which says what it replaces).
+PUBLISH_DIR = $(RUN_DOCS)$(if $(PROTOCOL),/$(PROTOCOL))
+publish-check:
+	@if [ -n "$$(ls -A $(PUBLISH_DIR) 2>/dev/null)" ] && [ "$(FORCE)" != 1 ]; then echo "error: $(PUBLISH_DIR) \
+holds published results: make publish RUN=$(RUN)$(if $(PROTOCOL), PROTOCOL=$(PROTOCOL)) FORCE=1 replaces them" >&2; exit 2; fi
+	@if [ -n "$$(ls -A $(PUBLISH_DIR) 2>/dev/null)" ]; then echo "replacing what $(PUBLISH_DIR) holds of $(RUN)'s \
+results: $$(ls $(PUBLISH_DIR) | tr '\n' ' ')"; fi
+
+publish: publish-check figures
 ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
 	for drawn in figure1.png figure2.png convergence.png table1.md table2.md training.png table1_protocols.md \
@@ -148,17 +163,19 @@ import: $(STAMP)
 	$(if $(CHECKPOINT)$(PRETRAINED),,$(error CHECKPOINT is not set: make import CHECKPOINT=path/to/checkpoint RUN=runs/amos, or PRETRAINED=gan-face-generate))
 	$(VENV)/bin/dcgan-import $(if $(PRETRAINED),--pretrained $(PRETRAINED),$(CHECKPOINT)) --run $(call run_or,runs/imported) $(ARGS)
 
-generate: $(STAMP) $(RUN)/generator.weights.h5
+generate: $(STAMP)
+	$(NEED_GENERATOR)
 	$(VENV)/bin/dcgan-generate --run $(RUN) $(ARGS)
 
-# make bench without RUN measures steps to precision on the demo run (trained first if missing).
+# make bench without RUN measures steps to precision on the demo run (make train makes it). It writes
+# this machine's numbers to BENCH_OUT (runs/bench) and prints them beside the committed ones;
+# BENCH_OUT=docs/results replaces the committed benchmark (a maintainer's step).
 BENCH_RUN = $(call run_or,runs/demo)
-bench: $(STAMP) $(BENCH_RUN)/generator.weights.h5
-	$(PY) -m dcgan_inversion.bench --run $(BENCH_RUN) --out $(DOCS) $(ARGS)
-ifneq ($(BENCH_RUN),$(RUN))
-$(BENCH_RUN)/generator.weights.h5: | $(STAMP)
-	$(PY) train/train.py --run $(BENCH_RUN)
-endif
+BENCH_OUT ?= runs/bench
+bench: $(STAMP)
+	@test -f $(BENCH_RUN)/generator.weights.h5 || { echo "error: $(BENCH_RUN) holds no generator: make train \
+RUN=$(BENCH_RUN) first (or make bench RUN=a run with one)" >&2; exit 2; }
+	$(PY) -m dcgan_inversion.bench --run $(BENCH_RUN) --out $(BENCH_OUT) --compare $(DOCS)/bench.json $(ARGS)
 
 # The suite runs on every core up to 4 (pytest-xdist); ARGS="-n 0" runs it in one process.
 test: $(STAMP)

@@ -93,10 +93,26 @@ def test_make_demo_imports_the_real_generator_and_train_keeps_the_demo_config(tm
     assert any(line.endswith("--run runs/face_demo") for line in dry("invert") if "invert.py" in line)
     assert any(line.endswith("--run runs/demo") for line in dry("train") if "train.py" in line)
     assert any("train.py --config demo --run runs/demo" in line for line in dry("demo", "CONFIG=demo"))
-    assert any(f"train.py --run {run}" in line for line in dry("invert", f"RUN={run}"))  # not make demo: trains
-    # make bench measures steps to precision on the demo run (not make demo's imported one) unless RUN is given
-    assert any(line.endswith("--run runs/demo --out docs/results") for line in dry("bench") if "dcgan_inversion.bench" in line)
-    assert any(f"--run {run} --out" in line for line in dry("bench", f"RUN={run}") if "dcgan_inversion.bench" in line)
+    # make bench measures steps to precision on the demo run (not make demo's imported one) unless RUN is given,
+    # into runs/bench, beside the committed benchmark (compared, never overwritten unless BENCH_OUT names it)
+    assert any(line.endswith("--run runs/demo --out runs/bench --compare docs/results/bench.json")
+               for line in dry("bench") if "dcgan_inversion.bench" in line)
+    assert any(f"--run {run} --out runs/bench" in line for line in dry("bench", f"RUN={run}")
+               if "dcgan_inversion.bench" in line)
+
+
+@pytest.mark.parametrize("target", ["invert", "generate", "encoder", "complete", "bench"])
+def test_no_target_but_demo_train_and_import_makes_a_generator(target, tmp_path):
+    """A run without a generator is one line naming it and the commands that make one: nothing trains,
+    nothing is created."""
+    run = tmp_path / "amos"
+    words = ["make", target, f"RUN={run}", "IMAGES=photos/"]
+    dry = subprocess.run(["make", "-n", *words[1:]], cwd=ROOT, capture_output=True, text=True)
+    trains = [line for line in dry.stdout.splitlines() if "train.py" in line and "--encoder" not in line]
+    assert not trains and "dcgan-import" not in dry.stdout, dry.stdout  # (make encoder trains an encoder, after)
+    done = subprocess.run(words, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and f"error: {run} holds no generator" in done.stderr, done.stderr
+    assert not run.exists()
 
 
 @pytest.mark.parametrize("run, folder", [("runs/demo", "docs/results/"), ("runs/amos", "docs/results/runs/amos/")])

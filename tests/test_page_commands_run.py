@@ -133,15 +133,37 @@ def write_inputs(folder: Path, words_seen: str) -> None:
 
 
 def project_copy(folder: Path) -> Path:
-    """A copy of the project a command may write into: its own docs/ and runs/, the code and the
-    virtualenv linked (the Makefile's stamp stays newer than the files it depends on)."""
+    """A copy of the project a command may write into: its own docs/ and runs/, the code linked, and
+    the interpreter running this suite as the Makefile's virtualenv (the stamp newer than the files
+    it depends on), so the pages' `make` and `.venv/bin/...` commands run what pytest runs."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("Makefile", "setup.py", "constraints.txt", "constraints-test.txt"):
         shutil.copy2(ROOT / name, folder / name)
-    for name in (".venv", "dcgan_inversion", "train", "invert", "figures", "examples"):
+    for name in ("dcgan_inversion", "train", "invert", "figures", "examples"):
         (folder / name).symlink_to(ROOT / name)
+    this_interpreter_as_venv(folder / ".venv")
     shutil.copytree(ROOT / "docs", folder / "docs")
     return folder
+
+
+def this_interpreter_as_venv(venv: Path) -> None:
+    """`.venv/bin/python` and `.venv/bin/dcgan-*` that run this interpreter and its console scripts
+    (wherever the package is installed: the repository's .venv, another venv, conda)."""
+    import sys
+
+    bin_dir = venv / "bin"
+    bin_dir.mkdir(parents=True)
+    scripts = Path(sys.executable).parent
+    wrappers = {"python": f'exec "{sys.executable}" "$@"', "python3": f'exec "{sys.executable}" "$@"'}
+    for name in ("train", "invert", "figures", "generate", "import"):
+        script = scripts / f"dcgan-{name}"
+        wrappers[f"dcgan-{name}"] = (f'exec "{script}" "$@"' if script.exists() else
+                                     f'exec "{sys.executable}" -c "from dcgan_inversion.cli import {name}_main; '
+                                     f'{name}_main()" "$@"')
+    for name, line in wrappers.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{line}\n")
+        (bin_dir / name).chmod(0o755)
+    (venv / ".installed").touch()
 
 
 def localised(words: list[str], env: dict, folder: Path) -> tuple[list[str], dict]:

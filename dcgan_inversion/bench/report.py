@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -77,15 +78,20 @@ def _saved_report(args) -> dict:
 def _update_report(args, sections: dict) -> None:
     """Sections measured now, written into the report in `args.out` (the rest stays)."""
     path = args.out / "bench.json"
-    if not path.exists():
-        raise UserError(f"{path} is missing: run `make bench` once first")
-    report = _saved_report(args)
+    report = _saved_report(args) or _header()
     report.update(sections)
     for outdated in ("starts", "starts_date"):  # written before starts were kept per run
         report.pop(outdated, None)
     write_json(path, report)
     atomic_write_text(args.out / "bench.md", markdown(report))
     print(f"wrote {', '.join(sections)} into {path} and {args.out / 'bench.md'}")
+
+
+def _header() -> dict:
+    """A new report's first lines: when and where it was measured (sections follow as they are)."""
+    return {"date": time.strftime("%Y-%m-%d"), "environment": environment(), "tensorflow": tf.__version__,
+            "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
+            else ", ".join(d.name for d in tf.config.list_physical_devices("GPU")), "per_step": []}
 
 
 def _measured_before(args, section: str) -> dict:
@@ -142,7 +148,11 @@ def _mb(values: dict) -> str:
 
 def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Benchmark the inversion engine and training.")
-    parser.add_argument("--out", type=Path, default=Path("docs/results"), help="folder for bench.json and bench.md")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"),
+                        help="folder for bench.json and bench.md (default: runs/bench; the committed benchmark is "
+                             "docs/results, written only when named)")
+    parser.add_argument("--compare", type=Path, default=Path("docs/results/bench.json"),
+                        help="a benchmark to print this machine's speeds beside (default: the committed one)")
     parser.add_argument("--run", type=Path, default=Path("runs/demo"), help="trained demo run for steps to precision")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64, 256, 1024])
     parser.add_argument("--naive-max-batch", type=int, default=256, help="largest batch timed with the naive loops")
@@ -178,6 +188,23 @@ def arguments() -> argparse.ArgumentParser:
     return parser
 
 
+def compared(report: dict, committed_path: Path) -> str:
+    """This machine's inversion speed beside the committed benchmark's, per model and batch size."""
+    try:
+        committed = json.loads(Path(committed_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return f"(no committed benchmark at {committed_path} to compare with)"
+    before = {(row["model"], row["batch"]): row["latent_steps_per_s"] for row in committed.get("per_step", [])}
+    lines = [f"latent-steps/s here vs the committed {committed_path} ({committed.get('machine', '?')}, "
+             f"{committed.get('date', '?')}):"]
+    for row in report.get("per_step", []):
+        old = before.get((row["model"], row["batch"]))
+        if old:
+            lines.append(f"  {row['model']}, batch {row['batch']}: {row['latent_steps_per_s']:,.0f} vs {old:,.0f} "
+                         f"({row['latent_steps_per_s'] / old:.2f}x)")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     args = arguments().parse_args(argv)
 
@@ -208,9 +235,7 @@ def main(argv=None) -> None:
         if args.polish_only:
             return _update_report(args, {**_polish_sections(args, log), "polish_date": time.strftime("%Y-%m-%d"),
                                          "polish_environment": environment()})
-        report = {"date": time.strftime("%Y-%m-%d"), "environment": environment(), "tensorflow": tf.__version__,
-                  "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores" if not tf.config.list_physical_devices("GPU")
-                  else ", ".join(d.name for d in tf.config.list_physical_devices("GPU"))}
+        report = _header()
         models = {"demo 32px gf32": MODELS["demo 32px gf32"]} if args.quick else MODELS
         report["per_step"] = per_step_costs(models, args.batches, args.min_seconds, args.naive_max_batch, log)
         report["training"] = training_throughput(models, args.min_seconds, log)
@@ -228,6 +253,8 @@ def main(argv=None) -> None:
         text = markdown(report)
         atomic_write_text(args.out / "bench.md", text)
         print("\n" + text + f"\nwrote {args.out / 'bench.json'} and {args.out / 'bench.md'}")
+        if args.compare is not None and args.compare.resolve() != (args.out / "bench.json").resolve():
+            print(compared(report, args.compare))
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -18,94 +18,94 @@ class Source:
     what: str
 
 
-DEMO = "make demo CONFIG=demo && make publish RUN=runs/demo"
+DEMO = "make demo CONFIG=demo && make publish FORCE=1 RUN=runs/demo"
 FACE_PAPER = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper"
 FACE_PAPER_PRIOR = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper_prior"
 SOURCES = (
-    Source(("runs/face_demo/*",), ("make demo", "make publish RUN=runs/face_demo"),
+    Source(("runs/face_demo/*",), ("make demo", "make publish FORCE=1 RUN=runs/face_demo"),
            "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes"),
     Source(("runs/face_demo_uniform/*",),
            ('make demo RUN=runs/face_demo_uniform ARGS="--set experiments.latents=paper_uniform"',
-            "make publish RUN=runs/face_demo_uniform"),
+            "make publish FORCE=1 RUN=runs/face_demo_uniform"),
            "the same experiments on the paper's U(-1, 1) latents (box [-1, 1])"),
     Source(("runs/face_table1_uniform/*",),
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_table1_uniform",
             'make invert RUN=runs/face_table1_uniform ARGS="--experiment table1 --set experiments.table1_latents=1000 '
             '--set experiments.latents=paper_uniform --set invert.max_rows=125"',
-            "make publish RUN=runs/face_table1_uniform"),
+            "make publish FORCE=1 RUN=runs/face_table1_uniform"),
            "Table 1 under our method (the celeba config's default) at the paper's size on the real face generator: "
            "U(-1, 1) latents, 1,000 per mode, in batches of 125 (hours)"),
     Source(("runs/face_table1_prior/*",),
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_table1_prior",
             'make invert RUN=runs/face_table1_prior ARGS="--experiment table1 --set experiments.table1_latents=1000 '
             '--set experiments.latents=prior --set invert.max_rows=125"',
-            "make publish RUN=runs/face_table1_prior"),
+            "make publish FORCE=1 RUN=runs/face_table1_prior"),
            "Table 1 under our method (the celeba config's default) at the paper's size on the real face generator: "
            "its own N(0, 1) latents, 1,000 per mode, in batches of 125 (hours)"),
     Source(("runs/face_noise_prior/*",),
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_noise_prior",
             'make invert RUN=runs/face_noise_prior ARGS="--experiment noise --set experiments.noise_latents=16 '
             '--set experiments.latents=prior"',
-            "make publish RUN=runs/face_noise_prior"),
+            "make publish FORCE=1 RUN=runs/face_noise_prior"),
            "Figure 2 under our method on the real face generator, 16 latents per noise level and mode, its own N(0, 1) latents"),
     Source(("runs/face_noise_uniform/*",),
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_noise_uniform",
             'make invert RUN=runs/face_noise_uniform ARGS="--experiment noise --set experiments.noise_latents=16 '
             '--set experiments.latents=paper_uniform"',
-            "make publish RUN=runs/face_noise_uniform"),
+            "make publish FORCE=1 RUN=runs/face_noise_uniform"),
            "Figure 2 under our method on the real face generator, 16 latents per noise level and mode, the paper's U(-1, 1) latents"),
     Source(("runs/face_paper/authors/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform"',
             'make invert RUN=runs/face_paper PROTOCOL=authors ARGS="--curvature --set experiments.latents=paper_uniform"',
-            "make publish RUN=runs/face_paper PROTOCOL=authors"),
+            "make publish FORCE=1 RUN=runs/face_paper PROTOCOL=authors"),
            "Table 1 under the authors' protocol on the real face generator, the paper's U(-1, 1) latents (hours), "
            "and the curvature at its latents"),
     Source(("runs/face_paper_prior/authors/*",),
            (FACE_PAPER_PRIOR, 'make invert RUN=runs/face_paper_prior PROTOCOL=authors ARGS="--experiment table1 '
                               '--set experiments.table1_latents=8 --set experiments.latents=prior"',
             'make invert RUN=runs/face_paper_prior PROTOCOL=authors ARGS="--curvature --set experiments.latents=prior"',
-            "make publish RUN=runs/face_paper_prior PROTOCOL=authors"),
+            "make publish FORCE=1 RUN=runs/face_paper_prior PROTOCOL=authors"),
            "Table 1 under the authors' protocol on the real face generator, its own N(0, 1) latents (hours), "
            "and the curvature at its latents"),
     Source(("runs/face_paper_prior/amos/*",),
            (FACE_PAPER_PRIOR, 'make invert RUN=runs/face_paper_prior PROTOCOL=amos ARGS="--experiment table1 '
                               '--set experiments.table1_latents=8 --set experiments.latents=prior '
                               '--set invert.steps=10000"',
-            "make publish RUN=runs/face_paper_prior PROTOCOL=amos"),
+            "make publish FORCE=1 RUN=runs/face_paper_prior PROTOCOL=amos"),
            "Table 1 under Amos's Adam on the real face generator, 10,000 of his 100,000 steps, its N(0, 1) latents"),
     Source(("runs/face_paper/uniqueness.*", "runs/face_paper/table2.md", "runs/face_paper/config.yaml",
             "runs/face_paper/imported.json"),
            (FACE_PAPER, 'make invert RUN=runs/face_paper ARGS="--experiment uniqueness '
                         '--set experiments.uniqueness_images=2 --set experiments.uniqueness_restarts=32"',
-            'make publish RUN=runs/face_paper ARGS="--only table2"'),
+            'make publish FORCE=1 RUN=runs/face_paper ARGS="--only table2"'),
            "Table 2 on the real face generator: both shipped portraits, 32 starts per mode"),
     Source(("runs/face_paper/completion.*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper ARGS="--experiment completion --set completion.latents=4 '
                         '--set completion.starts=2 --set experiments.modes=[stochastic] '
                         '--set completion.hidden_fractions=[0.3,0.7,0.9]"',
-            'make publish RUN=runs/face_paper ARGS="--only table2 --only completion"'),
+            'make publish FORCE=1 RUN=runs/face_paper ARGS="--only table2 --only completion"'),
            "the completion experiment on the real face generator at small sizes (stochastic clipping)"),
     Source(("runs/face_paper/amos/*",),
            (FACE_PAPER, 'make invert RUN=runs/face_paper PROTOCOL=amos ARGS="--experiment table1 '
                         '--set experiments.table1_latents=8 --set experiments.latents=paper_uniform '
                         '--set invert.steps=10000"',
-            "make publish RUN=runs/face_paper PROTOCOL=amos"),
+            "make publish FORCE=1 RUN=runs/face_paper PROTOCOL=amos"),
            "Table 1 under Amos's Adam on the real face generator, 10,000 of his 100,000 steps, U(-1, 1) latents"),
     Source(("table1.*", "table2.md", "uniqueness.*", "noise.*", "trajectory.*", "figure1.png", "figure2.png",
             "convergence.png", "training.png", "table1_protocols.md"), (DEMO,),
            "our method on the demo generator: Tables 1-2, Figures 1-2, convergence, training"),
-    Source(("completion.*",), ('make invert RUN=runs/demo ARGS="--experiment completion"', "make publish RUN=runs/demo"),
+    Source(("completion.*",), ('make invert RUN=runs/demo ARGS="--experiment completion"', "make publish FORCE=1 RUN=runs/demo"),
            "the completion experiment"),
     Source(("authors/*",), ("make invert RUN=runs/demo PROTOCOL=authors",
                             "make invert RUN=runs/demo PROTOCOL=authors ARGS=--curvature",
-                            "make publish RUN=runs/demo PROTOCOL=authors"),
+                            "make publish FORCE=1 RUN=runs/demo PROTOCOL=authors"),
            "the authors' protocol, every experiment (hours on 2 cores)"),
     Source(("amos/*",), ('make invert RUN=runs/demo PROTOCOL=amos ARGS="--experiment table1"',
-                         "make publish RUN=runs/demo PROTOCOL=amos"), "Table 1 under Amos's Adam"),
+                         "make publish FORCE=1 RUN=runs/demo PROTOCOL=amos"), "Table 1 under Amos's Adam"),
     Source(("authors_moving/table1.*",),
            ('make invert RUN=runs/demo PROTOCOL=authors_moving ARGS="--experiment table1"',
-            "make publish RUN=runs/demo PROTOCOL=authors_moving"), "Table 1 with moving-average batch norm"),
+            "make publish FORCE=1 RUN=runs/demo PROTOCOL=authors_moving"), "Table 1 with moving-average batch norm"),
     Source(("authors_moving/authors_10k_same_generator.json",),
            ("cp -r runs/demo runs/demo_10k",
             'make invert RUN=runs/demo_10k PROTOCOL=authors ARGS="--experiment table1 --set invert.steps=10000"',
