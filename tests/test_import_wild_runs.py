@@ -43,7 +43,7 @@ def _write(kind, folder):
         write_torch_file(path, state_of(dcgan_layers(rng, NZ, [8, 4, 3], labels=2), NAMED))
         options = ["--labels", "2", "--label-names", "left,right"]
     elif kind == "mlp":
-        write_torch_file(path, state_of(mlp_layers(rng, NZ, [16, 16 * 16]), ["fc1", "fc2"]))
+        write_torch_file(path, state_of(mlp_layers(rng, NZ, [16, 28 * 28]), ["fc1", "fc2"]))  # MNIST-sized
     else:
         _keras_file(path)
         options = ["--image-range", "0", "1"]

@@ -373,7 +373,8 @@ def reference_mlp(layers, z, channels: int, size: int, onehot=None, slope: float
     return np.tanh(x).reshape(len(z), channels, size, size)
 
 
-def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = None) -> Module:
+def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = None, modules_for_activations=True,
+                output_padding=(0, 0)) -> Module:
     """`torch.save(netG)` of a user's Generator holding `main`, an nn.Sequential of the layers with
     their activations (and an nn.Dropout after the `dropout_after`-th activation)."""
     classes = {"conv": "torch.nn.modules.conv.ConvTranspose2d", "bn": "torch.nn.modules.batchnorm.BatchNorm2d",
@@ -383,7 +384,8 @@ def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = Non
     for number, (kind, arrays) in enumerate(layers):
         attributes = {}
         if kind == "conv":
-            attributes = {"stride": (1, 1) if convs == 0 else (2, 2), "padding": (0, 0) if convs == 0 else (1, 1)}
+            attributes = {"stride": (1, 1) if convs == 0 else (2, 2), "padding": (0, 0) if convs == 0 else (1, 1),
+                          "output_padding": output_padding, "groups": 1, "dilation": (1, 1)}
             convs += 1
         if kind == "bn":
             attributes = {"eps": 1e-5, "momentum": 0.1}
@@ -392,6 +394,8 @@ def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = Non
         children.append(Module(classes[kind], parameters, buffers, **attributes))
         last = number == len(layers) - 1
         next_weighted = None if last else weighted[number + 1]
+        if not modules_for_activations:  # F.relu / torch.tanh in forward: no modules for them
+            continue
         if last:
             children.append(Module("torch.nn.modules.activation.Tanh"))
         elif kind == "bn" or (kind == "linear" and next_weighted == "linear"):

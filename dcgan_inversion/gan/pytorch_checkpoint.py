@@ -38,6 +38,7 @@ from dcgan_inversion.gan.torch_layers import (BATCH_NORM, Network, is_module, is
 
 KERNEL = 4
 IMAGE_SIZES = DCGAN_SIZES
+MLP_SIDES = (8, 512)  # the sides an MLP generator's square image may have (the config's image_size range)
 ROUND_LATENTS = (16, 20, 32, 50, 62, 64, 100, 128, 200, 256, 512)  # z sizes people choose
 
 
@@ -207,7 +208,6 @@ def _mlp(network: Network, source: str, labels: int, activation: str | None) -> 
         raise CheckpointMismatch(f"{source}: a Linear layer without a bias: this importer reads MLP generators whose "
                                  "Linear layers have biases (nn.Linear's default)")
     channels, size = _mlp_image(widths[-1])
-    _check_image(size, channels, source)
     hidden_activation, assumed = _activations(network, activation, "leaky_relu")
     model = ModelConfig(architecture="mlp", latent="normal", image_size=size, z_dim=z_dim, channels=channels,
                         g_channels=tuple(widths[:-1]), labels=labels, **hidden_activation)
@@ -224,10 +224,11 @@ def _mlp(network: Network, source: str, labels: int, activation: str | None) -> 
 
 
 def _mlp_image(pixels: int):
-    """(channels, side) of a square image of `pixels` values, 3 channels tried first; None if none."""
+    """(channels, side) of a square image of `pixels` values (MNIST's 784 = 28 x 28 too), 3 channels
+    tried first; None if none."""
     for channels in (3, 1):
         side = int(round((pixels / channels) ** 0.5))
-        if pixels % channels == 0 and side * side * channels == pixels and side in IMAGE_SIZES:
+        if pixels % channels == 0 and side * side * channels == pixels and MLP_SIDES[0] <= side <= MLP_SIDES[1]:
             return channels, side
     return None
 
@@ -255,9 +256,9 @@ def _conditional_notes(inputs: int, z_dim: int, labels: int) -> list[str]:
 
 def _activations(network: Network, activation: str | None, default: str) -> tuple[dict, list[str]]:
     """The hidden activation read from a whole model, else `activation` or `default` (said as assumed)."""
-    if network.from_modules:
-        hidden = [layer for layer in network.layers if layer.kind not in ("conv", "bn", "linear", "dropout")]
-        if not hidden or hidden[-1].kind != "tanh":
+    hidden = [layer for layer in network.layers if layer.kind not in ("conv", "bn", "linear", "dropout")]
+    if network.from_modules and hidden:  # (a model applying F.relu in its forward has no activation modules)
+        if hidden[-1].kind != "tanh":
             raise CheckpointMismatch(f"the model's last activation is {hidden[-1].torch_class if hidden else 'missing'}"
                                      "; this importer reads generators ending in Tanh (images in [-1, 1])")
         kinds = {(layer.kind, layer.attributes.get("negative_slope")) for layer in hidden[:-1]}
@@ -270,8 +271,10 @@ def _activations(network: Network, activation: str | None, default: str) -> tupl
     kind = activation or default
     options = {"g_activation": kind, **({"g_leak": 0.2} if kind == "leaky_relu" else {})}
     said = "ReLU" if kind == "relu" else "LeakyReLU(0.2)"
-    return options, [f"hidden activation {said} and output tanh: a state dict does not store activations "
-                     "(--activation relu|leaky_relu sets the hidden one)"]
+    where = ("the model applies them in its forward, not as modules" if network.from_modules
+             else "a state dict does not store activations")
+    return options, [f"hidden activation {said} and output tanh: {where} (--activation relu|leaky_relu sets the "
+                     "hidden one)"]
 
 
 def _check_strides(convs, source: str) -> None:
@@ -279,11 +282,23 @@ def _check_strides(convs, source: str) -> None:
     for number, layer in enumerate(convs):
         if "stride" not in layer.attributes:
             return
+        if not layer.torch_class.endswith("ConvTranspose2d"):
+            raise CheckpointMismatch(f"{source}: '{layer.path}' is a {layer.torch_class}; a DCGAN generator's "
+                                     "convolutions are ConvTranspose2d")
         expected = ((1, 1), (0, 0)) if number == 0 else ((2, 2), (1, 1))
         found = (tuple(layer.attributes["stride"]), tuple(layer.attributes.get("padding", (0, 0))))
         if found != expected:
             raise CheckpointMismatch(f"{source}: conv '{layer.path}' has stride {found[0]} and padding {found[1]}; a "
                                      f"DCGAN generator's is {expected[0]} and {expected[1]}")
+        plain = {"output_padding": (0, 0), "groups": 1, "dilation": (1, 1)}
+        for name, value in plain.items():
+            if name in layer.attributes and _as_pair(layer.attributes[name]) != _as_pair(value):
+                raise CheckpointMismatch(f"{source}: conv '{layer.path}' has {name} {layer.attributes[name]}; a "
+                                         f"DCGAN generator's is {value}")
+
+
+def _as_pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _check_eps(norms, source: str) -> None:

@@ -115,7 +115,8 @@ def network_of_module(module: StandIn, source: str) -> tuple[Network, OrderedDic
                     ignored.append(key)
                 else:
                     arrays[name] = value
-        attributes = {name: getattr(leaf, name) for name in ("negative_slope", "eps", "stride", "padding", "p")
+        attributes = {name: getattr(leaf, name) for name in ("negative_slope", "eps", "stride", "padding", "p",
+                                                             "output_padding", "groups", "dilation")
                       if hasattr(leaf, name)}
         if cls in WEIGHTED:
             layer = _weighted_layer(path, arrays, source)

@@ -208,3 +208,27 @@ def test_layouts_that_fit_nothing_are_one_line(tmp_path, rng):
     write_torch_file(tmp_path / "up.pth", unknown)
     with pytest.raises(CheckpointMismatch, match="Upsample"):
         read_pytorch_checkpoint(tmp_path / "up.pth")
+
+
+def test_a_whole_model_applying_its_activations_in_forward_assumes_them(tmp_path, rng):
+    layers = dcgan_layers(rng, NZ, [8, 4, 3])
+    write_torch_file(tmp_path / "G.pth", whole_model(layers, modules_for_activations=False))
+    weights, generator = _generator(tmp_path / "G.pth")
+    assert any("applies them in its forward" in line for line in weights.assumed)
+    z = rng.standard_normal((2, NZ))
+    _close(generator, reference_dcgan(layers, z), z)
+
+
+def test_a_whole_model_with_another_conv_geometry_is_refused(tmp_path, rng):
+    write_torch_file(tmp_path / "G.pth", whole_model(dcgan_layers(rng, NZ, [8, 4, 3]), output_padding=(1, 1)))
+    with pytest.raises(CheckpointMismatch, match="output_padding"):
+        read_pytorch_checkpoint(tmp_path / "G.pth")
+
+
+def test_an_mnist_mlp_generator_makes_28_px_images(tmp_path, rng):
+    layers = mlp_layers(rng, NZ, [32, 784])
+    write_torch_file(tmp_path / "G_mnist.pth", state_of(layers, ["model.0", "model.2"]))
+    weights, generator = _generator(tmp_path / "G_mnist.pth")
+    assert (weights.model.image_size, weights.model.channels) == (28, 1)
+    z = rng.standard_normal((2, NZ))
+    _close(generator, reference_mlp(layers, z, 1, 28), z)

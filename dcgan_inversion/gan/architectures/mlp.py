@@ -32,5 +32,21 @@ def generator(config, name: str = "generator", synchronized: bool = False) -> ke
     return keras.Model(z, image, name=name)
 
 
-discriminator = pytorch_dcgan.discriminator
-trunk = pytorch_dcgan.trunk
+def discriminator(config, name: str = "discriminator", synchronized: bool = False) -> keras.Model:
+    _check_dcgan_size(config, "a discriminator")
+    return pytorch_dcgan.discriminator(config, name, synchronized)
+
+
+def trunk(image, config, synchronized: bool):
+    _check_dcgan_size(config, "an encoder")
+    return pytorch_dcgan.trunk(image, config, synchronized)
+
+
+def _check_dcgan_size(config, what: str) -> None:
+    """The convolutional discriminator needs a 4 x 2^k image; an MLP generator's may be 28 px."""
+    from dcgan_inversion.config.schema import DCGAN_SIZES
+    from dcgan_inversion.infra.errors import UserError
+
+    if config.image_size not in DCGAN_SIZES:
+        raise UserError(f"{what} for this {config.image_size} px MLP generator: the convolutional discriminator "
+                        f"and encoder here take {', '.join(map(str, DCGAN_SIZES))} px images")
