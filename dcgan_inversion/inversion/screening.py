@@ -45,13 +45,16 @@ def screen(invert, generator, problem: InversionProblem, settings: InversionSett
     """Runs the screen with `invert(problem, settings) -> InversionResult` (the engine, first-order only)
     and `generator` (the bank's images).
 
-    With `checkpoint_dir` the outcome is kept there (`screen.npz`), so a resumed run goes on from the
-    same starts as the run that wrote it.
+    With `checkpoint_dir` the outcome is kept there (`screen.npz`) with the fingerprint of what made it
+    (the settings, the targets, the starts, the modes, the seed), so a resumed run goes on from the same
+    starts as the run that wrote it, and a run with other settings screens again.
     """
     saved = None if checkpoint_dir is None else Path(checkpoint_dir) / "screen.npz"
+    key = _fingerprint(problem, settings)
     if saved is not None and saved.exists():
         with np.load(saved) as kept:
-            return Screened(kept["starts"], float(kept["row_steps"]), float(kept["seconds"]))
+            if "key" in kept and str(kept["key"]) == key:
+                return Screened(kept["starts"], float(kept["row_steps"]), float(kept["seconds"]))
     began = time.perf_counter()
     candidates = settings.polish.screen_starts
     problem_of_candidates, bank_steps = candidate_problem(generator, problem, settings)
@@ -64,8 +67,16 @@ def screen(invert, generator, problem: InversionProblem, settings: InversionSett
         screened = Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)],
                             result.row_steps + bank_steps, time.perf_counter() - began)
     if saved is not None:
-        write_npz(saved, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds)
+        write_npz(saved, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds,
+                  key=np.array(key))
     return screened
+
+
+def _fingerprint(problem: InversionProblem, settings: InversionSettings) -> str:
+    from dcgan_inversion.inversion.checkpoint import fingerprint
+
+    return fingerprint((settings.invert, settings.polish), problem.targets, problem.starts, list(problem.modes),
+                       problem.seed)
 
 
 def candidate_problem(generator, problem: InversionProblem, settings: InversionSettings) -> tuple[InversionProblem, float]:

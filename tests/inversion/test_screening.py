@@ -126,3 +126,23 @@ def test_a_bank_smaller_than_the_candidates_still_gives_every_row_its_candidates
     one_row = rows.part(slice(0, 1), seed=1)
     nearest, cost = nearest_draws(tiny_generator, one_row, _settings(replace(POLISH, screen_bank=1, screen_starts=4)))
     assert nearest.shape == (1, 4, 100) and cost == 4 / 2
+
+
+@pytest.mark.parametrize("changed", [{"screen_starts": 2}, {"screen_steps": 5}, {"screen_bank": 8}])
+def test_a_kept_screen_is_reused_only_by_the_settings_that_made_it(tiny_generator, rows, tmp_path, changed):
+    """An interrupted run resumed with another screen setting screens again; the same settings reuse it."""
+    calls = []
+
+    def counted(problem, settings):
+        calls.append(problem.rows)
+        return invert(tiny_generator, problem, settings)
+
+    first = screen(counted, tiny_generator, rows, _settings(), tmp_path)
+    again = screen(counted, tiny_generator, rows, _settings(), tmp_path)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(again.starts, first.starts)
+    other = screen(counted, tiny_generator, rows, _settings(replace(POLISH, **changed)), tmp_path)
+    assert len(calls) == 2 and other.starts.shape == first.starts.shape
+    moved = replace(rows, seed=rows.seed + 1)  # another problem (its seed) in the same folder screens again
+    screen(counted, tiny_generator, moved, _settings(replace(POLISH, **changed)), tmp_path)
+    assert len(calls) == 3
