@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from dcgan_inversion.cli.common import fail_if_skipped
+from dcgan_inversion.infra.text import printable
 
 
 def complete_images(config, paths, files, skipped, mask, args) -> None:
@@ -31,7 +32,7 @@ def complete_images(config, paths, files, skipped, mask, args) -> None:
     rows = write_completion(output_dir, entries, images, mask, result, config)
     for row in rows:
         psnr = f", hidden region {row['hidden_psnr_db']:.1f} dB PSNR" if row["hidden_psnr_db"] is not None else ""
-        print(f"{row['file']}: known-pixel MSE {row['known_pixel_mse']:.1e}{psnr}")
+        print(f"{printable(row['file'])}: known-pixel MSE {row['known_pixel_mse']:.1e}{psnr}")
     print(f"{result.method} in {result.seconds:.1f} s; wrote before.png, masked.png, completed.png, hats_imgs/, "
           f"completed/, completion.gif, a sheet per image and summary.csv/json to {output_dir}")
     fail_if_skipped(skipped, len(rows))

@@ -3,6 +3,7 @@ verdict of the run's calibration (user_images/plan.py decides the starts, as for
 from __future__ import annotations
 
 from dcgan_inversion.cli.common import fail_if_skipped
+from dcgan_inversion.infra.text import printable
 
 
 def invert_images(config, paths, files, skipped, starts, mode, label=None) -> None:
@@ -22,7 +23,7 @@ def invert_images(config, paths, files, skipped, starts, mode, label=None) -> No
         errors = {name: rows[number]["best_pixel_mse"] for name, rows in by_class.items()}
         best = min(errors, key=errors.get)
         listed = ", ".join(f"{name} {error:.1e}" for name, error in errors.items())
-        print(f"{row['file']}: class {best} ({by_class[best][number]['verdict']}); {listed}; its z' is in "
+        print(f"{printable(row['file'])}: class {best} ({by_class[best][number]['verdict']}); {listed}; its z' is in "
               f"{paths.results / 'images' / f'class-{best}'}")
 
 
@@ -49,7 +50,7 @@ def _invert_images(config, paths, files, skipped, starts, mode, label, output_di
         if plan.starts > 1 else None
     for row in rows:
         spread = (f", spread {row['spread']:.1e} (random pairs: {baseline:.2f})" if row["spread"] is not None else "")
-        print(f"{row['file']}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
+        print(f"{printable(row['file'])}: best pixel MSE {row['best_pixel_mse']:.1e}{spread}: {row['verdict']} "
               f"({row['margin_decades']:+.1f} decades from the threshold)")
     print(f"wrote pictures, contact_sheet.png, summary.csv and summary.json to {output_dir}")
     fail_if_skipped(skipped, len(rows), ", and in summary.json")

@@ -23,7 +23,6 @@ from dcgan_inversion.completion.observe import completed, hidden_psnr, observe
 from dcgan_inversion.data.images import NUMBERED_OUTPUTS, image_grid
 from dcgan_inversion.infra.io_utils import atomic_write_bytes, write_csv, write_json, write_npy, write_png
 from dcgan_inversion.data.pictures import labelled, side_by_side
-from dcgan_inversion.infra.text import printable
 from dcgan_inversion.records import remove_earlier_outputs
 
 GIF_FRAME_MS = 250
@@ -61,7 +60,7 @@ def write_completion(output_dir: Path, entries, images: np.ndarray, mask: Mask, 
         sheet = labelled(side_by_side([images[index], masked[index], filled[index], result.reconstructions[index]]), PANELS)
         write_png(output_dir / f"{name}.png", sheet)
         write_npy(output_dir / f"{name}.z.npy", result.z[index])
-        rows.append({"file": printable(str(path)), "output": f"{name}.png", "known_pixel_mse": float(result.known_error[index]),
+        rows.append({"file": str(path), "output": f"{name}.png", "known_pixel_mse": float(result.known_error[index]),
                      "hidden_psnr_db": None if psnr is None else round(float(psnr[index]), 2),
                      "z": str(output_dir / f"{name}.z.npy")})
     _write_summary(output_dir, rows, mask, result, config)

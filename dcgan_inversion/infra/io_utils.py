@@ -66,12 +66,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         stream.write(data)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, errors: str = "strict") -> None:
+    atomic_write_bytes(path, text.encode("utf-8", errors))
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    """Rows of one shape (their first row's keys are the header), written atomically."""
+    """Rows of one shape (their first row's keys are the header), written atomically. A file name
+    holding bytes that are not UTF-8 (kept by Python as lone surrogates) is written as those bytes,
+    so the row still names its file exactly."""
     import csv
     import io
 
@@ -79,10 +81,12 @@ def write_csv(path: Path, rows: list[dict]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())
+    atomic_write_text(path, buffer.getvalue(), errors="surrogateescape")
 
 
 def write_json(path: Path, payload) -> None:
+    """JSON, ASCII-escaped: a file name's non-UTF-8 bytes (lone surrogates) stay as \\udcXX escapes,
+    which json.loads and os.fsencode turn back into the exact name."""
     atomic_write_text(path, json.dumps(payload, indent=2, default=_json_default) + "\n")
 
 

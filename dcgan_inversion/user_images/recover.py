@@ -105,7 +105,7 @@ def invert_images(generator, config: Config, paths, output_dir: Path, starts: in
         triptychs.append(triptych(image, reconstruction))
         write_png(output_dir / f"{name}.png", labelled(triptychs[-1]))
         write_npy(output_dir / f"{name}.z.npy", found["z"][index])
-        rows.append({"file": printable(str(path)), "output": f"{name}.png", "best_pixel_mse": error,
+        rows.append({"file": str(path), "output": f"{name}.png", "best_pixel_mse": error,
                      "spread": found["spread"][index], "verdict": said, "margin_decades": round(margin, 2),
                      "z": str(output_dir / f"{name}.z.npy")})
     contact_sheet(output_dir / "contact_sheet.png", triptychs, rows)

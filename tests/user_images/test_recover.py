@@ -158,3 +158,16 @@ def test_the_contact_sheet_draws_a_file_name_that_is_not_utf8(tmp_path):
     recover.contact_sheet(tmp_path / "sheet.png", [picture],
                           [{"file": name, "best_pixel_mse": 1e-3, "verdict": "not in G's range"}])
     assert (tmp_path / "sheet.png").stat().st_size > 0
+
+
+def test_machine_readable_outputs_keep_a_non_utf8_file_name_exactly(tmp_path):
+    import os
+
+    from dcgan_inversion.infra.io_utils import write_csv, write_json
+
+    name = os.fsdecode(b"/photos/caf\xe9.png")
+    write_json(tmp_path / "summary.json", {"images": [{"file": name}]})
+    write_csv(tmp_path / "summary.csv", [{"file": name}])
+    assert os.fsencode(json.loads((tmp_path / "summary.json").read_text())["images"][0]["file"]) == \
+        b"/photos/caf\xe9.png"
+    assert b"/photos/caf\xe9.png" in (tmp_path / "summary.csv").read_bytes()
