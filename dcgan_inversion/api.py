@@ -184,6 +184,64 @@ def complete(run: Run, images, mask: str = "center", method: str = "ours", start
                      result.known_error, chosen, result.method)
 
 
+@dataclass(frozen=True)
+class Walk:
+    """A walk between two images' recovered latents: the path's z, G(z) along it, and both recoveries."""
+
+    z: np.ndarray                 # (steps, z_dim), from z'_a to z'_b, inside the run's box
+    images: np.ndarray            # G(z) along the walk, (steps, size, size, channels) in [-1, 1]
+    ends: Recovery                # the two images' recoveries (z' of a and b, their pixel errors)
+    spherical: bool
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """Vector arithmetic on recovered latents: each term's mean z', the signed sum and G of it."""
+
+    z: np.ndarray                 # (z_dim,), the sum of the signed terms' means, inside the run's box
+    image: np.ndarray             # G(z), (size, size, channels) in [-1, 1]
+    signs: list                   # +1 / -1 per term
+    means: list                   # each term's mean z', (z_dim,)
+    terms: list                   # each term's Recovery (its images' z', G(z'), pixel errors)
+
+
+def interpolate(run: Run, image_a, image_b, steps: int = 8, spherical: bool | None = None,
+                starts: int | None = None, mode: str | None = None) -> Walk:
+    """Recovers z' of both images (as `invert`) and walks from one to the other in `steps` images:
+    spherical (slerp) by default for a normal prior, linear for a uniform one; kept in the run's box."""
+    from dcgan_inversion.gan.latents import latent_prior
+    from dcgan_inversion.gan.sampling import generate as generate_images
+    from dcgan_inversion.user_images.latent_edits import walk
+
+    prior = latent_prior(run.config)
+    pair = np.concatenate([as_model_images(run, image_a), as_model_images(run, image_b)])
+    if len(pair) != 2:
+        raise UserError(f"interpolate takes one image at each end, got {len(pair)} images")
+    ends = invert(run, pair, starts, mode)
+    spherical = prior.kind == "normal" if spherical is None else bool(spherical)
+    path = walk(ends.z[0], ends.z[1], steps, spherical, prior.box)
+    return Walk(path, generate_images(run.generator, path), ends, spherical)
+
+
+def arithmetic(run: Run, terms, starts: int | None = None, mode: str | None = None) -> Arithmetic:
+    """`terms`: [(+1 or -1, images), ...] or an expression of files and folders ("smiling/ - neutral_w/ +
+    neutral_m/"): each term's images are inverted (as `invert`), their z' averaged, and the signed means
+    summed; G draws the sum (kept in the run's box)."""
+    from dcgan_inversion.gan.latents import latent_prior
+    from dcgan_inversion.gan.sampling import generate as generate_images
+    from dcgan_inversion.user_images.latent_edits import combine, parse_expression
+
+    if isinstance(terms, str):
+        terms = [(term.sign, load_images(run, term.source)[0]) for term in parse_expression(terms)]
+    if not terms or any(sign not in (1, -1) for sign, _ in terms):
+        raise UserError("arithmetic takes terms as (+1 or -1, images) pairs")
+    recoveries = [invert(run, images, starts, mode) for _, images in terms]
+    signs = [sign for sign, _ in terms]
+    means, result = combine([found.z for found in recoveries], signs, latent_prior(run.config).box)
+    image = generate_images(run.generator, result[None])[0]
+    return Arithmetic(result, image, signs, means, recoveries)
+
+
 def _recovery(generator, found: dict, plan) -> Recovery:
     """What the search plan's best-of-starts search found, with G(z') and how the polish got dG/dz."""
     from dcgan_inversion.inversion.jacobian import layerwise_jacobian

@@ -46,6 +46,15 @@ def arguments():
                       help="instead: the loss's curvature at Table 1's latents beside the decay rates the "
                            "finished table1 measured (why gradient descent takes as long as it does; writes "
                            "curvature.json)")
+    made.add_argument("--interpolate", type=positive, default=None, metavar="N",
+                      help="with two --image files: recover both and write the N-image walk between their latents "
+                           "(a strip, a GIF and the z's; <run>/results/walks/)")
+    made.add_argument("--walk", choices=("linear", "spherical"), default=None,
+                      help="with --interpolate: the path (default: spherical for a normal prior, linear for a "
+                           "uniform one)")
+    made.add_argument("--arithmetic", default=None, metavar="EXPR",
+                      help="vector arithmetic on recovered latents: \"smiling/ - neutral_w/ + neutral_m/\" (files or "
+                           "folders; each term the mean of its images' z'); writes <run>/results/arithmetic/")
     made.add_argument("--label", default=None,
                       help="a conditional run: the class (number or name) G draws; --image without it tries every "
                            "class and reports which one, and which z, drew each image (default for the experiments "
@@ -72,8 +81,17 @@ def invert_command(args) -> None:
     """Checks everything that can be checked before TensorFlow loads, then runs the job asked for."""
     from dcgan_inversion.run import RunPaths, check_inversion_inputs
 
-    if args.image and args.complete:
-        raise UserError("--image and --complete are two commands: give one of them")
+    if sum(bool(given) for given in (args.image, args.complete, args.arithmetic)) > 1:
+        raise UserError("--image, --complete and --arithmetic are separate commands: give one of them")
+    if args.interpolate is not None and not args.image:
+        raise UserError("--interpolate walks between two images: give them with --image a.png b.png")
+    if args.walk is not None and args.interpolate is None:
+        raise UserError("--walk chooses the path of --interpolate")
+    sources = args.image or args.complete
+    if args.arithmetic:
+        from dcgan_inversion.user_images.latent_edits import parse_expression
+
+        sources = [Path(term.source) for term in parse_expression(args.arithmetic)]
     config, folder = inversion_config(args), run_dir(args)
     if config.invert.start == "encoder":
         from dcgan_inversion.run import require_encoder
@@ -85,13 +103,23 @@ def invert_command(args) -> None:
 
         mask = mask_from_argument(args.mask, config.model.image_size, config.completion, config.seed)
     # With --image or --complete, only the files that can be inverted go on.
-    readable, skipped = check_inversion_inputs(config, folder, args.image or args.complete, args.protocol)
+    readable, skipped = check_inversion_inputs(config, folder, sources, args.protocol)
+    if skipped and (args.interpolate or args.arithmetic):
+        raise UserError(f"{len(skipped)} of the images cannot be read (named above): walks and arithmetic need all")
     paths = RunPaths(folder, args.protocol)
     # Inversions share the run (they read its generator); each results folder has one writer.
     with runlock.locked(folder, "dcgan-invert", exclusive=False), runlock.locked(paths.results, "dcgan-invert"):
         load_tensorflow()
         try:
-            if args.image:
+            if args.interpolate is not None:
+                from dcgan_inversion.cli.edits import interpolate_images
+
+                interpolate_images(config, paths, readable, args.interpolate, args.walk, args.starts, args.mode, args.label)
+            elif args.arithmetic:
+                from dcgan_inversion.cli.edits import arithmetic_images
+
+                arithmetic_images(config, paths, args.arithmetic, args.starts, args.mode, args.label)
+            elif args.image:
                 from dcgan_inversion.cli.images import invert_images
 
                 invert_images(config, paths, readable, skipped, args.starts, args.mode, args.label)
