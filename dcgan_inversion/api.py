@@ -126,9 +126,11 @@ def load_images(run: Run, paths) -> tuple[np.ndarray, list[str]]:
     return images, [str(path) for path, _ in entries]
 
 
-def invert(run: Run, images, starts: int | None = None, mode: str | None = None, seed: int | None = None) -> Recovery:
+def invert(run: Run, images, starts: int | None = None, mode: str | None = None, seed: int | None = None,
+           verbose: bool = True) -> Recovery:
     """Recovers z' for each image from the plan's starts (the best is kept), with the run's inversion:
-    `starts` None is `dcgan-invert --image`'s default (user_images/plan.py), `mode` None stochastic."""
+    `starts` None is `dcgan-invert --image`'s default (user_images/plan.py), `mode` None stochastic;
+    `verbose` shows each phase's progress bar (False: silent)."""
     from dcgan_inversion.inversion.multistart import best_of_starts
     from dcgan_inversion.run import RunPaths, load_encoder
     from dcgan_inversion.user_images.plan import search_plan
@@ -137,21 +139,27 @@ def invert(run: Run, images, starts: int | None = None, mode: str | None = None,
     targets = as_model_images(run, images)
     encoder = load_encoder(run.path) if plan.encoder else None
     found = best_of_starts(run.generator, plan.config, targets, plan.starts, run.config.seed if seed is None else seed,
-                           plan.mode, encoder=encoder)
+                           plan.mode, _title(verbose, targets, plan.starts), encoder=encoder)
     return _recovery(run.generator, found, plan)
+
+
+def _title(verbose: bool, targets, starts: int) -> str | None:
+    """The progress bars' title, or None for silence."""
+    return f"inverting {len(targets)} images from {starts} starts each" if verbose else None
 
 
 def invert_model(generator, images, prior="uniform", box: float | tuple | None = None,
                  image_range: tuple = (-1.0, 1.0), starts: int | None = None, mode: str | None = None,
-                 seed: int = 0) -> Recovery:
+                 seed: int = 0, verbose: bool = True) -> Recovery:
     """Recovers z' for images of any Keras generator z -> image (one input of shape (z_dim,), one
     image output), with this package's inversion (the `celeba` config's first-order phase and polish).
 
     `prior`: "uniform" (U(-1, 1), or U(low, high) with `box=(low, high)`), "normal" (N(0, 1), clip box
     [-b, b] with `box=b`, default 4.5), or a `LatentPrior`. `image_range`: what the generator outputs,
     (-1, 1) (tanh) or (0, 1) (sigmoid); `images` must be float in that range and are matched there.
-    Layers the layer-wise Jacobian does not know fall back to forward-mode autodiff, and
-    `Recovery.jacobian` says which was used.
+    Layers the layer-wise Jacobian does not know fall back to forward-mode autodiff (said when it
+    happens: it costs about a forward pass per latent dimension), and `Recovery.jacobian` says which was
+    used. `verbose` shows each phase's progress bar.
     """
     from dcgan_inversion.inversion.multistart import best_of_starts
     from dcgan_inversion.user_images.plan import search_plan
@@ -159,11 +167,12 @@ def invert_model(generator, images, prior="uniform", box: float | tuple | None =
     config = model_config(generator, latent_prior_named(prior, box))
     plan = search_plan(config, starts, mode)
     targets = _in_range(images, config, image_range)
-    return _recovery(generator, best_of_starts(generator, plan.config, targets, plan.starts, seed, plan.mode), plan)
+    return _recovery(generator, best_of_starts(generator, plan.config, targets, plan.starts, seed, plan.mode,
+                                               _title(verbose, targets, plan.starts)), plan)
 
 
 def complete(run: Run, images, mask: str = "center", method: str = "ours", starts: int | None = None,
-             seed: int | None = None) -> Completed:
+             seed: int | None = None, verbose: bool = True) -> Completed:
     """Fills what `mask` hides in each image from G(z'), z' recovered from the visible pixels: the same
     completion as `dcgan-invert --complete` (`mask` a mask's name or a mask image's path, `method`
     "ours" or "amos" with his Adam; `starts` None is the run's completion setting)."""
@@ -179,7 +188,7 @@ def complete(run: Run, images, mask: str = "center", method: str = "ours", start
     chosen = mask_from_argument(mask, run.config.model.image_size, run.config.completion, run.config.seed)
     discriminator = load_discriminator(run.path) if method == "amos" else None
     result = complete_images(run.generator, discriminator, run.config, targets, chosen, method, starts=starts,
-                             seed=seed)
+                             seed=seed, progress=f"completing {len(targets)} images ({chosen.name})" if verbose else None)
     return Completed(result.z, result.reconstructions, completed(result.reconstructions, targets, chosen),
                      result.known_error, chosen, result.method)
 
@@ -206,7 +215,7 @@ class Arithmetic:
 
 
 def interpolate(run: Run, image_a, image_b, steps: int = 8, spherical: bool | None = None,
-                starts: int | None = None, mode: str | None = None) -> Walk:
+                starts: int | None = None, mode: str | None = None, verbose: bool = True) -> Walk:
     """Recovers z' of both images (as `invert`) and walks from one to the other in `steps` images:
     spherical (slerp) by default for a normal prior, linear for a uniform one; kept in the run's box."""
     from dcgan_inversion.gan.latents import latent_prior
@@ -217,13 +226,13 @@ def interpolate(run: Run, image_a, image_b, steps: int = 8, spherical: bool | No
     pair = np.concatenate([as_model_images(run, image_a), as_model_images(run, image_b)])
     if len(pair) != 2:
         raise UserError(f"interpolate takes one image at each end, got {len(pair)} images")
-    ends = invert(run, pair, starts, mode)
+    ends = invert(run, pair, starts, mode, verbose=verbose)
     spherical = prior.kind == "normal" if spherical is None else bool(spherical)
     path = walk(ends.z[0], ends.z[1], steps, spherical, prior.box)
     return Walk(path, generate_images(run.generator, path), ends, spherical)
 
 
-def arithmetic(run: Run, terms, starts: int | None = None, mode: str | None = None) -> Arithmetic:
+def arithmetic(run: Run, terms, starts: int | None = None, mode: str | None = None, verbose: bool = True) -> Arithmetic:
     """`terms`: [(+1 or -1, images), ...] or an expression of files and folders ("smiling/ - neutral_w/ +
     neutral_m/"): each term's images are inverted (as `invert`), their z' averaged, and the signed means
     summed; G draws the sum (kept in the run's box)."""
@@ -235,7 +244,7 @@ def arithmetic(run: Run, terms, starts: int | None = None, mode: str | None = No
         terms = [(term.sign, load_images(run, term.source)[0]) for term in parse_expression(terms)]
     if not terms or any(sign not in (1, -1) for sign, _ in terms):
         raise UserError("arithmetic takes terms as (+1 or -1, images) pairs")
-    recoveries = [invert(run, images, starts, mode) for _, images in terms]
+    recoveries = [invert(run, images, starts, mode, verbose=verbose) for _, images in terms]
     signs = [sign for sign, _ in terms]
     means, result = combine([found.z for found in recoveries], signs, latent_prior(run.config).box)
     image = generate_images(run.generator, result[None])[0]

@@ -161,3 +161,13 @@ def test_the_notebook_tour_runs_end_to_end(tiny_run):
                             capture_output=True, text=True, timeout=900, env=env, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
+
+
+def test_the_api_shows_progress_unless_told_not_to(tiny_run, capsys):
+    run = di.load_run(tiny_run)
+    _, images = di.generate(run, 1, seed=8)
+    di.invert(run, images, starts=1)
+    shown = capsys.readouterr().out
+    assert "inverting 1 images from 1 starts each" in shown and "step" in shown
+    di.invert(run, images, starts=1, verbose=False)
+    assert "inverting" not in capsys.readouterr().out
