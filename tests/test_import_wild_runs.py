@@ -1,6 +1,6 @@
 """Every kind of generator file dcgan-import reads becomes a run the other commands accept: a legacy
 torch file with named layers, a whole-model pickle, safetensors, a conditional DCGAN (--labels), an
-MLP generator and Keras files (.keras, .h5). Each imports and runs the experiments (shortened); the
+MLP generator and Keras files (.keras, .h5, a SavedModel folder). Each imports and runs the experiments (shortened); the
 slow version also inverts and completes an image on each."""
 import json
 
@@ -18,20 +18,24 @@ TINY = ["--experiment", "table1", "--set", "experiments.table1_latents=2", "--se
         "--set", "polish.restarts=1", "--set", "polish.screen_starts=1"]
 
 
-def _keras_file(path):
+def _keras_file(path, export: bool = False):
     import keras
     from keras import layers
 
     z = keras.Input((NZ,))
     x = layers.Reshape((4, 4, 2))(layers.Dense(32)(z))
     x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="sigmoid")(layers.ReLU()(x))
-    keras.Model(z, x).save(str(path))
+    if export:
+        keras.Model(z, x).export(str(path))  # a SavedModel folder
+    else:
+        keras.Model(z, x).save(str(path))
 
 
 def _write(kind, folder):
     rng = np.random.default_rng(3)
     path = folder / {"legacy": "dcGanGeneratorModel.pt", "whole": "G.pth", "safetensors": "model.safetensors",
-                     "conditional": "cdcgan.pth", "mlp": "linear.pth", "keras": "gen.keras", "h5": "gen.h5"}[kind]
+                     "conditional": "cdcgan.pth", "mlp": "linear.pth", "keras": "gen.keras", "h5": "gen.h5",
+                     "savedmodel": "gen_savedmodel"}[kind]
     options = []
     if kind == "legacy":
         write_legacy_torch_file(path, state_of(dcgan_layers(rng, NZ, [8, 4, 3]), NAMED))
@@ -45,12 +49,12 @@ def _write(kind, folder):
     elif kind == "mlp":
         write_torch_file(path, state_of(mlp_layers(rng, NZ, [16, 28 * 28]), ["fc1", "fc2"]))  # MNIST-sized
     else:
-        _keras_file(path)
+        _keras_file(path, export=kind == "savedmodel")
         options = ["--image-range", "0", "1"]
     return path, options
 
 
-KINDS = ["legacy", "whole", "safetensors", "conditional", "mlp", "keras", "h5"]
+KINDS = ["legacy", "whole", "safetensors", "conditional", "mlp", "keras", "h5", "savedmodel"]
 
 
 @pytest.fixture(scope="module", params=KINDS)

@@ -54,9 +54,15 @@ def observation(mask: Mask) -> layers.Layer:
 
 
 def observed_generator(generator: keras.Model, mask: Mask) -> keras.Model:
-    """z -> observation(G(z)), on a copy of G's layers (G itself is left as it is)."""
-    copy = keras.models.clone_model(generator)
-    copy.set_weights(generator.get_weights())
+    """z -> observation(G(z)), on a copy of G's layers (G itself is left as it is); a generator whose
+    layers cannot be copied (a SavedModel's serving function) is observed through its own layers,
+    which the observation only reads."""
+    try:
+        copy = keras.models.clone_model(generator)
+    except (TypeError, ValueError):
+        copy = generator
+    else:
+        copy.set_weights(generator.get_weights())
     return keras.Model(copy.inputs[0], observation(mask)(copy.outputs[0]), name=f"{generator.name}_observed")
 
 

@@ -3,8 +3,9 @@
 Keras reads its own files: `keras.saving.load_model(path, safe_mode=True)`. Safe mode stays on: a
 Lambda layer holds pickled Python bytecode, which would run when the model loads, so such a file
 is refused with one line naming the layer, unless the user trusts the file (`--trust-file`). A
-SavedModel folder loads as an inference-only `keras.layers.TFSMLayer` (no layer structure: the
-Jacobian then comes from autodiff). The model must map one latent vector (z_dim,) to one square
+SavedModel folder (`model.export`) is called through its serving function, wrapped as one Keras
+layer (no layer structure: the Jacobian then comes from autodiff, and the counted cost is a lower
+bound). The model must map one latent vector (z_dim,) to one square
 image (size, size, 1 or 3), channels last; its output range is `model.image_range`, mapped onto the
 [-1, 1] the rest of the package works in.
 """
@@ -54,21 +55,50 @@ def load_keras_generator(path, trusted: bool = False, image_range=(-1.0, 1.0)):
 
 
 def _saved_model(path: Path, keras):
+    """A SavedModel folder as a one-layer Keras model calling its serving function (differentiable,
+    which Keras's TFSMLayer is not inside a compiled gradient step)."""
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))
-    signature = loaded.signatures.get("serving_default")
-    if signature is None:
-        raise UserError(f"{path} is a SavedModel without a serving_default signature")
-    (spec,) = signature.structured_input_signature[1].values()
-    layer = keras.layers.TFSMLayer(str(path), call_endpoint="serving_default")
+    function = getattr(loaded, "serve", None)
+    if function is None:
+        signature = loaded.signatures.get("serving_default")
+        if signature is None:
+            raise UserError(f"{path} is a SavedModel without a serve or serving_default function")
+        (name,) = signature.structured_input_signature[1]
+        function = lambda z: signature(**{name: z})  # noqa: E731
+    spec = _input_spec(loaded, path)
+    probe = _single_output(function(tf.zeros((1,) + tuple(spec.shape[1:]), spec.dtype)), path)
+
+    class SavedModelCall(keras.layers.Layer):
+        """The SavedModel's serving function as a layer (its variables stay the SavedModel's)."""
+
+        saved_model = loaded  # keeps the loaded object, and so its variables, alive with the layer
+
+        def call(self, z):
+            return _single_output(function(z), path)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0],) + tuple(probe.shape[1:])
+
     inputs = keras.Input(shape=tuple(spec.shape[1:]), name="z")
-    outputs = layer(inputs)
+    return keras.Model(inputs, SavedModelCall(name="saved_model")(inputs), name="generator")
+
+
+def _input_spec(loaded, path: Path):
+    signature = loaded.signatures.get("serving_default")
+    specs = list(signature.structured_input_signature[1].values()) if signature is not None else []
+    if len(specs) != 1:
+        raise UserError(f"{path}: its serving signature takes {len(specs)} inputs; a generator takes one (z)")
+    return specs[0]
+
+
+def _single_output(outputs, path: Path):
     if isinstance(outputs, dict):
         if len(outputs) != 1:
-            raise UserError(f"{path}: its serving signature has {len(outputs)} outputs; a generator has one image")
+            raise UserError(f"{path}: its serving function has {len(outputs)} outputs; a generator has one image")
         (outputs,) = outputs.values()
-    return keras.Model(inputs, outputs, name="generator")
+    return outputs
 
 
 def _lambda_names(path: Path) -> str:
