@@ -76,7 +76,7 @@ def test_the_example_runs_end_to_end(tiny_run):
                              "--starts", "2"], capture_output=True, text=True, timeout=600,
                             env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("generated image", "coffee photo"))]
     assert len(lines) == 3 and lines[0].startswith("generated image 0: pixel MSE") and "in G's range" in lines[0]
     assert lines[2].startswith("coffee photo (scikit-image)") and "not in G's range" in lines[2]
 
@@ -150,7 +150,7 @@ def test_the_readmes_python_runs_as_written(tiny_run):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "[\"in G's range\", \"in G's range\"]"
+    assert "[\"in G's range\", \"in G's range\"]" in result.stdout.splitlines()  # among the progress bars
 
 
 def test_the_notebook_tour_runs_end_to_end(tiny_run):
