@@ -148,7 +148,7 @@ publish: publish-check figures
 ifeq ($(PROTOCOL),)
 	mkdir -p $(RUN_DOCS)
 	for drawn in figure1.png figure2.png convergence.png table1.md table2.md training.png table1_protocols.md \
-	  curvature.png curvature.md completion.png completion.md; do \
+	  curvature.png curvature.md completion.png completion.md edits.png; do \
 	  if [ -f $(RUN)/figures/$$drawn ]; then cp $(RUN)/figures/$$drawn $(RUN_DOCS)/; fi; done
 	if [ -f $(RUN)/imported.json ]; then cp $(RUN)/imported.json $(RUN)/config.yaml $(RUN_DOCS)/; fi
 	for result in $(RUN)/results/*.json $(RUN)/results/*.npz; do if [ -f $$result ]; then cp $$result $(RUN_DOCS)/; fi; done

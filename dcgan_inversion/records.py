@@ -85,7 +85,7 @@ def load_results(paths, name: str) -> dict:
         record = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(record, dict) or record.get("experiment") != name or not isinstance(record.get("config"), dict):
             raise ValueError("not a results record of this experiment")
-        if name not in ("curvature", "completion") and not isinstance(record.get("modes"), dict):
+        if name not in ("curvature", "completion", "edits") and not isinstance(record.get("modes"), dict):
             raise ValueError("no per-mode numbers")
         return record
     except (ValueError, OSError):  # UnicodeDecodeError is a ValueError

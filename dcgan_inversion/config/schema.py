@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from dcgan_inversion.infra.errors import UserError
 
 EXPERIMENTS = ("table1", "noise", "uniqueness", "trajectory")
-EXTRA_EXPERIMENTS = ("completion",)  # beyond the paper: run only when named (--experiment completion)
+EXTRA_EXPERIMENTS = ("completion", "edits")  # beyond the paper: run only when named (--experiment completion)
 MASKS = ("center", "left", "random", "grid", "lowres", "full")
 COMPLETION_METHODS = ("ours", "amos")  # the package's inversion of the known pixels; Amos's loss
 CLIP_MODES = ("none", "standard", "stochastic")  # Sec. 2; the clip ops live in clip.py

@@ -22,6 +22,7 @@ COMPLETION_STARTS = 7    # the completion experiment's starts on generated image
 COMPLETION_REAL = 8      # the completion experiment's starts on real images
 ENCODER_TRAINING = 9     # the encoder's training latents (a tf.random.Generator)
 ENCODER_HELD_OUT = 10    # the encoder's held-out latents
+EDITS = 11               # the walks-and-arithmetic example's latents and starts
 
 
 def stream(seed: int, offset: int) -> int:

@@ -22,8 +22,14 @@ DEMO = "make demo CONFIG=demo && make publish FORCE=1 RUN=runs/demo"
 FACE_PAPER = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper"
 FACE_PAPER_PRIOR = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper_prior"
 SOURCES = (
-    Source(("runs/face_demo/*",), ("make demo", "make publish FORCE=1 RUN=runs/face_demo"),
-           "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes"),
+    Source(("runs/face_demo/*",), ("make demo", 'make invert RUN=runs/face_demo ARGS="--experiment edits"',
+                                   "make publish FORCE=1 RUN=runs/face_demo"),
+           "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes, and the "
+           "walks-and-arithmetic example"),
+    Source(("runs/celeba_demo/*",),
+           ('make import PRETRAINED=generateme RUN=runs/celeba_demo ARGS="--config face_demo"',
+            "make invert RUN=runs/celeba_demo", "make publish FORCE=1 RUN=runs/celeba_demo"),
+           "the paper's experiments at make demo's sizes on the CelebA-like DCGAN (generateme), its own N(0, 1) latents"),
     Source(("runs/face_demo_uniform/*",),
            ('make demo RUN=runs/face_demo_uniform ARGS="--set experiments.latents=paper_uniform"',
             "make publish FORCE=1 RUN=runs/face_demo_uniform"),

@@ -5,6 +5,7 @@ noise       Figure 2: z error when Gaussian noise is added to G(z).
 uniqueness  Table 2: distances between recoveries of one unseen real image from many starts.
 trajectory  Figure 1: G(z') at initialisation, after 100 steps and at the end.
 completion  (beyond the paper, paper/completion.py) how much of an image pins its latent down.
+edits       (beyond the paper, paper/edits.py) walks and vector arithmetic on recovered latents.
 Every experiment takes one `Experiment` (what it runs on and where it writes) and writes
 `<run>/results/<name>.json` (numbers, resolved config, seed, versions, device, wall time) and
 `<name>.npz` (arrays) through `dcgan_inversion.records`.
@@ -208,6 +209,13 @@ def trajectory(run: Experiment) -> dict:
                         snapshots=snapshots, snapshot_steps=np.asarray(snapshot_steps), **_arrays(result))
 
 
+def edits(run: Experiment) -> dict:
+    """Beyond the paper: walks and vector arithmetic on recovered latents (paper/edits.py)."""
+    from dcgan_inversion.paper.edits import edits_experiment
+
+    return edits_experiment(run)
+
+
 def completion(run: Experiment) -> dict:
     """Beyond the paper: every mask and a sweep of centre squares (paper/completion.py)."""
     from dcgan_inversion.paper.completion import completion_experiment
@@ -216,7 +224,7 @@ def completion(run: Experiment) -> dict:
 
 
 REGISTRY = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "trajectory": trajectory,
-            "completion": completion}
+            "completion": completion, "edits": edits}
 
 
 def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True,

@@ -10,17 +10,19 @@ from dcgan_inversion.run import PublishedPaths, RunPaths
 from dcgan_inversion.paper.figures import convergence, curvature, figure1, figure2, training
 from dcgan_inversion.paper.tables import protocols_with_results, protocols_table1, table1, table2
 from dcgan_inversion.paper.completion_figure import completion
+from dcgan_inversion.paper.edits_figure import edits
 
 
 FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
            "convergence": convergence, "training": training, "protocols": protocols_table1, "curvature": curvature,
-           "completion": completion}
+           "completion": completion, "edits": edits}
 
 
 RESULTS = {"figure1": "trajectory", "figure2": "noise", "table1": "table1", "table2": "uniqueness",
            "convergence": "table1", "protocols": "table1", "curvature": "curvature",
-           "completion": "completion"}
-ARRAYS = {"figure1": "trajectory", "convergence": "table1", "curvature": "curvature"}  # figures drawn from an NPZ too
+           "completion": "completion", "edits": "edits"}
+ARRAYS = {"figure1": "trajectory", "convergence": "table1", "curvature": "curvature",
+          "edits": "edits"}  # figures drawn from an NPZ too
 
 
 def make_figures(run_dir, names=None, protocol: str | None = None, published: bool = False) -> list[Path]:
@@ -55,10 +57,10 @@ def _default_figures(paths: RunPaths) -> list[str]:
     if isinstance(paths, PublishedPaths):
         return _published_figures(paths)
     if paths.protocol:
-        names = [name for name in FIGURES if name not in ("training", "protocols", "completion")]
-    else:  # protocols, curvature and completion only once there is something to draw, without a word
+        names = [name for name in FIGURES if name not in ("training", "protocols", "completion", "edits")]
+    else:  # protocols, curvature, completion and edits only once there is something to draw, without a word
         names = [name for name in FIGURES if (name != "protocols" or protocols_with_results(paths))
-                 and (name not in ("curvature", "completion") or (paths.results / f"{name}.json").exists())]
+                 and (name not in ("curvature", "completion", "edits") or (paths.results / f"{name}.json").exists())]
     drawn = [name for name in names if name in RESULTS]  # the training figure draws the run itself
     missing = [name for name in drawn if not (paths.results / f"{RESULTS[name]}.json").exists()]
     if missing == drawn:
@@ -87,4 +89,4 @@ def published_figures(paths: PublishedPaths) -> list[str]:
 
 def _publishable(paths: PublishedPaths) -> list[str]:
     return [name for name in FIGURES if name != "training"
-            and (paths.protocol is None or name not in ("protocols", "completion"))]
+            and (paths.protocol is None or name not in ("protocols", "completion", "edits"))]
