@@ -26,7 +26,7 @@ PRETRAINED ?=
 IMAGES ?=
 MASK ?= center
 
-.PHONY: all demo train encoder invert complete figures refigure docs publish publish-check bench generate import test clean-venv help
+.PHONY: all demo train encoder invert complete figures refigure docs notebook publish publish-check bench generate import test clean-venv help
 all: help
 
 help:
@@ -42,6 +42,7 @@ help:
 	@echo "make figures   render figures and tables from RUN's results"
 	@echo "make refigure  re-render the published figures and tables from docs/results (no run needed)"
 	@echo "make docs      render README.md and docs/*.md from docs/templates/ and the results in $(DOCS)"
+	@echo "make notebook  execute examples/tour.ipynb on make demo's run and keep its outputs"
 	@echo "make publish   copy RUN's figures and tables into $(DOCS) (the demo's: the README shows them;"
 	@echo "               another run's go to $(DOCS)/runs/<run name>/), then make docs; FORCE=1 to replace published ones"
 	@echo "make import    CHECKPOINT=dcgan-completion.tensorflow/checkpoint RUN=runs/amos: a TF1 DCGAN checkpoint"
@@ -128,6 +129,12 @@ refigure: $(STAMP)
 	  for protocol in $(notdir $(basename $(wildcard dcgan_inversion/configs/protocols/*.yaml))); do \
 	    if [ -d $$run/$$protocol ]; then $(PY) figures/figures.py --published $$run --protocol $$protocol; fi; done; done
 	$(PY) -m dcgan_inversion.pages
+
+# make notebook: examples/tour.ipynb executed on make demo's run (runs/face_demo) and written back with its
+# outputs, as the repository shows it (a test fails when the committed outputs are stale or missing).
+notebook: $(STAMP)
+	$(NEED_GENERATOR)
+	$(PY) -m dcgan_inversion.pages.notebook examples/tour.ipynb
 
 # make docs: README.md and docs/*.md rendered from docs/templates/ and the results in docs/results/.
 docs: $(STAMP)

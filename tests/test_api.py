@@ -171,3 +171,19 @@ def test_the_api_shows_progress_unless_told_not_to(tiny_run, capsys):
     assert "inverting 1 images from 1 starts each" in shown and "step" in shown
     di.invert(run, images, starts=1, verbose=False)
     assert "inverting" not in capsys.readouterr().out
+
+
+def test_the_committed_notebook_shows_outputs_of_its_current_code():
+    """examples/tour.ipynb is committed executed (make notebook): every code cell has outputs, made by the
+    code it holds now (a digest of the code cells is kept when it runs)."""
+    import nbformat
+
+    from dcgan_inversion.pages.notebook import TOUR, sources_digest
+
+    notebook = nbformat.read(TOUR, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.outputs for cell in code[1:]), "make notebook: some cells have no outputs"
+    assert notebook.metadata.get("executed_sources_sha256") == sources_digest(notebook), \
+        "make notebook: the code changed since the outputs were made"
+    pictures = sum(1 for cell in code for output in cell.outputs if "image/png" in output.get("data", {}))
+    assert pictures >= 3

@@ -68,7 +68,7 @@ def arguments():
                         help="PyTorch: the discriminator's file (default: the netD file beside a netG one, or the "
                              "discriminator in the same file; completion's perceptual loss needs it)")
     parser.add_argument("--latent", choices=LATENTS, default=None,
-                        help="the generator's latent prior (default: normal for PyTorch files, whose DCGANs draw "
+                        help="the generator's latent prior (default: normal for PyTorch and Keras files, whose GANs draw "
                              "z ~ N(0, 1); uniform [-1, 1] for TF1 ones)")
     parser.add_argument("--latent-box", type=float, default=None,
                         help="normal prior: the clip box's half-width b (default 4.5: 0.07%% of 100-dim latents "

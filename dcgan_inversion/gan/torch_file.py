@@ -51,7 +51,7 @@ def read_torch_file(path) -> object:
                 return _read_archive(archive, path)
         except zipfile.BadZipFile as error:
             raise TorchFileError(f"{path} is a truncated or damaged zip archive ({error})") from None
-    if head.startswith(b"\x80\x02") or head.startswith(b"\x80"):
+    if head.startswith(b"\x80"):  # a pickle: the legacy stream starts with the pickled magic number
         with open(path, "rb") as stream:
             return _read_legacy(stream, path)
     if _is_tar(path):
