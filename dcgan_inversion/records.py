@@ -29,8 +29,12 @@ def state_dir(results_dir: Path, name: str) -> Path:
 
 
 def stamped(config, **numbers) -> dict:
-    """A record's common part: seed, machine and versions, the resolved config, then the numbers."""
-    return {"seed": config.seed, "environment": environment(), "config": config_lib.to_dict(config), **numbers}
+    """A record's common part: seed, machine and versions, the resolved config and its fingerprint
+    (infra/fingerprints.py: the rule every reuse follows), then the numbers."""
+    from dcgan_inversion.infra.fingerprints import fingerprint
+
+    return {"seed": config.seed, "environment": environment(), "config": config_lib.to_dict(config),
+            "fingerprint": fingerprint(config), **numbers}
 
 
 def save_results(results_dir: Path, name: str, config, seconds: float, numbers: dict, **arrays) -> dict:
@@ -62,11 +66,21 @@ def reusable(path: Path, config, needs=(), **settings) -> dict | None:
         return None
     if not isinstance(record, dict) or not isinstance(record.get("environment"), dict):
         return None
-    same = (config_lib.is_same_config(record.get("config"), config)
+    same = (_same_settings(record, config)
             and record["environment"].get("dcgan_inversion") == package_version("dcgan-inversion")
             and all(record.get(key) == value for key, value in settings.items())
             and all(Path(need).exists() for need in needs))
     return record if same else None
+
+
+def _same_settings(record: dict, config) -> bool:
+    """The record was made with `config`: by its fingerprint (records written before fingerprints were
+    kept: by their saved config, with schema keys added since at their defaults)."""
+    from dcgan_inversion.infra.fingerprints import fingerprint
+
+    if "fingerprint" in record:
+        return record["fingerprint"] == fingerprint(config)
+    return config_lib.is_same_config(record.get("config"), config)
 
 
 def finished_record(results_dir: Path, name: str, config) -> dict | None:

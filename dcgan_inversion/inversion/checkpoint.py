@@ -8,8 +8,6 @@ resumes it.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import time
 import zipfile
 from pathlib import Path
@@ -18,43 +16,13 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.infra.checkpoints import DAMAGED, set_aside
+from dcgan_inversion.infra.fingerprints import fingerprint, settings_text  # noqa: F401 - the engine's one rule
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.result import InversionResult
 from dcgan_inversion.inversion.shards import ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
 
 KEEP = 2  # the newest checkpoint and the one before it, in case the newest is damaged
-
-
-def fingerprint(config, *inputs) -> str:
-    """Identifies an inversion problem, so a checkpoint is only resumed by the run that wrote it."""
-    digest = hashlib.sha256(settings_text(config).encode())
-    for value in inputs:
-        value = value.numpy() if hasattr(value, "numpy") else value
-        is_array = isinstance(value, np.ndarray)
-        digest.update(np.ascontiguousarray(value).tobytes() if is_array else settings_text(value).encode())
-    return digest.hexdigest()
-
-
-def _default(field: dataclasses.Field):
-    """A field's default, from its factory where it has one (tuples and lists)."""
-    return field.default_factory() if field.default is dataclasses.MISSING else field.default
-
-
-def settings_text(value) -> str:
-    """repr() of settings, leaving out opt-in options at their default (config fields with
-    `opt_in` metadata: their default does what runs did before the option existed), so adding one
-    keeps the checkpoints and finished batches of earlier runs resumable."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        shown = [f"{field.name}={settings_text(getattr(value, field.name))}" for field in dataclasses.fields(value)
-                 if field.repr and not (field.metadata.get("opt_in") and getattr(value, field.name) == _default(field))]
-        return f"{type(value).__qualname__}({', '.join(shown)})"
-    if isinstance(value, tuple):
-        items = [settings_text(item) for item in value]
-        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-    if isinstance(value, list):
-        return f"[{', '.join(settings_text(item) for item in value)}]"
-    return repr(value)
 
 
 class FirstOrderLog:

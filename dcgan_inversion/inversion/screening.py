@@ -73,7 +73,7 @@ def screen(invert, generator, problem: InversionProblem, settings: InversionSett
 
 
 def _fingerprint(problem: InversionProblem, settings: InversionSettings) -> str:
-    from dcgan_inversion.inversion.checkpoint import fingerprint
+    from dcgan_inversion.infra.fingerprints import fingerprint
 
     return fingerprint((settings.invert, settings.polish), problem.targets, problem.starts, list(problem.modes),
                        problem.seed)

@@ -1,0 +1,45 @@
+"""One rule for "is this the same computation?": a digest of the settings dataclasses and the
+problem's arrays. Checkpoints, kept batches, the start screen and results records all reuse what
+they find only when its fingerprint is this one.
+
+Opt-in options (config fields with `opt_in` metadata: their default does what runs did before the
+option existed) are left out at their default, so adding one keeps earlier runs' state reusable.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+
+
+def fingerprint(config, *inputs) -> str:
+    """Identifies a computation: its settings and its inputs (arrays by their bytes, the rest by
+    `settings_text`), so saved state is only reused by the run that would make it again."""
+    digest = hashlib.sha256(settings_text(config).encode())
+    for value in inputs:
+        value = value.numpy() if hasattr(value, "numpy") else value
+        is_array = isinstance(value, np.ndarray)
+        digest.update(np.ascontiguousarray(value).tobytes() if is_array else settings_text(value).encode())
+    return digest.hexdigest()
+
+
+def _default(field: dataclasses.Field):
+    """A field's default, from its factory where it has one (tuples and lists)."""
+    return field.default_factory() if field.default is dataclasses.MISSING else field.default
+
+
+def settings_text(value) -> str:
+    """repr() of settings, leaving out opt-in options at their default (config fields with
+    `opt_in` metadata: their default does what runs did before the option existed), so adding one
+    keeps the checkpoints and finished batches of earlier runs resumable."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        shown = [f"{field.name}={settings_text(getattr(value, field.name))}" for field in dataclasses.fields(value)
+                 if field.repr and not (field.metadata.get("opt_in") and getattr(value, field.name) == _default(field))]
+        return f"{type(value).__qualname__}({', '.join(shown)})"
+    if isinstance(value, tuple):
+        items = [settings_text(item) for item in value]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    if isinstance(value, list):
+        return f"[{', '.join(settings_text(item) for item in value)}]"
+    return repr(value)

@@ -1,0 +1,25 @@
+"""One rule for reuse: a results record is reused only by the settings whose fingerprint it carries."""
+import json
+
+from dcgan_inversion import config as config_lib
+from dcgan_inversion import records
+from dcgan_inversion.infra.fingerprints import fingerprint
+
+
+def test_a_record_is_reused_only_under_its_fingerprint(tmp_path):
+    config = config_lib.load_config("demo")
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(records.stamped(config, threshold=1e-3)))
+    assert json.loads(path.read_text())["fingerprint"] == fingerprint(config)
+    assert records.reusable(path, config) is not None
+    other = config_lib.replace(config, polish={"screen_steps": config.polish.screen_steps + 1})
+    assert records.reusable(path, other) is None
+    assert fingerprint(config_lib.replace(config, polish={"screen_bank": 0})) == fingerprint(config)  # opt-in default
+
+
+def test_a_record_written_before_fingerprints_is_judged_by_its_config(tmp_path):
+    config = config_lib.load_config("demo")
+    record = records.stamped(config, threshold=1e-3)
+    del record["fingerprint"]
+    (tmp_path / "old.json").write_text(json.dumps(record))
+    assert records.reusable(tmp_path / "old.json", config) is not None
