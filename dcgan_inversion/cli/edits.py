@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.text import printable
 

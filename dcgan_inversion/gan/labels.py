@@ -40,6 +40,13 @@ def label_index(label: str, names: tuple, count: int) -> int:
 
 
 def read_label_rows(path) -> tuple[np.ndarray, np.ndarray]:
-    """The class rows and the first layer's own bias a conditional import kept."""
-    with np.load(path) as saved:
-        return saved["rows"], saved["base_bias"]
+    """The class rows and the first layer's own bias a conditional import kept; one line when the file
+    is missing or damaged."""
+    import zipfile
+
+    try:
+        with np.load(path) as saved:
+            return saved["rows"], saved["base_bias"]
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        raise UserError(f"cannot read {path}, the conditional generator's class rows: import the file again with "
+                        "--labels") from None

@@ -37,8 +37,8 @@ from dcgan_inversion.gan.torch_layers import (BATCH_NORM, Network, is_module, is
                                               network_of_state, unwrapped)
 
 KERNEL = 4
-IMAGE_SIZES = DCGAN_SIZES
-MLP_SIDES = (8, 512)  # the sides an MLP generator's square image may have (the config's image_size range)
+_SIDE = ModelConfig.__dataclass_fields__["image_size"].metadata
+MLP_SIDES = (_SIDE["minimum"], _SIDE["maximum"])  # an MLP generator's square image: any side the config allows
 ROUND_LATENTS = (16, 20, 32, 50, 62, 64, 100, 128, 200, 256, 512)  # z sizes people choose
 
 
@@ -62,7 +62,7 @@ def networks_in(saved, source: str) -> dict[str, Network]:
     for name, value in _candidates(saved):
         where = _where(source, name)
         if is_module(value):
-            found[name] = network_of_module(value, where)[0]
+            found[name] = network_of_module(value, where)
         else:
             for part, network in _split_networks(value, where).items():
                 found[".".join(filter(None, (name, part)))] = network
@@ -310,9 +310,9 @@ def _check_eps(norms, source: str) -> None:
 
 
 def _check_image(image_size: int, channels: int, source: str) -> None:
-    if image_size not in IMAGE_SIZES or channels not in (1, 3):
+    if image_size not in DCGAN_SIZES or channels not in (1, 3):
         raise CheckpointMismatch(f"{source}: the generator makes {image_size} px images of {channels} channels; this "
-                                 f"importer reads {list(IMAGE_SIZES)} px with 1 or 3 channels")
+                                 f"importer reads {list(DCGAN_SIZES)} px with 1 or 3 channels")
 
 
 # --- the discriminator ------------------------------------------------------------------------------

@@ -97,9 +97,9 @@ def network_of_state(state: Mapping, source: str) -> Network:
     return Network(layers, len(state), ignored)
 
 
-def network_of_module(module: StandIn, source: str) -> tuple[Network, OrderedDict]:
-    """The layers of a whole pickled model (leaves of its module tree, in order), and its state dict."""
-    layers, state, ignored = [], OrderedDict(), []
+def network_of_module(module: StandIn, source: str) -> Network:
+    """The layers of a whole pickled model (leaves of its module tree, in order)."""
+    layers, keys, ignored = [], 0, []
     for path, leaf in _leaves(module, ""):
         cls = type(leaf).torch_name.rsplit(".", 1)[-1]
         arrays = OrderedDict()
@@ -110,7 +110,7 @@ def network_of_module(module: StandIn, source: str) -> tuple[Network, OrderedDic
                 if not isinstance(value, np.ndarray):
                     raise CheckpointMismatch(f"{source}: {path}.{name} is not a tensor")
                 key = f"{path}.{name}" if path else name
-                state[key] = value
+                keys += 1
                 if name == "num_batches_tracked":
                     ignored.append(key)
                 else:
@@ -133,7 +133,7 @@ def network_of_module(module: StandIn, source: str) -> tuple[Network, OrderedDic
             raise CheckpointMismatch(f"{source}: {path or 'the model'} is a {type(leaf).torch_name} {what}that this "
                                      "importer does not read (it reads ConvTranspose2d, Conv2d, BatchNorm, Linear, "
                                      "activations and Dropout)")
-    return Network(layers, len(state), ignored, from_modules=True), state
+    return Network(layers, keys, ignored, from_modules=True)
 
 
 def _leaves(module: StandIn, path: str):

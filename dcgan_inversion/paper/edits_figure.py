@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcgan_inversion.data.images import to_uint8
 from dcgan_inversion.infra.plotting import plt, save_figure
 from dcgan_inversion.records import load_arrays, load_results
 from dcgan_inversion.run import RunPaths
+from dcgan_inversion.user_images.latent_edits import show
 
 
 def edits(paths: RunPaths) -> list[Path]:
@@ -21,18 +21,18 @@ def edits(paths: RunPaths) -> list[Path]:
         axis.set_axis_off()
     path = "spherical" if record["spherical"] else "linear"
     for column, image in enumerate(arrays["walk"]):
-        _show(axes[0, column + 1], image)
+        show(axes[0, column + 1], image)
     _row_title(axes[0, 1], f"{path} walk between two generated images' z'")
-    _show(axes[1, 0], arrays["portraits"][0], record["portraits"][0])
+    show(axes[1, 0], arrays["portraits"][0], record["portraits"][0])
     for column, image in enumerate(arrays["portrait_walk"]):
-        _show(axes[1, column + 1], image)
-    _show(axes[1, -1], arrays["portraits"][1], record["portraits"][1])
+        show(axes[1, column + 1], image)
+    show(axes[1, -1], arrays["portraits"][1], record["portraits"][1])
     _row_title(axes[1, 1], "between the portraits' z' (photos at the ends)")
     signs = ["+" if sign > 0 else "-" for sign in record["signs"]]
     for column, (sign, image) in enumerate(zip(signs, arrays["term_means"])):
-        _show(axes[2, column], image, f"{sign} mean of 2")
-    _show(axes[2, len(signs)], arrays["result"][0], "= result")
-    _show(axes[2, len(signs) + 1], arrays["result_true"][0], "true z's")
+        show(axes[2, column], image, f"{sign} mean of 2")
+    show(axes[2, len(signs)], arrays["result"][0], "= result")
+    show(axes[2, len(signs) + 1], arrays["result_true"][0], "true z's")
     figure.suptitle(f"recovered vs true: walk z within {record['walk_z_difference_max']:.0e}, arithmetic z within "
                     f"{record['arithmetic_z_difference_max']:.0e}", fontsize=8)
     return save_figure(figure, paths.figures / "edits")
@@ -41,11 +41,3 @@ def edits(paths: RunPaths) -> list[Path]:
 def _row_title(axis, text: str) -> None:
     """A title over a row, left-aligned on its first image, that the layout does not make room for."""
     axis.text(0.0, 1.06, text, fontsize=7, transform=axis.transAxes, in_layout=False)
-
-
-def _show(axis, image, title: str = "") -> None:
-    pixels = to_uint8(image)
-    axis.imshow(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, cmap="gray" if pixels.shape[-1] == 1 else None,
-                interpolation="nearest")
-    if title:
-        axis.set_title(title, fontsize=6)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dcgan_inversion.data.images import to_uint8
 from dcgan_inversion.infra.errors import UserError
 
 
@@ -72,8 +73,6 @@ def combine(term_latents: list[np.ndarray], signs: list[int], box: tuple[float, 
 
 def strip(images: np.ndarray) -> np.ndarray:
     """(n, h, w, c) in [-1, 1] -> one uint8 row of the images, 2 px apart."""
-    from dcgan_inversion.data.images import to_uint8
-
     pixels = to_uint8(images)
     n, height, width, channels = pixels.shape
     row = np.full((height, n * (width + 2) - 2, channels), 255, np.uint8)
@@ -88,7 +87,6 @@ def write_gif(path: Path, images: np.ndarray, milliseconds: int = 120) -> None:
 
     from PIL import Image
 
-    from dcgan_inversion.data.images import to_uint8
     from dcgan_inversion.infra.io_utils import atomic_write_bytes
 
     pixels = to_uint8(images)
@@ -103,7 +101,6 @@ def arithmetic_grid(term_images: list, term_reconstructions: list, signs: list, 
                     labels: list) -> "object":
     """A figure: a row per term (its images over their reconstructions, its mean's image), then the
     result; each image titled with its pixel error and verdict."""
-    from dcgan_inversion.data.images import to_uint8
     from dcgan_inversion.infra.plotting import plt
 
     columns = max(len(images) for images in term_images) + 1
@@ -114,18 +111,21 @@ def arithmetic_grid(term_images: list, term_reconstructions: list, signs: list, 
         axis.set_axis_off()
     for number, (images, reconstructions, sign) in enumerate(zip(term_images, term_reconstructions, signs)):
         for column, (image, reconstruction) in enumerate(zip(images, reconstructions)):
-            _show(axes[2 * number, column], to_uint8(image), labels[number][column])
-            _show(axes[2 * number + 1, column], to_uint8(reconstruction), "G(z')")
+            show(axes[2 * number, column], image, labels[number][column])
+            show(axes[2 * number + 1, column], reconstruction, "G(z')")
         axes[2 * number, 0].set_ylabel("+" if sign > 0 else "-")
         axes[2 * number, -1].text(0.5, 0.5, f"{'+' if sign > 0 else '-'} term {number + 1}", ha="center",
                                   va="center", fontsize=8, transform=axes[2 * number, -1].transAxes)
-    _show(axes[-1, -1], to_uint8(result), "result")
+    show(axes[-1, -1], result, "result")
     axes[-1, 0].text(0.0, 0.5, "G(sum of the terms' mean z')", fontsize=8, va="center",
                      transform=axes[-1, 0].transAxes)
     return figure
 
 
-def _show(axis, image, title: str) -> None:
-    axis.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray" if image.shape[-1] == 1 else None,
+def show(axis, image: np.ndarray, title: str = "") -> None:
+    """One image in [-1, 1] on `axis` (grey for one channel), titled small."""
+    pixels = to_uint8(image)
+    axis.imshow(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, cmap="gray" if pixels.shape[-1] == 1 else None,
                 interpolation="nearest")
-    axis.set_title(title, fontsize=6)
+    if title:
+        axis.set_title(title, fontsize=6)
