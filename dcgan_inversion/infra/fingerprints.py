@@ -43,3 +43,43 @@ def settings_text(value) -> str:
     if isinstance(value, list):
         return f"[{', '.join(settings_text(item) for item in value)}]"
     return repr(value)
+
+
+TARGETS_TOLERANCE = 1e-5  # on a signature: float rounding of another CPU is ~1e-7, another image >= 1e-2
+
+
+def targets_signature(targets) -> np.ndarray:
+    """Per row, the image's mean and four fixed random projections (float64): equal up to float rounding
+    for the same images, far apart for others.
+
+    Generated targets are G(z) computed again on resume, and another CPU's kernels (AVX-512 or AVX2)
+    round them differently in the last bits; a digest of their bytes would then refuse state that a
+    run of hours left on another machine."""
+    rows = np.asarray(targets, np.float64).reshape(len(targets), -1)
+    signs = np.random.default_rng(0).choice((-1.0, 1.0), size=(rows.shape[1], 4))
+    return np.concatenate([rows.mean(axis=1, keepdims=True), rows @ signs / np.sqrt(rows.shape[1])], axis=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProblemKey:
+    """What saved state was computed from: a digest of the settings and exact inputs (`fingerprint`),
+    and the targets by their signature, so state is reused by the run that would make it again, on
+    any machine."""
+
+    digest: str
+    signature: np.ndarray
+
+    @classmethod
+    def of(cls, targets, config, *inputs) -> "ProblemKey":
+        return cls(fingerprint(config, *inputs), targets_signature(targets))
+
+    def saved(self) -> dict:
+        """The arrays to keep beside the state (np.savez keywords)."""
+        return {"problem": np.array(self.digest), "targets_signature": self.signature}
+
+    def matches(self, saved) -> bool:
+        """Whether state saved with `saved()` (an open NPZ or a dict) is this problem's."""
+        if "problem" not in saved or "targets_signature" not in saved or str(saved["problem"]) != self.digest:
+            return False
+        kept = np.asarray(saved["targets_signature"])
+        return kept.shape == self.signature.shape and bool(np.all(np.abs(kept - self.signature) <= TARGETS_TOLERANCE))

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.infra.checkpoints import DAMAGED, set_aside
-from dcgan_inversion.infra.fingerprints import fingerprint, settings_text  # noqa: F401 - the engine's one rule
+from dcgan_inversion.infra.fingerprints import ProblemKey, fingerprint, settings_text  # noqa: F401 - the engine's one rule
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.result import InversionResult
 from dcgan_inversion.inversion.shards import ShardedInversion
@@ -33,7 +33,7 @@ class FirstOrderLog:
     checkpoint always has its log.
     """
 
-    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: str, switch: StallSwitch | None):
+    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: ProblemKey, switch: StallSwitch | None):
         self.inversion, self.problem, self.switch = inversion, problem, switch
         self.done, self.finished, self.row_steps = 0, False, 0
         self.seconds, self.warm_seconds, self.warm_row_steps = 0.0, 0.0, 0
@@ -77,7 +77,7 @@ class FirstOrderLog:
     def save(self, finished: bool) -> None:
         self.finished = finished
         switch = {} if self.switch is None else {"switch_best": self.switch.best}
-        write_npz(self.directory / f"log-{self.done}.npz", problem=self.problem, done=self.done, finished=finished,
+        write_npz(self.directory / f"log-{self.done}.npz", **self.problem.saved(), done=self.done, finished=finished,
                   seconds=[self.seconds, self.warm_seconds], row_steps=[self.row_steps, self.warm_row_steps],
                   history_steps=np.asarray(self.history_steps, np.int64),
                   history_equivalents=np.asarray(self.history_equivalents, np.float64),
@@ -112,7 +112,7 @@ class FirstOrderLog:
         if not log_file.exists():
             return False
         with np.load(log_file) as saved:
-            if str(saved["problem"]) != self.problem:  # another config, other inputs or shards: start afresh
+            if not self.problem.matches(saved):  # another config, other inputs or shards: start afresh
                 return False
             self.inversion.restore_layout({name[len("layout_"):]: saved[name] for name in saved.files
                                            if name.startswith("layout_")})
@@ -137,13 +137,13 @@ def _log_file(directory: Path, checkpoint_path: str) -> Path:
 FINISHED = "finished.npz"
 
 
-def save_finished(checkpoint_dir, problem: str, result: InversionResult) -> None:
+def save_finished(checkpoint_dir, problem: ProblemKey, result: InversionResult) -> None:
     """Keeps a finished batch's result, so a resumed run skips the batch (its polish and restarts too)."""
     if checkpoint_dir is not None:
-        write_npz(Path(checkpoint_dir) / FINISHED, problem=problem, **result.to_arrays())
+        write_npz(Path(checkpoint_dir) / FINISHED, **problem.saved(), **result.to_arrays())
 
 
-def load_finished(checkpoint_dir, problem: str) -> InversionResult | None:
+def load_finished(checkpoint_dir, problem: ProblemKey) -> InversionResult | None:
     """The result `save_finished` kept for this problem; None if there is none (or it is another problem's).
 
     A damaged file is moved aside with a warning and the batch runs again.
@@ -153,7 +153,7 @@ def load_finished(checkpoint_dir, problem: str) -> InversionResult | None:
         return None
     try:
         with np.load(path) as saved:
-            return InversionResult.from_arrays(saved) if str(saved["problem"]) == problem else None
+            return InversionResult.from_arrays(saved) if problem.matches(saved) else None
     except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as error:
         set_aside(path, error, then="the batch runs again")
         return None

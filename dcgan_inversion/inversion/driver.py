@@ -19,7 +19,7 @@ import tensorflow as tf
 from dcgan_inversion.infra import preemption
 from dcgan_inversion.config import InvertConfig
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.inversion.checkpoint import FirstOrderLog, fingerprint, load_finished, save_finished
+from dcgan_inversion.inversion.checkpoint import FirstOrderLog, ProblemKey, load_finished, save_finished
 from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
@@ -113,9 +113,9 @@ def _invert_batch(generator, problem: InversionProblem, settings: InversionSetti
     return result
 
 
-def _batch_fingerprint(problem: InversionProblem, settings: InversionSettings) -> str:
+def _batch_fingerprint(problem: InversionProblem, settings: InversionSettings) -> ProblemKey:
     """Everything a batch's result depends on: its rows, seed, the configs, the steps, the prior."""
-    return fingerprint((settings.invert, settings.polish), problem.targets, problem.starts, list(problem.modes),
+    return ProblemKey.of(problem.targets, (settings.invert, settings.polish), problem.starts, list(problem.modes),
                        problem.z_true, problem.seed, problem.generated, settings.total_steps,
                        settings.snapshot_steps, settings.snapshot_rows, settings.prior)
 
@@ -164,9 +164,9 @@ class FirstOrderPhase:
         with self.strategy.scope():
             return mixed_precision_copy(self.generator, self.config.precision)
 
-    def _fingerprint(self) -> str:
+    def _fingerprint(self) -> ProblemKey:
         problem, settings, polish_config = self.problem, self.settings, self.settings.polish
-        return fingerprint(self.config, problem.targets, problem.starts, list(problem.modes), problem.z_true,
+        return ProblemKey.of(problem.targets, self.config, problem.starts, list(problem.modes), problem.z_true,
                            problem.seed, self.steps, settings.snapshot_steps, settings.snapshot_rows,
                            self.inversion.slices,  # another sharding (strategy) starts afresh
                            settings.switching and (polish_config.stall_window, polish_config.stall_improvement,

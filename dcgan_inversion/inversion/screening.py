@@ -53,7 +53,7 @@ def screen(invert, generator, problem: InversionProblem, settings: InversionSett
     key = _fingerprint(problem, settings)
     if saved is not None and saved.exists():
         with np.load(saved) as kept:
-            if "key" in kept and str(kept["key"]) == key:
+            if key.matches(kept):
                 return Screened(kept["starts"], float(kept["row_steps"]), float(kept["seconds"]))
     began = time.perf_counter()
     candidates = settings.polish.screen_starts
@@ -68,14 +68,14 @@ def screen(invert, generator, problem: InversionProblem, settings: InversionSett
                             result.row_steps + bank_steps, time.perf_counter() - began)
     if saved is not None:
         write_npz(saved, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds,
-                  key=np.array(key))
+                  **key.saved())
     return screened
 
 
-def _fingerprint(problem: InversionProblem, settings: InversionSettings) -> str:
-    from dcgan_inversion.infra.fingerprints import fingerprint
+def _fingerprint(problem: InversionProblem, settings: InversionSettings):
+    from dcgan_inversion.infra.fingerprints import ProblemKey
 
-    return fingerprint((settings.invert, settings.polish), problem.targets, problem.starts, list(problem.modes),
+    return ProblemKey.of(problem.targets, (settings.invert, settings.polish), problem.starts, list(problem.modes),
                        problem.seed)
 
 

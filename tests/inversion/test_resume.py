@@ -1,5 +1,6 @@
 """Long runs lose nothing: a killed training resumes, an interrupted inversion resumes exactly."""
 import dataclasses
+import shutil
 import signal
 import subprocess
 import time
@@ -61,6 +62,27 @@ def test_a_checkpoint_of_another_problem_is_not_resumed(tiny_generator, tiny_pro
     made = _interrupt_after(monkeypatch, 100)
     other_seed = run_invert(tiny_generator, CONFIG, *problem, seed=3, checkpoint_dir=tmp_path)
     assert sum(made) == 60 and other_seed.steps == 60
+
+
+def test_a_checkpoint_resumes_on_targets_rounded_by_another_cpu_but_not_on_other_targets(
+        tiny_generator, tiny_problem, tmp_path, monkeypatch):
+    targets, z_init, modes, z_true = _problem(tiny_generator, tiny_problem)
+    _interrupt_after(monkeypatch, 3)  # checkpoint at step 20
+    with pytest.raises(KeyboardInterrupt):
+        run_invert(tiny_generator, CONFIG, targets, z_init, modes, z_true, seed=2, checkpoint_dir=tmp_path)
+    monkeypatch.undo()
+    made = _interrupt_after(monkeypatch, 100)
+    rounded = np.nextafter(targets, np.float32(2.0))  # G(z) again, with another CPU's kernels: last bits differ
+    run_invert(tiny_generator, CONFIG, rounded, z_init, modes, z_true, seed=2, checkpoint_dir=tmp_path / "kept")
+    assert sum(made) == 60
+    made.clear()
+    shutil.rmtree(tmp_path / "kept")
+    run_invert(tiny_generator, CONFIG, rounded, z_init, modes, z_true, seed=2, checkpoint_dir=tmp_path)
+    assert sum(made) == 40  # resumed at step 20
+    made.clear()
+    noisy = targets + np.random.default_rng(0).normal(0, 0.01, targets.shape).astype(np.float32)
+    run_invert(tiny_generator, CONFIG, noisy, z_init, modes, z_true, seed=2, checkpoint_dir=tmp_path)
+    assert sum(made) == 60  # other images (a noisy copy): started afresh
 
 
 def test_a_checkpoint_of_another_sharding_is_not_resumed(tiny_generator, tiny_problem, tmp_path, monkeypatch):
