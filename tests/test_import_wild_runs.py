@@ -75,6 +75,10 @@ def test_each_kind_imports_and_runs_the_experiments(imported):
     assert result.returncode == 0, result.stderr
     table1 = json.loads((run / "results" / "table1.json").read_text())
     assert set(table1["modes"]) == {"none", "standard", "stochastic"}
+    if kind == "conditional":  # a class drawn per latent, kept with the results
+        assert "recovered given it" in result.stdout
+        with np.load(run / "results" / "table1.npz") as saved:
+            assert set(saved["classes"].tolist()) <= {0, 1}
 
 
 @pytest.mark.slow

@@ -57,8 +57,8 @@ def arguments():
                            "folders; each term the mean of its images' z'); writes <run>/results/arithmetic/")
     made.add_argument("--label", default=None,
                       help="a conditional run: the class (number or name) G draws; --image without it tries every "
-                           "class and reports which one, and which z, drew each image (default for the experiments "
-                           "and --complete: class 0)")
+                           "class and reports which one, and which z, drew each image; the experiments draw a class "
+                           "per row unless it is given (--complete: default class 0)")
     protocol_argument(made, "run")
     return made
 
@@ -141,10 +141,21 @@ def _experiments(config, paths, args) -> None:
     from dcgan_inversion.run import load_discriminator, load_encoder, load_generator
 
     strategy = make_strategy(config.distribute.strategy)
-    generator = load_generator(paths.root, config.model, strategy, label=args.label)
-    if config.model.labels:
-        print(f"conditional generator: every latent is drawn and recovered with class {args.label or 0} "
-              "(--label chooses another)", flush=True)
+    if args.label is not None:  # in the resolved config, so results of another class are not reused
+        from dcgan_inversion import config as config_lib
+
+        config = config_lib.replace(config, experiments={"label": str(args.label)})
+    label = config.experiments.label
+    generator = load_generator(paths.root, config.model, strategy, label=label)
+    class_rows = None
+    if config.model.labels and label is None:
+        from dcgan_inversion.gan.labels import ClassRows, read_label_rows
+
+        class_rows = ClassRows(*read_label_rows(paths.label_rows))
+        print(f"conditional generator: each latent is drawn with one of its {config.model.labels} classes, drawn "
+              "with it, and recovered given it (--label K: class K for every row)", flush=True)
+    elif config.model.labels:
+        print(f"conditional generator: every latent is drawn and recovered with class {label}", flush=True)
     if args.curvature:
         return _report_curvature(generator, config, paths.results)
     from dcgan_inversion.paper.experiments import run_experiments
@@ -152,7 +163,7 @@ def _experiments(config, paths, args) -> None:
     encoder = load_encoder(paths.root) if config.invert.start == "encoder" else None
     discriminator = load_discriminator(paths.root) if "completion" in (args.experiment or ()) else None
     run_experiments(generator, config, paths.results, args.experiment, strategy=strategy,
-                    discriminator=discriminator, encoder=encoder)
+                    discriminator=discriminator, encoder=encoder, class_rows=class_rows)
 
 
 def _report_curvature(generator, config, results_dir: Path) -> None:

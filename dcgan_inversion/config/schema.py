@@ -239,6 +239,9 @@ class ExperimentsConfig:
     trajectory_snapshots: typing.Tuple[int, ...] = _spec((0, 100), minimum=0, may_be_empty=True,
                                                          doc="plus the final step")
     trajectory_steps: typing.Optional[int] = _spec(None, minimum=1, doc="paper: 20000; default: invert.steps")
+    label: typing.Optional[str] = _spec(None, opt_in=True,
+                                        doc="a conditional run: the class (number or name) of every row; default: "
+                                            "a class drawn per row (dcgan-invert --label sets it)")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ COMPLETION_REAL = 8      # the completion experiment's starts on real images
 ENCODER_TRAINING = 9     # the encoder's training latents (a tf.random.Generator)
 ENCODER_HELD_OUT = 10    # the encoder's held-out latents
 EDITS = 11               # the walks-and-arithmetic example's latents and starts
+CLASSES = 12             # a conditional generator's class per row, in each experiment (keyed by its stream)
 
 
 def stream(seed: int, offset: int) -> int:

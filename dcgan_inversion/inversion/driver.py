@@ -40,19 +40,43 @@ def invert(generator, problem: InversionProblem, settings: InversionSettings) ->
     group (e.g. one clip mode) share statistics.
     """
     batch_rows = _batch_rows(settings.invert, problem.rows, problem.group_rows)
-    if problem.rows <= batch_rows:
-        return _invert_batch(generator, problem, settings, _batch_dir(settings, 0))
+    batches = _batches(problem, batch_rows)
+    if len(batches) == 1:
+        return _in_class(_invert_batch, generator, problem, settings, _batch_dir(settings, 0))
     if settings.snapshot_steps and settings.snapshot_rows is not None:
         raise ValueError(f"snapshots of chosen rows need all rows in one batch: {problem.rows} rows > {batch_rows}")
     parts = []
-    for index, first in enumerate(range(0, problem.rows, batch_rows)):
-        rows = slice(first, first + batch_rows)
+    for index, rows in enumerate(batches):
         part = problem.part(rows, problem.seed + index)
-        title = settings.progress and (f"{settings.progress} (rows {first + 1}-{min(problem.rows, first + batch_rows)} "
+        title = settings.progress and (f"{settings.progress} (rows {rows.start + 1}-{rows.stop} "
                                        f"of {problem.rows}{_mode_note(part.modes)})")
         part_settings = dataclasses.replace(settings, snapshot_rows=None, progress=title)
-        parts.append(_invert_batch(generator, part, part_settings, _batch_dir(settings, index)))
+        parts.append(_in_class(_invert_batch, generator, part, part_settings, _batch_dir(settings, index)))
     return concatenate(parts)
+
+
+def _batches(problem: InversionProblem, batch_rows: int) -> list[slice]:
+    """Rows per batch: runs of `batch_rows`, or on a conditional generator runs of one class each cut
+    at `batch_rows` (the generator is set to one class per batch)."""
+    if problem.classes is None:
+        return [slice(first, min(first + batch_rows, problem.rows)) for first in range(0, problem.rows, batch_rows)]
+    from dcgan_inversion.gan.labels import class_runs
+
+    groups = problem.group_rows or problem.rows  # under batch statistics a batch stays within its group
+    return [slice(group.start + run.start, group.start + run.stop)
+            for group in (slice(first, first + groups) for first in range(0, problem.rows, groups))
+            for run in class_runs(problem.classes[group], batch_rows)]
+
+
+def _in_class(invert_batch, generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir):
+    """`invert_batch` with the generator set to the batch's class (one class per batch), then set back."""
+    if problem.classes is None:
+        return invert_batch(generator, problem, settings, checkpoint_dir)
+    if settings.class_rows is None:
+        raise ValueError("problem.classes needs settings.class_rows to set the generator's class")
+    with settings.class_rows.kept(generator):
+        settings.class_rows.select(generator, problem.classes[0])
+        return invert_batch(generator, problem, settings, checkpoint_dir)
 
 
 def _batch_dir(settings: InversionSettings, index: int):

@@ -1,7 +1,8 @@
 """What to invert and how: the problem (rows) and the settings of one run of the engine.
 
 `InversionProblem` holds the rows: targets x, starts z'_0, each row's clip mode, the true
-latents when they are known (generated targets), and the seed of the stochastic clip's draws.
+latents when they are known (generated targets), the seed of the stochastic clip's draws, and
+on a conditional generator each row's class.
 `InversionSettings` holds everything else: the first-order config, the polish, how many steps,
 snapshots, progress, strategy and checkpoints. Experiments build both and call `invert`.
 """
@@ -26,6 +27,7 @@ class InversionProblem:
     seed: int = 0                       # keys the stochastic clip's draws
     group_rows: int | None = None       # under batch statistics: rows per batch (e.g. one clip mode)
     generated: object = False           # per row (or all): the target is G's image, so an exact fit exists
+    classes: np.ndarray | None = None   # per row, a conditional generator's class (settings.class_rows sets it)
 
     def __post_init__(self):
         object.__setattr__(self, "modes", tuple(self.modes))
@@ -42,7 +44,7 @@ class InversionProblem:
         """Some consecutive rows as a problem of their own (one batch), with their own seed."""
         return InversionProblem(np.asarray(self.targets)[rows], np.asarray(self.starts)[rows], self.modes[rows],
                                 None if self.z_true is None else np.asarray(self.z_true)[rows], seed, self.group_rows,
-                                self.generated[rows])
+                                self.generated[rows], None if self.classes is None else self.classes[rows])
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class InversionSettings:
     strategy: object = None              # a tf.distribute strategy; rows are sharded over its replicas
     checkpoint_dir: object = None        # makes the run resumable (every invert.checkpoint_every steps)
     prior: LatentPrior = UNIFORM         # the clip ops keep z' in its box and re-draw from it
+    class_rows: object = None            # gan.labels.ClassRows: sets the class of each batch (problem.classes)
 
     @classmethod
     def from_config(cls, config: Config, **settings) -> "InversionSettings":

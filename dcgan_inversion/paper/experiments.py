@@ -9,6 +9,9 @@ edits       (beyond the paper, paper/edits.py) walks and vector arithmetic on re
 Every experiment takes one `Experiment` (what it runs on and where it writes) and writes
 `<run>/results/<name>.json` (numbers, resolved config, seed, versions, device, wall time) and
 `<name>.npz` (arrays) through `dcgan_inversion.records`.
+
+On a conditional generator (`class_rows`) table1, noise, uniqueness and trajectory draw a class per
+latent (per image in uniqueness) and recover z given it; the classes are kept in `<name>.npz`.
 """
 from __future__ import annotations
 
@@ -33,7 +36,8 @@ from dcgan_inversion.records import finished_record, save_results, state_dir
 class Experiment:
     """What an experiment runs on and where it writes: the generator as the inversion sees it, the
     run's config, its results folder; `discriminator` for Amos's perceptual loss (completion),
-    `encoder` for Table 1's starts under invert.start: encoder."""
+    `encoder` for Table 1's starts under invert.start: encoder; `class_rows` (gan.labels.ClassRows)
+    on a conditional generator whose experiments draw a class per row."""
 
     generator: object
     config: Config
@@ -42,6 +46,7 @@ class Experiment:
     strategy: object = None
     discriminator: object = None
     encoder: object = None
+    class_rows: object = None
 
     def title(self, text: str) -> str | None:
         return text if self.progress else None
@@ -50,7 +55,30 @@ class Experiment:
         """The engine's settings for experiment `name`: its config, its checkpoints, its progress line."""
         config = config or self.config
         return InversionSettings.from_config(config, strategy=self.strategy, prior=experiment_prior(config),
-                                             checkpoint_dir=state_dir(self.results_dir, name), **overrides)
+                                             checkpoint_dir=state_dir(self.results_dir, name),
+                                             class_rows=self.class_rows, **overrides)
+
+    def classes(self, stream: int, count: int) -> np.ndarray | None:
+        """A class per latent on a conditional generator (None otherwise), from the experiment's stream."""
+        if self.class_rows is None:
+            return None
+        rng = np.random.default_rng([seeds.stream(self.config.seed, seeds.CLASSES), stream])
+        return self.class_rows.draw(rng, count)
+
+    def generate(self, z: np.ndarray, classes: np.ndarray | None, group_rows: int | None = None) -> np.ndarray:
+        """G(z), each row with its class on a conditional generator."""
+        if classes is None:
+            return generate(self.generator, z, group_rows)
+        return self.class_rows.generate(self.generator, z, classes, group_rows)
+
+
+def _tiled(classes: np.ndarray | None, repeats: int) -> np.ndarray | None:
+    return None if classes is None else np.tile(classes, repeats)
+
+
+def _class_arrays(problem: InversionProblem) -> dict:
+    """The rows' classes, for the results' arrays (conditional generators only)."""
+    return {} if problem.classes is None else {"classes": problem.classes}
 
 
 def _per_mode(modes, count):
@@ -81,20 +109,25 @@ def generated_latents(config: Config, count: int) -> tuple[np.ndarray, np.ndarra
 
 
 def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None, strategy=None,
-                              checkpoint_dir=None, encoder=None) -> InversionResult:
+                              checkpoint_dir=None, encoder=None, class_rows=None) -> InversionResult:
     """`count` latents of the prior per clip mode, targets G(z), the same starts for every mode:
-    random draws, or with invert.start: encoder the encoder's guess E(G(z))."""
+    random draws, or with invert.start: encoder the encoder's guess E(G(z)). With `class_rows` (a
+    conditional generator) each latent has a class drawn, the same in every mode."""
+    run = Experiment(generator, config, Path(), strategy=strategy, encoder=encoder, class_rows=class_rows)
     z_true, z_init = generated_latents(config, count)
     modes = config.experiments.modes
-    targets = generate(generator, z_true, count)
+    classes = run.classes(seeds.TABLE1, count)
+    targets = run.generate(z_true, classes, count)
     if config.invert.start == "encoder":
         z_init = encoder_starts(encoder, targets, experiment_prior(config))
     problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)),
                                np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),
-                               np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count, generated=True)
+                               np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count, generated=True,
+                               classes=_tiled(classes, len(modes)))
     return invert(generator, problem, InversionSettings.from_config(config, progress=progress, strategy=strategy,
                                                                     prior=experiment_prior(config),
-                                                                    checkpoint_dir=checkpoint_dir))
+                                                                    checkpoint_dir=checkpoint_dir,
+                                                                    class_rows=class_rows))
 
 
 def table1(run: Experiment) -> dict:
@@ -103,7 +136,7 @@ def table1(run: Experiment) -> dict:
     experiments, modes = config.experiments, config.experiments.modes
     result = recover_generated_latents(run.generator, config, experiments.table1_latents,
                                        run.title("table1: recovering generated latents"), run.strategy,
-                                       state_dir(run.results_dir, "table1"), run.encoder)
+                                       state_dir(run.results_dir, "table1"), run.encoder, run.class_rows)
     per_mode = {}
     for index, mode in enumerate(modes):
         errors = mode_rows(result.z_error, modes, index)
@@ -124,7 +157,9 @@ def table1(run: Experiment) -> dict:
         numbers["start_step_equivalents"] = round(encoder_start_cost(run.generator, run.encoder), 3)
         numbers["counted_step_equivalents"] = round(numbers["counted_step_equivalents"]
                                                     + numbers["start_step_equivalents"], 1)
-    return save_results(run.results_dir, "table1", config, result.seconds, numbers, **_arrays(result))
+    classes = run.classes(seeds.TABLE1, experiments.table1_latents)
+    return save_results(run.results_dir, "table1", config, result.seconds, numbers, **_arrays(result),
+                        **({} if classes is None else {"classes": classes}))
 
 
 def noise(run: Experiment) -> dict:
@@ -135,17 +170,20 @@ def noise(run: Experiment) -> dict:
     prior, rng = experiment_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.NOISE))
     z_true = prior.sample(rng, (count, config.model.z_dim))
     z_init = prior.sample(rng, (count, config.model.z_dim))
-    clean = generate(generator, z_true, count)
+    classes = run.classes(seeds.NOISE, count)
+    clean = run.generate(z_true, classes, count)
     noisy = [np.clip(clean + np.sqrt(v) * rng.standard_normal(clean.shape), -1, 1).astype(np.float32) for v in variances]
     # Row layout: mode-major, then variance, then latent.
     targets = np.concatenate([noisy[v] for _ in modes for v in range(len(variances))])
     repeats = len(modes) * len(variances)
     clean_rows = np.tile(np.repeat(np.asarray(variances) == 0, count), len(modes))  # G's own image: restarts apply
     problem = InversionProblem(targets, np.tile(z_init, (repeats, 1)), _per_mode(modes, count * len(variances)),
-                               np.tile(z_true, (repeats, 1)), config.seed, group_rows=count, generated=clean_rows)
+                               np.tile(z_true, (repeats, 1)), config.seed, group_rows=count, generated=clean_rows,
+                               classes=_tiled(classes, repeats))
     result = invert(generator, problem, run.settings(
         "noise", steps=experiments.noise_steps, progress=run.title("noise: recovering latents from noisy images")))
-    clean_pixel_error = np.mean(np.square(generate(generator, result.z, count) - np.tile(clean, (repeats, 1, 1, 1))),
+    clean_pixel_error = np.mean(np.square(run.generate(result.z, problem.classes, count)
+                                          - np.tile(clean, (repeats, 1, 1, 1))),
                                 axis=(1, 2, 3))
     per_mode = {}
     for index, mode in enumerate(modes):
@@ -156,7 +194,8 @@ def noise(run: Experiment) -> dict:
                           "mean_pixel_error_vs_noisy": pixel.mean(axis=1).tolist(),
                           "mean_pixel_error_vs_clean": clean_pixel.mean(axis=1).tolist()}
     numbers = {"variances": list(variances), "latents_per_variance": count, **_phases(result), "modes": per_mode}
-    return save_results(run.results_dir, "noise", config, result.seconds, numbers, **_arrays(result))
+    return save_results(run.results_dir, "noise", config, result.seconds, numbers, **_arrays(result),
+                        **_class_arrays(problem))
 
 
 def uniqueness(run: Experiment) -> dict:
@@ -169,8 +208,10 @@ def uniqueness(run: Experiment) -> dict:
     prior, rng = experiment_prior(config), np.random.default_rng(seeds.stream(config.seed, seeds.UNIQUENESS))
     rows_per_mode = len(images) * restarts
     targets = np.tile(np.repeat(images, restarts, axis=0), (len(modes), 1, 1, 1))
+    classes = run.classes(seeds.UNIQUENESS, len(images))  # one class per image: its recoveries are compared
     problem = InversionProblem(targets, prior.sample(rng, (rows_per_mode * len(modes), z_dim)),
-                               _per_mode(modes, rows_per_mode), seed=config.seed, group_rows=rows_per_mode)
+                               _per_mode(modes, rows_per_mode), seed=config.seed, group_rows=rows_per_mode,
+                               classes=None if classes is None else _tiled(np.repeat(classes, restarts), len(modes)))
     result = invert(run.generator, problem, run.settings(
         "uniqueness", progress=run.title("uniqueness: recovering unseen images from many starts")))
     per_mode = {}
@@ -184,7 +225,7 @@ def uniqueness(run: Experiment) -> dict:
                "random_baseline": metrics.random_baseline(max(restarts, 1000), z_dim, config.seed, prior),
                "modes": per_mode}
     return save_results(run.results_dir, "uniqueness", config, result.seconds, numbers,
-                        targets=images, **_arrays(result))
+                        targets=images, **_arrays(result), **_class_arrays(problem))
 
 
 def trajectory(run: Experiment) -> dict:
@@ -193,11 +234,13 @@ def trajectory(run: Experiment) -> dict:
     experiments = config.experiments
     count, modes = experiments.trajectory_targets, experiments.modes
     z_true, z_init = _latents_and_starts(config, seeds.TRAJECTORY, count)
-    targets = generate(run.generator, z_true, count)
+    classes = run.classes(seeds.TRAJECTORY, count)
+    targets = run.generate(z_true, classes, count)
     steps = experiments.trajectory_steps or config.invert.steps
     no_early_stop = config_lib.replace(config, invert={"early_stop": False})  # the figure's last column is at `steps`
     problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
-                               _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count)
+                               _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count,
+                               classes=_tiled(classes, len(modes)))
     result = invert(run.generator, problem, run.settings(
         "trajectory", no_early_stop, steps=steps, snapshot_steps=tuple(experiments.trajectory_snapshots) + (steps,),
         progress=run.title("trajectory: snapshots for Figure 1")))
@@ -206,7 +249,8 @@ def trajectory(run: Experiment) -> dict:
                "modes": {mode: {"z_error": mode_rows(result.z_error, modes, i).tolist()} for i, mode in enumerate(modes)}}
     snapshots = np.stack([result.snapshots[s] for s in snapshot_steps])  # (snapshots, rows, H, W, C)
     return save_results(run.results_dir, "trajectory", config, result.seconds, numbers, targets=targets,
-                        snapshots=snapshots, snapshot_steps=np.asarray(snapshot_steps), **_arrays(result))
+                        snapshots=snapshots, snapshot_steps=np.asarray(snapshot_steps), **_arrays(result),
+                        **_class_arrays(problem))
 
 
 def edits(run: Experiment) -> dict:
@@ -228,11 +272,12 @@ REGISTRY = {"table1": table1, "noise": noise, "uniqueness": uniqueness, "traject
 
 
 def run_experiments(generator, config: Config, results_dir: Path, names=None, progress: bool = True,
-                    strategy=None, discriminator=None, encoder=None) -> dict:
+                    strategy=None, discriminator=None, encoder=None, class_rows=None) -> dict:
     """The experiments named (default: experiments.run), each skipped when its results were written
-    with this config and package version, on the generator as the inversion sees it."""
+    with this config and package version, on the generator as the inversion sees it; with `class_rows`
+    (a conditional generator) a class drawn per row."""
     run = Experiment(inversion_generator(generator, config), config, Path(results_dir), progress, strategy,
-                     discriminator, encoder)
+                     discriminator, encoder, class_rows)
     records = {}
     for name in list(names or config.experiments.run):
         if preemption.requested():
