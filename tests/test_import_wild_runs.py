@@ -47,7 +47,9 @@ def _write(kind, folder):
         write_torch_file(path, state_of(dcgan_layers(rng, NZ, [8, 4, 3], labels=2), NAMED))
         options = ["--labels", "2", "--label-names", "left,right"]
     elif kind == "mlp":
-        write_torch_file(path, state_of(mlp_layers(rng, NZ, [16, 28 * 28]), ["fc1", "fc2"]))  # MNIST-sized
+        layers = mlp_layers(rng, NZ, [16, 24, 28 * 28], norms=(1,))  # MNIST-sized, PyTorch-GAN's BatchNorm1d(n, 0.8)
+        write_torch_file(path, state_of(layers, ["model.0", "model.2", "model.3", "model.5"]))
+        options = ["--bn-eps", "0.8"]
     else:
         _keras_file(path, export=kind == "savedmodel")
         options = ["--image-range", "0", "1"]

@@ -327,12 +327,19 @@ def dcgan_layers(rng, nz: int, channels: list, labels: int = 0, bias: bool = Fal
     return layers
 
 
-def mlp_layers(rng, nz: int, widths: list, labels: int = 0) -> list:
-    """An MLP generator's Linear layers (weight (out, in), bias), the first taking nz + labels inputs."""
+def mlp_layers(rng, nz: int, widths: list, labels: int = 0, norms: tuple = ()) -> list:
+    """An MLP generator's Linear layers (weight (out, in), bias), the first taking nz + labels inputs, a
+    BatchNorm1d after each hidden layer numbered in `norms` (PyTorch-GAN's MLP: all but the first)."""
     layers, previous = [], nz + labels
-    for width in widths:
+    for number, width in enumerate(widths):
         layers.append(("linear", {"weight": rng.normal(0, 1 / np.sqrt(previous), (width, previous)).astype(np.float32),
                                   "bias": rng.normal(0, 0.1, width).astype(np.float32)}))
+        if number in norms:
+            layers.append(("bn", {"weight": rng.uniform(0.5, 1.5, width).astype(np.float32),
+                                  "bias": rng.normal(0, 0.1, width).astype(np.float32),
+                                  "running_mean": rng.normal(0, 0.3, width).astype(np.float32),
+                                  "running_var": rng.uniform(0.2, 2.0, width).astype(np.float32),
+                                  "num_batches_tracked": np.array(7, np.int64)}))
         previous = width
     return layers
 
@@ -363,22 +370,33 @@ def reference_dcgan(layers, z, onehot=None, slope: float = 0.0):
     return np.tanh(x)
 
 
-def reference_mlp(layers, z, channels: int, size: int, onehot=None, slope: float = 0.2):
-    """The MLP generator of `layers`: Linear, leaky ReLU, ..., Linear, tanh, viewed as (N, C, H, W)."""
+def reference_mlp(layers, z, channels: int, size: int, onehot=None, slope: float = 0.2, eps: float = 1e-5):
+    """The MLP generator of `layers`: Linear, (BatchNorm1d in eval mode), leaky ReLU, ..., Linear, tanh,
+    viewed as (N, C, H, W)."""
     x = (z if onehot is None else np.concatenate([z, onehot], axis=1)).astype(np.float64)
-    for number, (_, arrays) in enumerate(layers):
-        x = x @ arrays["weight"].T.astype(np.float64) + arrays["bias"]
-        if number < len(layers) - 1:
+    linears = sum(kind == "linear" for kind, _ in layers)
+    seen = 0
+    for number, (kind, arrays) in enumerate(layers):
+        if kind == "bn":
+            x = (x - arrays["running_mean"]) / np.sqrt(arrays["running_var"].astype(np.float64) + eps) \
+                * arrays["weight"] + arrays["bias"]
+        else:
+            x = x @ arrays["weight"].T.astype(np.float64) + arrays["bias"]
+            seen += 1
+        following = layers[number + 1][0] if number + 1 < len(layers) else None
+        if seen < linears and following != "bn":
             x = np.where(x > 0, x, slope * x)
     return np.tanh(x).reshape(len(z), channels, size, size)
 
 
 def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = None, modules_for_activations=True,
-                output_padding=(0, 0)) -> Module:
+                output_padding=(0, 0), bn_eps: float = 1e-5) -> Module:
     """`torch.save(netG)` of a user's Generator holding `main`, an nn.Sequential of the layers with
-    their activations (and an nn.Dropout after the `dropout_after`-th activation)."""
-    classes = {"conv": "torch.nn.modules.conv.ConvTranspose2d", "bn": "torch.nn.modules.batchnorm.BatchNorm2d",
-               "linear": "torch.nn.modules.linear.Linear"}
+    their activations (and an nn.Dropout after the `dropout_after`-th activation); an MLP's batch
+    norms are BatchNorm1d."""
+    mlp = any(kind == "linear" for kind, _ in layers)
+    classes = {"conv": "torch.nn.modules.conv.ConvTranspose2d",
+               "bn": f"torch.nn.modules.batchnorm.BatchNorm{1 if mlp else 2}d", "linear": "torch.nn.modules.linear.Linear"}
     children, index, convs = [], 0, 0
     weighted = [kind for kind, _ in layers]
     for number, (kind, arrays) in enumerate(layers):
@@ -388,7 +406,7 @@ def whole_model(layers, activation=("ReLU", {}), dropout_after: int | None = Non
                           "output_padding": output_padding, "groups": 1, "dilation": (1, 1)}
             convs += 1
         if kind == "bn":
-            attributes = {"eps": 1e-5, "momentum": 0.1}
+            attributes = {"eps": bn_eps, "momentum": 0.1}
         buffers = {k: v for k, v in arrays.items() if k in ("running_mean", "running_var", "num_batches_tracked")}
         parameters = {k: v for k, v in arrays.items() if k not in buffers}
         children.append(Module(classes[kind], parameters, buffers, **attributes))

@@ -39,7 +39,7 @@ def import_main(argv=None) -> None:
         record = import_checkpoint(checkpoint, args.run, base_config=args.config, seed=args.seed, discriminator=args.discriminator,
                                    latent=args.latent, latent_box=args.latent_box, pretrained=pretrained,
                                    labels=args.labels, label_names=_names(args.label_names), activation=args.activation,
-                                   image_range=args.image_range, trusted=args.trust_file)
+                                   image_range=args.image_range, trusted=args.trust_file, bn_eps=args.bn_eps)
         print(describe(record, args.run))
 
     guarded(run)
@@ -81,6 +81,9 @@ def arguments():
     parser.add_argument("--activation", choices=("relu", "leaky_relu"), default=None,
                         help="the generator's hidden activation, which a state dict does not store (default: relu "
                              "for DCGANs, leaky_relu (0.2) for MLP generators; a whole-model file says its own)")
+    parser.add_argument("--bn-eps", type=float, default=None, metavar="EPS",
+                        help="an MLP generator's batch norm eps, which a state dict does not store (default: torch's "
+                             "1e-5; nn.BatchNorm1d(n, 0.8) means 0.8)")
     parser.add_argument("--image-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="a Keras file: the range of its output pixels (default -1 1, a tanh output; 0 1 for a "
                              "sigmoid)")

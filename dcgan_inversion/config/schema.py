@@ -72,6 +72,9 @@ class ModelConfig:
     g_activation: str = _spec("relu", choices=ACTIVATIONS, opt_in=True,
                               doc="the generator's hidden activation (DCGAN: relu; mlp generators: leaky_relu)")
     g_leak: float = _spec(0.2, minimum=0.0, maximum=1.0, opt_in=True, doc="g_activation leaky_relu: its slope")
+    g_norms: typing.Tuple[int, ...] = _spec((), minimum=0, may_be_empty=True, opt_in=True,
+                                            doc="mlp: the hidden layers (from 0) followed by a batch norm")
+    g_bn_eps: float = _spec(1e-5, minimum=0.0, opt_in=True, doc="mlp with g_norms: the batch norms' eps")
     labels: int = _spec(0, minimum=0, opt_in=True,
                         doc="a conditional generator: its first layer takes z followed by a one-hot class of this "
                             "many classes (0: unconditional)")

@@ -33,6 +33,7 @@ from dcgan_inversion.config import ModelConfig
 from dcgan_inversion.config.schema import DCGAN_SIZES
 from dcgan_inversion.gan.architectures.blocks import BN_EPSILON, num_stages
 from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights
+from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.gan.torch_layers import (BATCH_NORM, Network, is_module, is_state_dict, network_of_module,
                                               network_of_state, unwrapped)
 
@@ -116,7 +117,7 @@ def role_of(network: Network) -> str | None:
     if re.fullmatch(r"c(cb)*c", kinds):
         first = layers[0].arrays["weight"]
         return "discriminator" if first.shape[1] in (1, 3) else None
-    if re.fullmatch(r"l+", kinds) and len(layers) >= 2 and _mlp_image(layers[-1].arrays["weight"].shape[0]):
+    if re.fullmatch(r"(lb?)+l", kinds) and _mlp_image(layers[-1].arrays["weight"].shape[0]):
         return "mlp_generator"
     return None
 
@@ -127,17 +128,20 @@ def _kinds(network: Network) -> str:
 
 # --- a generator's layout ---------------------------------------------------------------------------
 
-def read_generator(network: Network, source: str, labels: int = 0, activation: str | None = None) -> Reading:
+def read_generator(network: Network, source: str, labels: int = 0, activation: str | None = None,
+                   bn_eps: float | None = None) -> Reading:
     """The generator's model config and Keras weights; `labels`: a conditional generator's class count;
-    `activation`: the hidden activation where the file cannot say (a state dict)."""
+    `activation`: the hidden activation, `bn_eps` an MLP's batch norm eps, where the file cannot say (a
+    state dict)."""
     role = role_of(network)
     if role == "generator":
         return _dcgan(network, source, labels, activation)
     if role == "mlp_generator":
-        return _mlp(network, source, labels, activation)
+        return _mlp(network, source, labels, activation, bn_eps)
     raise CheckpointMismatch(f"{source}: its layers ({_kinds(network) or 'none with weights'}) make neither a DCGAN "
                              "generator (Conv BN [Conv BN]* Conv, to 1 or 3 channels) nor an MLP generator (Linear "
-                             "layers to a square 1- or 3-channel image)")
+                             "layers, each hidden one optionally with a BatchNorm1d, to a square 1- or 3-channel "
+                             "image)")
 
 
 def _dcgan(network: Network, source: str, labels: int, activation: str | None) -> Reading:
@@ -185,7 +189,7 @@ def _dcgan(network: Network, source: str, labels: int, activation: str | None) -
         weights[name] = [np.transpose(layer.arrays["weight"], (2, 3, 1, 0))] + (
             [layer.arrays["bias"]] if conv_bias else [])
     for name, norm in zip(names, norms):
-        weights[f"{name}_bn"] = [norm.arrays[part] for part in BATCH_NORM]
+        weights[f"{name}_bn"] = _batch_norm_weights(norm)
     if not network.from_modules:
         assumed = [f"strides 1 then 2 and paddings 0 then 1 (pytorch/examples' DCGAN); batch norm eps {BN_EPSILON:g}",
                    *assumed]
@@ -193,8 +197,8 @@ def _dcgan(network: Network, source: str, labels: int, activation: str | None) -
                    rows[z_dim:] if labels else None, base_bias if labels else None)
 
 
-def _mlp(network: Network, source: str, labels: int, activation: str | None) -> Reading:
-    linears = network.weighted
+def _mlp(network: Network, source: str, labels: int, activation: str | None, bn_eps: float | None) -> Reading:
+    linears = [layer for layer in network.weighted if layer.kind == "linear"]
     first = linears[0].arrays["weight"]
     z_dim = _latent_size(first.shape[1], labels, source)
     widths = [first.shape[0]]
@@ -209,18 +213,56 @@ def _mlp(network: Network, source: str, labels: int, activation: str | None) -> 
                                  "Linear layers have biases (nn.Linear's default)")
     channels, size = _mlp_image(widths[-1])
     hidden_activation, assumed = _activations(network, activation, "leaky_relu")
+    norms, norm_options, norm_assumed = _mlp_norms(network, widths, source, bn_eps)
     model = ModelConfig(architecture="mlp", latent="normal", image_size=size, z_dim=z_dim, channels=channels,
-                        g_channels=tuple(widths[:-1]), labels=labels, **hidden_activation)
+                        g_channels=tuple(widths[:-1]), labels=labels, **hidden_activation, **norm_options)
     names = ["project"] + [f"dense{k}" for k in range(1, len(linears) - 1)] + ["pixels"]
     weights = {name: [layer.arrays["weight"].T.copy(), layer.arrays["bias"]] for name, layer in zip(names, linears)}
+    weights.update({f"norm{hidden}": _batch_norm_weights(norm) for hidden, norm in norms.items()})
     weights["project"][0] = first.T[:z_dim].copy()
     base_bias = linears[0].arrays["bias"]
     if labels:
         weights["project"][1] = base_bias + first.T[z_dim]
     assumed = [f"the {widths[-1]} outputs are a {channels} x {size} x {size} image in torch's (C, H, W) order",
-               *assumed]
+               *assumed, *norm_assumed]
     return Reading(model, weights, assumed, _conditional_notes(first.shape[1], z_dim, labels),
                    first.T[z_dim:].copy() if labels else None, base_bias if labels else None)
+
+
+def _mlp_norms(network: Network, widths: list, source: str, bn_eps: float | None) -> tuple[dict, dict, list]:
+    """The MLP's batch norms by the hidden layer they follow, the model options that build them
+    (`g_norms`, `g_bn_eps`), and what was assumed: eps cannot be read from a state dict, and
+    teaching code uses torch's 1e-5 or, as in `nn.BatchNorm1d(n, 0.8)`, 0.8."""
+    norms, hidden = {}, -1
+    for layer in network.weighted:
+        if layer.kind == "linear":
+            hidden += 1
+            continue
+        if layer.arrays["weight"].shape[0] != widths[hidden]:
+            raise CheckpointMismatch(f"{source}: batch norm '{layer.path}' has {layer.arrays['weight'].shape[0]} "
+                                     f"features after a Linear of {widths[hidden]}")
+        norms[hidden] = layer
+    if not norms:
+        return {}, {}, []
+    read = {layer.attributes["eps"] for layer in norms.values() if "eps" in layer.attributes}
+    if len(read) > 1:
+        raise CheckpointMismatch(f"{source}: its batch norms have several eps ({sorted(read)}); this importer reads one")
+    options = {"g_norms": tuple(sorted(norms))}
+    if read:  # a whole model says it
+        eps = float(read.pop())
+        if bn_eps is not None and abs(eps - bn_eps) > 1e-12:
+            raise UserError(f"--bn-eps {bn_eps:g}: the model file says its batch norms' eps is {eps:g}")
+        return norms, {**options, "g_bn_eps": eps}, []
+    if bn_eps is not None:
+        return norms, {**options, "g_bn_eps": float(bn_eps)}, []
+    return norms, {**options, "g_bn_eps": BN_EPSILON}, [
+        f"batch norm eps {BN_EPSILON:g} (torch's default): a state dict does not store it; a generator written "
+        "nn.BatchNorm1d(n, 0.8) has 0.8 (--bn-eps sets it)"]
+
+
+def _batch_norm_weights(norm) -> list:
+    """Keras BatchNormalization's gamma, beta, moving mean and variance."""
+    return [norm.arrays[part] for part in BATCH_NORM]
 
 
 def _mlp_image(pixels: int):
@@ -342,7 +384,7 @@ def discriminator_weights(network: Network, model: ModelConfig, source: str) -> 
         if norm.arrays["weight"].shape != (df_dim * 2**stage,):
             raise CheckpointMismatch(f"{source}: discriminator batch norm '{norm.path}' has "
                                      f"{norm.arrays['weight'].shape[0]} channels; expected {df_dim * 2**stage}")
-        weights[f"conv{stage}_bn"] = [norm.arrays[part] for part in BATCH_NORM]
+        weights[f"conv{stage}_bn"] = _batch_norm_weights(norm)
     logit = convs[-1].arrays["weight"]
     if logit.shape != (1, previous, KERNEL, KERNEL):
         raise CheckpointMismatch(f"{source}: the discriminator's last conv has shape {list(logit.shape)}; expected "
@@ -353,7 +395,8 @@ def discriminator_weights(network: Network, model: ModelConfig, source: str) -> 
 
 # --- the file ---------------------------------------------------------------------------------------
 
-def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activation: str | None = None) -> ImportedWeights:
+def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activation: str | None = None,
+                            bn_eps: float | None = None) -> ImportedWeights:
     """The generator in the torch.save file `path`, and a discriminator: from the same file, from
     `discriminator` (a path), or from the netD file beside a netG one (pytorch/examples' names)."""
     from dcgan_inversion.gan.torch_file import read_torch_file
@@ -368,12 +411,12 @@ def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activatio
             raise CheckpointMismatch(f"{path} holds a DCGAN discriminator's state dict, not a generator's: import the "
                                      "generator's file (netG_epoch_N.pth) and name this one with --discriminator")
         (name, network), = list(networks.items())[:1]
-        read_generator(network, _where(path, name), labels, activation)  # raises, naming the layers it found
+        read_generator(network, _where(path, name), labels, activation, bn_eps)  # raises, naming what it found
     if len(generators) > 1 or len(inside) > 1:
         raise CheckpointMismatch(f"{path} holds several networks of one role ({', '.join(networks)}): save one "
                                  "generator (and one discriminator) per file")
     (g_name, generator), = generators.items()
-    reading = read_generator(generator, _where(path, g_name), labels, activation)
+    reading = read_generator(generator, _where(path, g_name), labels, activation, bn_eps)
     model, notes = reading.model, list(reading.notes)
     used, total, ignored = _count(generator, g_name)
     d_weights, d_source, network = None, None, None

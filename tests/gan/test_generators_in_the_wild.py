@@ -10,6 +10,7 @@ from dcgan_inversion.gan.model import make_generator
 from dcgan_inversion.gan.pytorch_checkpoint import read_pytorch_checkpoint
 from dcgan_inversion.gan.torch_file import read_torch_file
 from dcgan_inversion.gan.torch_pickle import TorchFileError
+from dcgan_inversion.infra.errors import UserError
 from torch_format import (Module, PickleWriter, dcgan_layers, mlp_layers, reference_dcgan, reference_mlp, state_of,
                           whole_model, write_legacy_torch_file, write_safetensors, write_torch_file)
 
@@ -185,6 +186,29 @@ def test_mlp_generators_compute_the_reference(tmp_path, rng, channels):
     _close(generator, reference_mlp(layers, z, channels, 16), z)
     weights, generator = _generator(tmp_path / "linear.pth", activation="relu")
     _close(generator, reference_mlp(layers, z, channels, 16, slope=0.0), z)
+
+
+def test_an_mlp_generator_with_batch_norms_computes_the_reference(tmp_path, rng):
+    """PyTorch-GAN's MLP: Linear, LeakyReLU, then [Linear, BatchNorm1d(n, 0.8), LeakyReLU]*, Linear, Tanh."""
+    layers = mlp_layers(rng, NZ, [16, 32, 48, 3 * 16 * 16], norms=(1, 2))
+    write_torch_file(tmp_path / "G.pth", state_of(layers, ["model.0", "model.2", "model.3", "model.5", "model.6",
+                                                            "model.8"]))
+    z = rng.standard_normal((3, NZ))
+    weights, generator = _generator(tmp_path / "G.pth")
+    assert any("batch norm eps 1e-05" in line and "--bn-eps" in line for line in weights.assumed)
+    _close(generator, reference_mlp(layers, z, 3, 16), z)
+    weights, generator = _generator(tmp_path / "G.pth", bn_eps=0.8)
+    assert weights.model.g_norms == (1, 2) and weights.model.g_bn_eps == 0.8
+    _close(generator, reference_mlp(layers, z, 3, 16, eps=0.8), z)
+    with pytest.raises(AssertionError):  # the eps matters: 1e-5 is not 0.8
+        _close(generator, reference_mlp(layers, z, 3, 16), z)
+    write_torch_file(tmp_path / "whole.pth", whole_model(layers, activation=("LeakyReLU", {"negative_slope": 0.2}),
+                                                         bn_eps=0.8))
+    weights, generator = _generator(tmp_path / "whole.pth")  # a whole model says its eps
+    assert weights.model.g_bn_eps == 0.8 and not any("eps" in line for line in weights.assumed)
+    _close(generator, reference_mlp(layers, z, 3, 16, eps=0.8), z)
+    with pytest.raises(UserError, match="says its batch norms' eps is 0.8"):
+        read_pytorch_checkpoint(tmp_path / "whole.pth", bn_eps=1e-5)
 
 
 def test_a_conditional_mlp_generator(tmp_path, rng):

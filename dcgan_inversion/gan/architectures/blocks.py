@@ -19,9 +19,9 @@ def num_stages(image_size: int) -> int:
     return stages
 
 
-def batch_norm(name: str, synchronized: bool) -> layers.BatchNormalization:
+def batch_norm(name: str, synchronized: bool, epsilon: float = BN_EPSILON) -> layers.BatchNormalization:
     """`synchronized`: batch statistics over the global batch when training on several replicas."""
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=synchronized, name=name)
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=epsilon, synchronized=synchronized, name=name)
 
 
 def generator_channels(config) -> tuple[int, ...]:
