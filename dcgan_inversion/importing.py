@@ -88,31 +88,36 @@ def is_torch_file(path) -> bool:
     return head.startswith(b"PK") or head == LEGACY_HEAD or is_safetensors(path)
 
 
-def read_weights(checkpoint, discriminator=None, labels: int = 0, activation: str | None = None,
-                 bn_eps: float | None = None):
+def _options(hints: dict) -> str:
+    """The command-line options of the hints given: '--labels, --bn-eps'."""
+    return ", ".join("--" + name.replace("_", "-") for name, value in hints.items() if value not in (0, None))
+
+
+def read_weights(checkpoint, discriminator=None, **hints):
     """The checkpoint's weights (every check, before anything is written), whichever format it is."""
     from dcgan_inversion.gan.pytorch_checkpoint import read_pytorch_checkpoint
     from dcgan_inversion.gan.tf1_checkpoint import read_checkpoint
 
     if is_torch_file(checkpoint):
-        return read_pytorch_checkpoint(checkpoint, discriminator, labels=labels, activation=activation, bn_eps=bn_eps)
+        return read_pytorch_checkpoint(checkpoint, discriminator, **hints)
     if discriminator is not None:
         raise UserError("--discriminator names a PyTorch discriminator file; a TF1 checkpoint holds both networks")
-    if labels or activation or bn_eps is not None:
-        raise UserError("--labels, --activation and --bn-eps are for PyTorch files; a TF1 checkpoint is Amos's DCGAN")
+    if any(value not in (0, None) for value in hints.values()):
+        raise UserError(f"{_options(hints)} are for PyTorch files; a TF1 checkpoint is Amos's DCGAN")
     return read_checkpoint(checkpoint)
 
 
 def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed: int = 0, discriminator=None,
                       latent: str | None = None, latent_box: float | None = None, pretrained: dict | None = None,
                       labels: int = 0, label_names: tuple = (), activation: str | None = None,
-                      image_range: tuple | None = None, trusted: bool = False, bn_eps: float | None = None) -> dict:
+                      image_range: tuple | None = None, trusted: bool = False, bn_eps: float | None = None,
+                      label_position: str | None = None) -> dict:
     """Reads `checkpoint`, writes the run; returns the provenance record (imported.json). `latent` and
     `latent_box` override the prior read off the format (PyTorch's DCGANs draw z ~ N(0, 1), TF1's U(-1, 1));
     `pretrained`: the package the checkpoint was fetched from (pretrained.provenance), recorded with it;
-    `labels`: a conditional generator's class count (its first layer's last inputs), `label_names` their
-    names; `activation` and `bn_eps`: the hidden activation and an MLP's batch norm eps, which a state dict
-    cannot tell; `image_range` and `trusted`: a
+    `labels`: a one-hot class's count (a class embedding says its own), `label_names` their
+    names, `label_position` where the class inputs stand; `activation` and `bn_eps`: the hidden activation
+    and an MLP's batch norm eps, which a state dict cannot tell; `image_range` and `trusted`: a
     Keras file's output range and whether its Lambda layers may run (gan/keras_file.py)."""
     from dcgan_inversion.gan.imported import assign
     from dcgan_inversion.gan.model import make_discriminator, make_generator
@@ -121,15 +126,18 @@ def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed:
     from dcgan_inversion.gan.keras_file import is_keras_file
 
     if is_keras_file(checkpoint):
-        if labels or activation or bn_eps is not None or discriminator is not None:
-            raise UserError("--labels, --activation, --bn-eps and --discriminator are for PyTorch files; a Keras file is "
+        if labels or activation or bn_eps is not None or label_position or discriminator is not None:
+            raise UserError("--labels, --label-position, --activation, --bn-eps and --discriminator are for PyTorch "
+                            "files; a Keras file is "
                             "imported as it is")
         return import_keras(checkpoint, run_dir, base_config, seed, latent, latent_box, image_range, trusted)
     if image_range is not None or trusted:
         raise UserError("--image-range and --trust-file are for Keras model files")
-    if label_names and len(label_names) != labels:
-        raise UserError(f"--label-names names {len(label_names)} classes; --labels is {labels}")
-    weights = read_weights(checkpoint, discriminator, labels, activation, bn_eps)
+    weights = read_weights(checkpoint, discriminator, labels=labels, activation=activation, bn_eps=bn_eps,
+                           label_position=label_position)
+    if label_names and len(label_names) != weights.model.labels:
+        raise UserError(f"--label-names names {len(label_names)} classes; the generator has {weights.model.labels} "
+                        "(--labels N for a one-hot class)")
     prior = {"latent": latent or weights.model.latent, **({"latent_box": latent_box} if latent_box else {}),
              **({"label_names": tuple(label_names)} if label_names else {})}
     config = config_lib.replace(config_lib.load_config(base_config), seed=seed,

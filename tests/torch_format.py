@@ -370,10 +370,12 @@ def reference_dcgan(layers, z, onehot=None, slope: float = 0.0):
     return np.tanh(x)
 
 
-def reference_mlp(layers, z, channels: int, size: int, onehot=None, slope: float = 0.2, eps: float = 1e-5):
+def reference_mlp(layers, z, channels: int, size: int, onehot=None, slope: float = 0.2, eps: float = 1e-5,
+                  class_first: bool = False):
     """The MLP generator of `layers`: Linear, (BatchNorm1d in eval mode), leaky ReLU, ..., Linear, tanh,
-    viewed as (N, C, H, W)."""
-    x = (z if onehot is None else np.concatenate([z, onehot], axis=1)).astype(np.float64)
+    viewed as (N, C, H, W); `onehot`: the class inputs (one-hot or embedded), after z or `class_first`."""
+    parts = [z] if onehot is None else [onehot, z] if class_first else [z, onehot]
+    x = np.concatenate(parts, axis=1).astype(np.float64)
     linears = sum(kind == "linear" for kind, _ in layers)
     seen = 0
     for number, (kind, arrays) in enumerate(layers):

@@ -39,7 +39,8 @@ def import_main(argv=None) -> None:
         record = import_checkpoint(checkpoint, args.run, base_config=args.config, seed=args.seed, discriminator=args.discriminator,
                                    latent=args.latent, latent_box=args.latent_box, pretrained=pretrained,
                                    labels=args.labels, label_names=_names(args.label_names), activation=args.activation,
-                                   image_range=args.image_range, trusted=args.trust_file, bn_eps=args.bn_eps)
+                                   image_range=args.image_range, trusted=args.trust_file, bn_eps=args.bn_eps,
+                                   label_position=args.label_position)
         print(describe(record, args.run))
 
     guarded(run)
@@ -74,13 +75,16 @@ def arguments():
                         help="normal prior: the clip box's half-width b (default 4.5: 0.07%% of 100-dim latents "
                              "have a component outside)")
     parser.add_argument("--labels", type=int, default=0, metavar="N",
-                        help="a conditional generator: the last N inputs of its first layer are a one-hot class "
-                             "(z first, then the class, as cDCGANs concatenate them)")
+                        help="a conditional generator fed a one-hot class of N beside z (after it unless "
+                             "--label-position first); a class embedding (nn.Embedding) is read from the file itself")
     parser.add_argument("--label-names", default=None, metavar="A,B,...",
                         help="with --labels: a name per class, comma-separated")
     parser.add_argument("--activation", choices=("relu", "leaky_relu"), default=None,
                         help="the generator's hidden activation, which a state dict does not store (default: relu "
                              "for DCGANs, leaky_relu (0.2) for MLP generators; a whole-model file says its own)")
+    parser.add_argument("--label-position", choices=("first", "last"), default=None,
+                        help="a conditional generator: whether the class inputs come before or after z in its first "
+                             "layer (default: a one-hot class after z, a class embedding (nn.Embedding) before it)")
     parser.add_argument("--bn-eps", type=float, default=None, metavar="EPS",
                         help="an MLP generator's batch norm eps, which a state dict does not store (default: torch's "
                              "1e-5; nn.BatchNorm1d(n, 0.8) means 0.8)")

@@ -9,9 +9,10 @@ under two names. Which network is G and which D is read off the layers, not the 
 - a DCGAN generator is conv, BN, [conv, BN]*, conv: the first conv (nz, C0, 4, 4) on the 1x1 latent,
   the last to 1 or 3 channels; a discriminator is conv, [conv, BN]*, conv, from 1 or 3 channels to
   one logit;
-- an MLP generator is Linear layers only, the last to C*H*W pixels of a square 1- or 3-channel image.
-A conditional generator's first layer takes z followed by a one-hot class (`labels`): its last
-`labels` input rows are the classes' rows, which become the projection's bias for a chosen class.
+- an MLP generator is Linear layers (each hidden one optionally followed by a BatchNorm1d), the last
+  to C*H*W pixels of a square 1- or 3-channel image.
+A conditional generator's first layer takes z and a class (one-hot or embedded: class_inputs.py);
+each class's rows become the projection's bias for a chosen class.
 
 Conversions (REFERENCE "PyTorch DCGAN checkpoints"): ConvTranspose2d weight (in, out, kh, kw) and
 Conv2d weight (out, in, kh, kw) both go to Keras's kernel by transposing to (kh, kw, ., .) with no
@@ -32,6 +33,7 @@ import numpy as np
 from dcgan_inversion.config import ModelConfig
 from dcgan_inversion.config.schema import DCGAN_SIZES
 from dcgan_inversion.gan.architectures.blocks import BN_EPSILON, num_stages
+from dcgan_inversion.gan.class_inputs import ClassInputs, class_inputs
 from dcgan_inversion.gan.imported import CheckpointMismatch, ImportedWeights
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.gan.torch_layers import (BATCH_NORM, Network, is_module, is_state_dict, network_of_module,
@@ -41,6 +43,17 @@ KERNEL = 4
 _SIDE = ModelConfig.__dataclass_fields__["image_size"].metadata
 MLP_SIDES = (_SIDE["minimum"], _SIDE["maximum"])  # an MLP generator's square image: any side the config allows
 ROUND_LATENTS = (16, 20, 32, 50, 62, 64, 100, 128, 200, 256, 512)  # z sizes people choose
+
+
+@dataclasses.dataclass(frozen=True)
+class Hints:
+    """What a state dict cannot say, from dcgan-import's options: a one-hot class's count (`--labels`),
+    where the class inputs stand (`--label-position`), the hidden activation, an MLP's batch norm eps."""
+
+    labels: int = 0
+    activation: str | None = None
+    bn_eps: float | None = None
+    label_position: str | None = None
 
 
 @dataclasses.dataclass
@@ -128,23 +141,20 @@ def _kinds(network: Network) -> str:
 
 # --- a generator's layout ---------------------------------------------------------------------------
 
-def read_generator(network: Network, source: str, labels: int = 0, activation: str | None = None,
-                   bn_eps: float | None = None) -> Reading:
-    """The generator's model config and Keras weights; `labels`: a conditional generator's class count;
-    `activation`: the hidden activation, `bn_eps` an MLP's batch norm eps, where the file cannot say (a
-    state dict)."""
+def read_generator(network: Network, source: str, hints: Hints = Hints()) -> Reading:
+    """The generator's model config and Keras weights; `hints`: what the file cannot say."""
     role = role_of(network)
     if role == "generator":
-        return _dcgan(network, source, labels, activation)
+        return _dcgan(network, source, hints)
     if role == "mlp_generator":
-        return _mlp(network, source, labels, activation, bn_eps)
+        return _mlp(network, source, hints)
     raise CheckpointMismatch(f"{source}: its layers ({_kinds(network) or 'none with weights'}) make neither a DCGAN "
                              "generator (Conv BN [Conv BN]* Conv, to 1 or 3 channels) nor an MLP generator (Linear "
                              "layers, each hidden one optionally with a BatchNorm1d, to a square 1- or 3-channel "
                              "image)")
 
 
-def _dcgan(network: Network, source: str, labels: int, activation: str | None) -> Reading:
+def _dcgan(network: Network, source: str, hints: Hints) -> Reading:
     convs = [layer for layer in network.weighted if layer.kind == "conv"]
     norms = [layer for layer in network.weighted if layer.kind == "bn"]
     for layer in convs:
@@ -157,7 +167,8 @@ def _dcgan(network: Network, source: str, labels: int, activation: str | None) -
         raise CheckpointMismatch(f"{source}: some of its convs have a bias and some do not: another architecture")
     conv_bias = biased == {True}
     first = convs[0].arrays["weight"]
-    z_dim, base = _latent_size(first.shape[0], labels, source), first.shape[1]
+    classes, class_assumed = class_inputs(first.shape[0], network.embedding, hints.labels, hints.label_position, source)
+    z_dim, base = classes.z_dim, first.shape[1]
     channels = [base]
     for layer in convs[1:]:
         c_in, c_out = layer.arrays["weight"].shape[:2]
@@ -175,15 +186,17 @@ def _dcgan(network: Network, source: str, labels: int, activation: str | None) -
     hidden = tuple(channels[:-1])
     gf_dim = hidden[-1]
     halving = tuple(gf_dim * 2 ** (len(hidden) - 1 - i) for i in range(len(hidden)))
-    hidden_activation, assumed = _activations(network, activation, "relu")
+    hidden_activation, assumed = _activations(network, hints.activation, "relu")
     model = ModelConfig(architecture="pytorch_dcgan", latent="normal", image_size=image_size, z_dim=z_dim,
                         gf_dim=gf_dim, df_dim=gf_dim, channels=channels[-1],
-                        g_channels=() if hidden == halving else hidden, conv_bias=conv_bias, labels=labels,
+                        g_channels=() if hidden == halving else hidden, conv_bias=conv_bias, labels=classes.labels,
                         **hidden_activation)
     rows = np.transpose(first, (0, 2, 3, 1)).reshape(first.shape[0], 16 * base)
     base_bias = (np.broadcast_to(convs[0].arrays["bias"], (4, 4, base)).reshape(-1).copy() if conv_bias
                  else np.zeros(16 * base, np.float32))
-    weights = {"project": [rows[:z_dim]] + ([base_bias + (rows[z_dim] if labels else 0)] if conv_bias or labels else [])}
+    class_rows = classes.class_rows(rows)
+    weights = {"project": [classes.z_rows(rows)] + ([base_bias + (0 if class_rows is None else class_rows[0])]
+                                                    if conv_bias or classes.labels else [])}
     names = ["project"] + [f"deconv{k}" for k in range(1, len(convs))]
     for name, layer in zip(names[1:], convs[1:]):
         weights[name] = [np.transpose(layer.arrays["weight"], (2, 3, 1, 0))] + (
@@ -193,14 +206,15 @@ def _dcgan(network: Network, source: str, labels: int, activation: str | None) -
     if not network.from_modules:
         assumed = [f"strides 1 then 2 and paddings 0 then 1 (pytorch/examples' DCGAN); batch norm eps {BN_EPSILON:g}",
                    *assumed]
-    return Reading(model, weights, assumed, _conditional_notes(first.shape[0], z_dim, labels),
-                   rows[z_dim:] if labels else None, base_bias if labels else None)
+    return Reading(model, weights, assumed + class_assumed, _conditional_notes(classes), class_rows,
+                   base_bias if classes.labels else None)
 
 
-def _mlp(network: Network, source: str, labels: int, activation: str | None, bn_eps: float | None) -> Reading:
+def _mlp(network: Network, source: str, hints: Hints) -> Reading:
     linears = [layer for layer in network.weighted if layer.kind == "linear"]
     first = linears[0].arrays["weight"]
-    z_dim = _latent_size(first.shape[1], labels, source)
+    classes, class_assumed = class_inputs(first.shape[1], network.embedding, hints.labels, hints.label_position, source)
+    z_dim = classes.z_dim
     widths = [first.shape[0]]
     for layer in linears[1:]:
         out, fan_in = layer.arrays["weight"].shape
@@ -212,21 +226,21 @@ def _mlp(network: Network, source: str, labels: int, activation: str | None, bn_
         raise CheckpointMismatch(f"{source}: a Linear layer without a bias: this importer reads MLP generators whose "
                                  "Linear layers have biases (nn.Linear's default)")
     channels, size = _mlp_image(widths[-1])
-    hidden_activation, assumed = _activations(network, activation, "leaky_relu")
-    norms, norm_options, norm_assumed = _mlp_norms(network, widths, source, bn_eps)
+    hidden_activation, assumed = _activations(network, hints.activation, "leaky_relu")
+    norms, norm_options, norm_assumed = _mlp_norms(network, widths, source, hints.bn_eps)
     model = ModelConfig(architecture="mlp", latent="normal", image_size=size, z_dim=z_dim, channels=channels,
-                        g_channels=tuple(widths[:-1]), labels=labels, **hidden_activation, **norm_options)
+                        g_channels=tuple(widths[:-1]), labels=classes.labels, **hidden_activation, **norm_options)
     names = ["project"] + [f"dense{k}" for k in range(1, len(linears) - 1)] + ["pixels"]
     weights = {name: [layer.arrays["weight"].T.copy(), layer.arrays["bias"]] for name, layer in zip(names, linears)}
     weights.update({f"norm{hidden}": _batch_norm_weights(norm) for hidden, norm in norms.items()})
-    weights["project"][0] = first.T[:z_dim].copy()
-    base_bias = linears[0].arrays["bias"]
-    if labels:
-        weights["project"][1] = base_bias + first.T[z_dim]
+    weights["project"][0] = classes.z_rows(first.T).copy()
+    base_bias, class_rows = linears[0].arrays["bias"], classes.class_rows(first.T)
+    if class_rows is not None:
+        weights["project"][1] = base_bias + class_rows[0]
     assumed = [f"the {widths[-1]} outputs are a {channels} x {size} x {size} image in torch's (C, H, W) order",
-               *assumed, *norm_assumed]
-    return Reading(model, weights, assumed, _conditional_notes(first.shape[1], z_dim, labels),
-                   first.T[z_dim:].copy() if labels else None, base_bias if labels else None)
+               *assumed, *norm_assumed, *class_assumed]
+    return Reading(model, weights, assumed, _conditional_notes(classes), class_rows,
+                   base_bias if classes.labels else None)
 
 
 def _mlp_norms(network: Network, widths: list, source: str, bn_eps: float | None) -> tuple[dict, dict, list]:
@@ -275,17 +289,11 @@ def _mlp_image(pixels: int):
     return None
 
 
-def _latent_size(inputs: int, labels: int, source: str) -> int:
-    if labels >= inputs:
-        raise CheckpointMismatch(f"{source}: --labels {labels} leaves no latent: its first layer takes {inputs} inputs")
-    return inputs - labels
-
-
-def _conditional_notes(inputs: int, z_dim: int, labels: int) -> list[str]:
+def _conditional_notes(classes: ClassInputs) -> list[str]:
     """What the summary says about a conditional reading, or about a latent size that suggests one."""
-    if labels:
-        return [f"conditional: the first layer's {inputs} inputs are z ({z_dim}) followed by a one-hot class of "
-                f"{labels} (--labels {labels})"]
+    if classes.labels:
+        return [classes.describe()]
+    inputs = classes.inputs
     if inputs in ROUND_LATENTS:
         return []
     base = max((size for size in ROUND_LATENTS if size < inputs), default=None)
@@ -298,7 +306,7 @@ def _conditional_notes(inputs: int, z_dim: int, labels: int) -> list[str]:
 
 def _activations(network: Network, activation: str | None, default: str) -> tuple[dict, list[str]]:
     """The hidden activation read from a whole model, else `activation` or `default` (said as assumed)."""
-    hidden = [layer for layer in network.layers if layer.kind not in ("conv", "bn", "linear", "dropout")]
+    hidden = [layer for layer in network.layers if layer.kind not in ("conv", "bn", "linear", "embedding", "dropout")]
     if network.from_modules and hidden:  # (a model applying F.relu in its forward has no activation modules)
         if hidden[-1].kind != "tanh":
             raise CheckpointMismatch(f"the model's last activation is {hidden[-1].torch_class if hidden else 'missing'}"
@@ -395,10 +403,11 @@ def discriminator_weights(network: Network, model: ModelConfig, source: str) -> 
 
 # --- the file ---------------------------------------------------------------------------------------
 
-def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activation: str | None = None,
-                            bn_eps: float | None = None) -> ImportedWeights:
+def read_pytorch_checkpoint(path, discriminator=None, **hints) -> ImportedWeights:
     """The generator in the torch.save file `path`, and a discriminator: from the same file, from
-    `discriminator` (a path), or from the netD file beside a netG one (pytorch/examples' names)."""
+    `discriminator` (a path), or from the netD file beside a netG one (pytorch/examples' names);
+    `hints`: Hints' fields (what the file cannot say)."""
+    hints = Hints(**hints)
     from dcgan_inversion.gan.torch_file import read_torch_file
 
     path = Path(path)
@@ -411,12 +420,12 @@ def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activatio
             raise CheckpointMismatch(f"{path} holds a DCGAN discriminator's state dict, not a generator's: import the "
                                      "generator's file (netG_epoch_N.pth) and name this one with --discriminator")
         (name, network), = list(networks.items())[:1]
-        read_generator(network, _where(path, name), labels, activation, bn_eps)  # raises, naming what it found
+        read_generator(network, _where(path, name), hints)  # raises, naming what it found
     if len(generators) > 1 or len(inside) > 1:
         raise CheckpointMismatch(f"{path} holds several networks of one role ({', '.join(networks)}): save one "
                                  "generator (and one discriminator) per file")
     (g_name, generator), = generators.items()
-    reading = read_generator(generator, _where(path, g_name), labels, activation, bn_eps)
+    reading = read_generator(generator, _where(path, g_name), hints)
     model, notes = reading.model, list(reading.notes)
     used, total, ignored = _count(generator, g_name)
     d_weights, d_source, network = None, None, None
@@ -448,7 +457,8 @@ def read_pytorch_checkpoint(path, discriminator=None, labels: int = 0, activatio
 def _describe(model: ModelConfig, network: Network) -> str:
     source = "a whole model" if network.from_modules else "a state dict"
     activation = "LeakyReLU" if model.g_activation == "leaky_relu" else "ReLU"
-    condition = f" + one-hot of {model.labels}" if model.labels else ""
+    kind = "an embedding" if network.embedding is not None else "one-hot"
+    condition = f" + {kind} of {model.labels} classes" if model.labels else ""
     if model.architecture == "mlp":
         return (f"mlp generator {model.image_size} px, z {model.z_dim}{condition}, widths {list(model.g_channels)} -> "
                 f"{model.channels} x {model.image_size} x {model.image_size}, {activation}, from {source}")

@@ -30,7 +30,8 @@ WRAPPERS = ("module.", "_orig_mod.")  # nn.DataParallel / DistributedDataParalle
 ACTIVATIONS = {"ReLU": "relu", "ReLU6": "relu6", "LeakyReLU": "leaky_relu", "Tanh": "tanh", "Sigmoid": "sigmoid",
                "ELU": "elu", "SELU": "selu", "GELU": "gelu", "SiLU": "silu", "Hardtanh": "hardtanh"}
 NO_OPS = {"Dropout", "Dropout2d", "Dropout1d", "AlphaDropout", "Identity", "Flatten", "Unflatten"}
-WEIGHTED = {"ConvTranspose2d": "conv", "Conv2d": "conv", "BatchNorm2d": "bn", "BatchNorm1d": "bn", "Linear": "linear"}
+WEIGHTED = {"ConvTranspose2d": "conv", "Conv2d": "conv", "BatchNorm2d": "bn", "BatchNorm1d": "bn", "Linear": "linear",
+            "Embedding": "embedding"}
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Layer:
     """One module: a weighted layer (conv, bn, linear) or, from a whole model, an activation."""
 
     path: str
-    kind: str                        # conv | bn | linear | an ACTIVATIONS value | dropout
+    kind: str                        # conv | bn | linear | embedding | an ACTIVATIONS value | dropout
     arrays: dict = field(default_factory=dict)
     torch_class: str = ""            # the class a whole-model file names ("" from a state dict)
     attributes: dict = field(default_factory=dict)  # negative_slope, eps, stride, padding (whole models)
@@ -55,7 +56,13 @@ class Network:
 
     @property
     def weighted(self) -> list:
+        """The layers of the chain from z to the image (a class embedding stands beside it)."""
         return [layer for layer in self.layers if layer.kind in ("conv", "bn", "linear")]
+
+    @property
+    def embedding(self) -> Layer | None:
+        """A conditional generator's class embedding (nn.Embedding), if it has one."""
+        return next((layer for layer in self.layers if layer.kind == "embedding"), None)
 
 
 def unwrapped(key: str) -> str:
@@ -93,7 +100,8 @@ def network_of_state(state: Mapping, source: str) -> Network:
             ignored.append(raw_key)
             continue
         groups.setdefault(path, {})[part] = array
-    layers = [_weighted_layer(path, arrays, source) for path, arrays in groups.items()]
+    layers = [_weighted_layer(path, arrays, source, embedding="emb" in path.rpartition(".")[2].lower())
+              for path, arrays in groups.items()]
     return Network(layers, len(state), ignored)
 
 
@@ -119,7 +127,7 @@ def network_of_module(module: StandIn, source: str) -> Network:
                                                              "output_padding", "groups", "dilation")
                       if hasattr(leaf, name)}
         if cls in WEIGHTED:
-            layer = _weighted_layer(path, arrays, source)
+            layer = _weighted_layer(path, arrays, source, embedding=cls == "Embedding")
             if layer.kind != WEIGHTED[cls]:
                 raise CheckpointMismatch(f"{source}: {path} is a {cls} whose arrays do not look like one")
             layer.torch_class, layer.attributes = type(leaf).torch_name, attributes
@@ -153,7 +161,9 @@ def _leaves(module: StandIn, path: str):
         yield from _leaves(child, f"{path}.{name}" if path else str(name))
 
 
-def _weighted_layer(path: str, arrays: dict, source: str) -> Layer:
+def _weighted_layer(path: str, arrays: dict, source: str, embedding: bool = False) -> Layer:
+    """A layer from its arrays' names and shapes; `embedding`: a weight-only matrix is a class embedding
+    (an nn.Embedding, or a state dict key named so: `label_emb.weight`), not a Linear without bias."""
     where = f"{source}: layer '{path}'"
     for name, array in arrays.items():
         if array.dtype.kind != "f" or not np.all(np.isfinite(array)):
@@ -171,6 +181,8 @@ def _weighted_layer(path: str, arrays: dict, source: str) -> Layer:
                 bias.shape != (weight.shape[0],):
             raise CheckpointMismatch(f"{where}: a bias of shape {list(bias.shape)} beside a weight of "
                                      f"{list(weight.shape)}")
+        if embedding and bias is None and weight.ndim == 2:
+            return Layer(path, "embedding", arrays)
         return Layer(path, "conv" if weight.ndim == 4 else "linear", arrays)
     shapes = {name: list(array.shape) for name, array in arrays.items()}
     raise CheckpointMismatch(f"{where} ({shapes}) is neither a convolution, a Linear nor a batch norm")

@@ -211,6 +211,50 @@ def test_an_mlp_generator_with_batch_norms_computes_the_reference(tmp_path, rng)
         read_pytorch_checkpoint(tmp_path / "whole.pth", bn_eps=1e-5)
 
 
+def test_pytorch_gans_cgan_an_embedded_class_before_z_is_read_from_the_file(tmp_path, rng):
+    """PyTorch-GAN's cgan.py: label_emb = nn.Embedding(10, 10); the MLP takes cat(label_emb(y), z)."""
+    from collections import OrderedDict
+
+    from dcgan_inversion.gan.labels import with_label
+
+    table = rng.normal(0, 1, (4, 4)).astype(np.float32)
+    layers = mlp_layers(rng, NZ, [16, 32, 256], labels=4, norms=(1,))
+    state = OrderedDict([("label_emb.weight", table)])
+    state.update(state_of(layers, ["model.0", "model.2", "model.3", "model.5"]))
+    write_torch_file(tmp_path / "cgan.pth", state)
+    weights, generator = _generator(tmp_path / "cgan.pth")  # no --labels: the embedding says 4 classes
+    assert weights.model.labels == 4 and weights.model.z_dim == NZ
+    assert any("before z" in line and "--label-position" in line for line in weights.assumed)
+    z = rng.standard_normal((2, NZ))
+    with_label(generator, weights.label_rows, weights.base_bias, 3)
+    _close(generator, reference_mlp(layers, z, 1, 16, table[[3, 3]], class_first=True), z)
+    weights, generator = _generator(tmp_path / "cgan.pth", label_position="last")  # the class after z: another G
+    with_label(generator, weights.label_rows, weights.base_bias, 3)
+    with pytest.raises(AssertionError):
+        _close(generator, reference_mlp(layers, z, 1, 16, table[[3, 3]], class_first=True), z)
+    with pytest.raises(CheckpointMismatch, match="embedding 'label_emb' has 4 classes"):
+        read_pytorch_checkpoint(tmp_path / "cgan.pth", labels=10)
+    whole = whole_model(layers, activation=("LeakyReLU", {"negative_slope": 0.2}), bn_eps=1e-5)
+    embedding = Module("torch.nn.modules.sparse.Embedding", {"weight": table})
+    write_torch_file(tmp_path / "whole.pth", Module(whole.cls, modules=[("embed", embedding), *whole.modules.items()]))
+    weights, generator = _generator(tmp_path / "whole.pth")  # an nn.Embedding by its class, whatever its name
+    with_label(generator, weights.label_rows, weights.base_bias, 2)
+    _close(generator, reference_mlp(layers, z, 1, 16, table[[2, 2]], class_first=True), z)
+
+
+def test_a_one_hot_class_before_z_with_label_position_first(tmp_path, rng):
+    from dcgan_inversion.gan.labels import with_label
+
+    layers = dcgan_layers(rng, NZ, [8, 4, 3], labels=3)
+    write_torch_file(tmp_path / "cdcgan.pth", state_of(layers, NAMED))
+    weights, generator = _generator(tmp_path / "cdcgan.pth", labels=3, label_position="first")
+    with_label(generator, weights.label_rows, weights.base_bias, 1)
+    z = rng.standard_normal((2, NZ))
+    first = layers[0][1]["weight"]  # (3 + NZ, C, 4, 4) read as the class's 3 inputs, then z's: the same G as
+    moved = [(layers[0][0], {**layers[0][1], "weight": np.concatenate([first[3:], first[:3]])})] + layers[1:]  # z first
+    _close(generator, reference_dcgan(moved, z, np.eye(3)[[1, 1]]), z)
+
+
 def test_a_conditional_mlp_generator(tmp_path, rng):
     from dcgan_inversion.gan.labels import with_label
 
