@@ -1,13 +1,13 @@
-# dcgan-inversion: `make demo` runs the paper's experiments on a real trained face generator; `make test`
+# dcgan-inversion: `make demo` runs the paper's experiments on a real trained CelebA-like DCGAN; `make test`
 # runs the tests.
 # CONFIG picks a config (a shipped name or a YAML path); RUN the run directory (default: make demo's
-# runs/face_demo; runs/CONFIG where CONFIG is given, and for make train); PROTOCOL a named inversion
+# runs/celeba_demo; runs/CONFIG where CONFIG is given, and for make train); PROTOCOL a named inversion
 # protocol (authors, authors_moving, amos) run on RUN's own model and data settings.
 CONFIG ?= demo
 PROTOCOL ?=
 # RUN: runs/<CONFIG> where CONFIG is given (make train's default too: runs/demo), else make demo's run.
 CONFIG_RUN = runs/$(basename $(notdir $(CONFIG)))
-RUN ?= $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG_RUN),runs/face_demo)
+RUN ?= $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG_RUN),runs/celeba_demo)
 # $(call run_or,DEFAULT): RUN where it was given (command line or environment), else DEFAULT; for the
 # targets whose own default run is not make demo's.
 run_or = $(if $(filter command line environment,$(origin RUN)),$(RUN),$(1))
@@ -30,8 +30,9 @@ MASK ?= center
 all: help
 
 help:
-	@echo "make demo      a real trained 64 px face DCGAN (fetched with pip) through the paper's experiments and"
-	@echo "               figures, into runs/face_demo; CONFIG=demo (or celeba) trains that config's DCGAN first"
+	@echo "make demo      a real trained 64 px CelebA-like DCGAN (generateme, fetched with pip) through the paper's"
+	@echo "               experiments and figures, into runs/celeba_demo; PRETRAINED=gan-face-generate RUN=runs/face_demo"
+	@echo "               the other face generator; CONFIG=demo (or celeba) trains that config's DCGAN first"
 	@echo "make train     train (or resume) the DCGAN into RUN (default: runs/CONFIG)"
 	@echo "make encoder   train RUN's encoder E(x) -> z, a start for ARGS=\"--set invert.start=encoder\""
 	@echo "make invert    run the inversion experiments on RUN's generator (made by make demo, train or import);"
@@ -70,17 +71,16 @@ $(STAMP): setup.py constraints.txt constraints-test.txt
 # run keeps the config it was trained with (so `make invert RUN=runs/celeba` needs no CONFIG).
 CONFIG_FLAG = $(if $(filter command line environment,$(origin CONFIG)),--config $(CONFIG))
 
-# make demo: a real trained face DCGAN (gan-face-generate, fetched with pip: pinned, checked, cached)
-# imported into runs/face_demo, then the paper's experiments and figures on it (~15 minutes on 2 cores).
+# make demo: a real trained CelebA-like DCGAN (generateme, fetched with pip: pinned, checked, cached)
+# imported into runs/celeba_demo, then the paper's experiments and figures on it (the minutes are in
+# docs/results/runs/celeba_demo/*.json); PRETRAINED=gan-face-generate imports the other face generator.
 # make demo CONFIG=demo (or celeba, or a YAML file): train that config's DCGAN into RUN first instead.
 # ARGS (--set ...) are for training and inverting; the figures of a demo take none of them.
-DEMO_PRETRAINED := gan-face-generate
+DEMO_PRETRAINED = $(or $(PRETRAINED),generateme)
 IMPORT_DEMO = $(VENV)/bin/dcgan-import --pretrained $(DEMO_PRETRAINED) --config face_demo --run $(RUN)
-FACE_RUN = runs/face_demo
 ifeq ($(CONFIG_FLAG),)
-demo: FACE_RUN = $(RUN)
 demo: $(STAMP) $(RUN)/generator.weights.h5
-	$(MAKE) --no-print-directory invert FACE_RUN=$(RUN)
+	$(MAKE) --no-print-directory invert
 else
 demo: train invert
 endif
@@ -131,7 +131,7 @@ refigure: $(STAMP)
 	    if [ -d $$run/$$protocol ]; then $(PY) figures/figures.py --published $$run --protocol $$protocol; fi; done; done
 	$(PY) -m dcgan_inversion.pages
 
-# make notebook: examples/tour.ipynb executed on make demo's run (runs/face_demo) and written back with its
+# make notebook: examples/tour.ipynb executed on make demo's run (runs/celeba_demo) and written back with its
 # outputs, as the repository shows it (a test fails when the committed outputs are stale or missing).
 notebook: $(STAMP)
 	$(NEED_GENERATOR)

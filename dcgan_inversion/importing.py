@@ -25,7 +25,7 @@ from dcgan_inversion import config as config_lib
 from dcgan_inversion.config import seeds
 from dcgan_inversion.gan.latents import latent_prior
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.infra.io_utils import (ensure_writable, file_sha256, publish_folder, write_json, write_npz,
+from dcgan_inversion.infra.io_utils import (ensure_writable, path_sha256, publish_folder, write_json, write_npz,
                                             write_png)
 from dcgan_inversion.run import RunPaths
 
@@ -220,18 +220,11 @@ def _write_run(root: Path, config, generator, discriminator, record: dict, weigh
 
 def _sha256(source: str) -> str:
     """A file's sha256, a SavedModel folder's over its files, or a TF1 checkpoint's over its index and data."""
-    import hashlib
-
     from dcgan_inversion.gan.tf1_checkpoint import checkpoint_sha256
 
     path = Path(source)
-    if path.is_file():
-        return file_sha256(path)
-    if path.is_dir():
-        digest = hashlib.sha256()
-        for member in sorted(item for item in path.rglob("*") if item.is_file()):
-            digest.update(str(member.relative_to(path)).encode() + bytes.fromhex(file_sha256(member)))
-        return digest.hexdigest()
+    if path.exists():
+        return path_sha256(path)
     return checkpoint_sha256(source)
 
 

@@ -37,9 +37,39 @@ def stamped(config, **numbers) -> dict:
             "fingerprint": fingerprint(config), **numbers}
 
 
+def generator_record(results_dir: Path) -> dict | None:
+    """The generator a run's results are made on: its weights file and sha256, and for an imported run
+    where they came from (the package, version and pinned sum, or the file's name and sum, from
+    imported.json); None for results outside a run (the Python API's own folders)."""
+    from dcgan_inversion.gan.keras_file import run_file
+    from dcgan_inversion.infra.io_utils import path_sha256
+    from dcgan_inversion.run.paths import RunPaths
+
+    for folder in list(Path(results_dir).resolve().parents)[:3]:
+        paths = RunPaths(folder)
+        weights = paths.generator_weights if paths.generator_weights.exists() else run_file(folder)
+        if weights is None or not paths.config.exists():
+            continue
+        record = {"weights_file": weights.name, "weights_sha256": path_sha256(weights)}
+        try:
+            imported = json.loads(paths.imported.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {**record, "source": "trained in this run"}
+        pretrained = imported.get("pretrained") or {}
+        keys = ("package", "version", "weights_sha256", "description")
+        source = ({key: pretrained[key] for key in keys if key in pretrained} if pretrained
+                  else {"file": Path(str(imported.get("source", ""))).name, "sha256": imported.get("sha256")})
+        return {**record, "source": source}
+    return None
+
+
 def save_results(results_dir: Path, name: str, config, seconds: float, numbers: dict, **arrays) -> dict:
-    """Writes the arrays, then the JSON record, then drops the experiment's checkpoints."""
+    """Writes the arrays, then the JSON record (with the generator it was made on), then drops the
+    experiment's checkpoints."""
     record = {"experiment": name, "wall_seconds": round(seconds, 2), **stamped(config, **numbers)}
+    generator = generator_record(results_dir)
+    if generator is not None:
+        record["generator"] = generator
     if arrays:
         write_npz(Path(results_dir) / f"{name}.npz", **arrays)
     write_json(Path(results_dir) / f"{name}.json", record)
@@ -84,8 +114,13 @@ def _same_settings(record: dict, config) -> bool:
 
 
 def finished_record(results_dir: Path, name: str, config) -> dict | None:
-    """An experiment's results, if this config and package version wrote them (with their arrays)."""
-    return reusable(Path(results_dir) / f"{name}.json", config, needs=[Path(results_dir) / f"{name}.npz"])
+    """An experiment's results, if this config and package version wrote them (with their arrays) on
+    the generator the run holds now (a run trained further makes them again)."""
+    record = reusable(Path(results_dir) / f"{name}.json", config, needs=[Path(results_dir) / f"{name}.npz"])
+    if record is None or "generator" not in record:
+        return record
+    now = generator_record(results_dir)
+    return record if now is None or now["weights_sha256"] == record["generator"]["weights_sha256"] else None
 
 
 def load_results(paths, name: str) -> dict:

@@ -80,17 +80,20 @@ def test_make_demo_gives_its_args_to_training_and_inversion_but_not_to_the_figur
 
 
 def test_make_demo_imports_the_real_generator_and_train_keeps_the_demo_config(tmp_path):
-    """Without CONFIG, make demo imports gan-face-generate with the face_demo config into its run (the
-    default run of every target), while make train and make demo CONFIG=demo train runs/demo."""
+    """Without CONFIG, make demo imports the CelebA-like DCGAN (generateme) with the face_demo config into its
+    run (the default run of every target; PRETRAINED names the other face generator), while make train and
+    make demo CONFIG=demo train runs/demo."""
     def dry(*words):
         done = subprocess.run(["make", "-n", *words], cwd=ROOT, capture_output=True, text=True)
         return [" ".join(line.split()) for line in done.stdout.splitlines()]
 
     run = tmp_path / "face"  # not there yet: the import is what make demo does first
-    assert f".venv/bin/dcgan-import --pretrained gan-face-generate --config face_demo --run {run}" in dry(
+    assert f".venv/bin/dcgan-import --pretrained generateme --config face_demo --run {run}" in dry(
         "demo", f"RUN={run}")
+    assert f".venv/bin/dcgan-import --pretrained gan-face-generate --config face_demo --run {run}" in dry(
+        "demo", f"RUN={run}", "PRETRAINED=gan-face-generate")
     assert not any("train.py" in line for line in dry("demo", f"RUN={run}"))
-    assert any(line.endswith("--run runs/face_demo") for line in dry("invert") if "invert.py" in line)
+    assert any(line.endswith("--run runs/celeba_demo") for line in dry("invert") if "invert.py" in line)
     assert any(line.endswith("--run runs/demo") for line in dry("train") if "train.py" in line)
     assert any("train.py --config demo --run runs/demo" in line for line in dry("demo", "CONFIG=demo"))
     # make bench measures steps to precision on the demo run (not make demo's imported one) unless RUN is given,

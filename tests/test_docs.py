@@ -163,3 +163,23 @@ def test_the_completion_sentence_quotes_the_completion_experiment():
     assert f"his `center` hole: {rows['center']['amos']['hidden_psnr_db']:.0f} dB" in readme
     assert all(row["amos"]["below"][0] == 0 for row in record["masks"] if row["mask"] != "full")
 
+
+
+def _pages_text() -> str:
+    return "\n".join(page.read_text() for page in [*(ROOT / "docs").glob("*.md"), ROOT / "README.md"])
+
+
+def test_one_number_for_one_quantity_across_the_pages():
+    """Numbers a reader can check against each other agree: one assumed GPU rate, the authors' Figure 2
+    ordering said alike on both pages that quote it, and every printed product equal to its printed factors."""
+    text = _pages_text()
+    assert len(set(re.findall(r"(\d+) TFLOP/s", text))) == 1
+    demo = re.search(r"stochastic lowest at (\d+) of (\d+) noise levels", (ROOT / "docs" / "demo_generator.md").read_text())
+    authors = re.search(r"stochastic is lowest at (\d+) of the (\d+) noise levels",
+                        (ROOT / "docs" / "authors_protocol.md").read_text())
+    assert demo.groups() == authors.groups()
+    products = re.findall(r"([\d,]+) x \(([\d,]+) - ([\d,]+)\)\s*= ([\d,]+)", text)
+    assert products
+    for rows, first, second, product in products:
+        number = [int(value.replace(",", "")) for value in (rows, first, second, product)]
+        assert number[0] * (number[1] - number[2]) == number[3]

@@ -43,7 +43,6 @@ TINY = ["train.steps=2", "train.batch_size=8", "train.sample_every=1", "train.lo
 TINY_ARGS = [word for setting in TINY for word in ("--set", setting)]
 SIZED_TARGETS = {"invert", "complete", "train", "demo", "encoder"}  # make targets whose ARGS take --set
 SIZED_COMMANDS = {"dcgan-invert", "dcgan-train"}
-FACE_RUNS = "runs/face"  # the runs the pages import the real face generator into (make demo's too) start so
 
 
 def make_variables(words: list[str]) -> tuple[list[str], dict]:
@@ -64,7 +63,7 @@ def run_of(words: list[str]) -> str | None:
             return variables["RUN"]
         if "CONFIG" in variables:
             return f"runs/{variables['CONFIG']}"
-        return "runs/demo" if "bench" in targets else "runs/face_demo"  # the Makefile's defaults
+        return "runs/demo" if "bench" in targets else "runs/celeba_demo"  # the Makefile's defaults
     if "--run" in words:
         return words[words.index("--run") + 1]
     if name == "python" and "dcgan_inversion.user_images.measure" in words:
@@ -191,15 +190,16 @@ def command_env(extra: dict) -> dict:
 
 
 def skip_without_the_face_generator(run: str) -> None:
-    """A group that imports a pretrained generator (PRETRAINED=NAME, or make demo's runs) needs its wheel."""
+    """A group that imports a pretrained generator (PRETRAINED=NAME, or make demo's generateme) needs its wheel."""
     from dcgan_inversion.infra.errors import UserError
-    from dcgan_inversion.pretrained import FACE_DCGAN, PRETRAINED, fetch
+    from dcgan_inversion.pretrained import CELEBA_DCGAN, PRETRAINED, fetch
 
-    named = {variables.get("PRETRAINED") for _, words in CHAINS[run] if Path(words[0]).name == "make"
-             for variables in [make_variables(words)[1]]} - {None}
+    lines = [make_variables(words) for _, words in CHAINS[run] if Path(words[0]).name == "make"]
+    named = {variables.get("PRETRAINED") for _, variables in lines} - {None}
     wanted = [PRETRAINED[name] for name in named if name in PRETRAINED]
-    if run.startswith(FACE_RUNS):
-        wanted.append(FACE_DCGAN)
+    if any("demo" in targets and "PRETRAINED" not in variables and "CONFIG" not in variables
+           for targets, variables in lines):
+        wanted.append(CELEBA_DCGAN)
     for generator in wanted:
         try:
             fetch(generator, quiet=True)
@@ -237,7 +237,8 @@ def test_every_shown_command_is_in_a_group_that_runs():
     shown = [words for _, _, words in shown_commands() if words[0] not in NOT_RUN and words[:2] != ["make", "test"]]
     grouped = [words for commands in CHAINS.values() for _, words in commands]
     assert sorted(map(shlex.join, grouped)) == sorted(map(shlex.join, shown))
-    assert {"runs/demo", "runs/face_demo", "runs/amos", "runs/celeba", "docs"} | QUICK_GROUPS <= set(CHAINS)
+    assert {"runs/demo", "runs/celeba_demo", "runs/face_demo", "runs/amos", "runs/celeba", "docs"} | QUICK_GROUPS \
+        <= set(CHAINS)
 
 
 # Every `make test` runs these groups (a PyTorch import, multi-worker training, a whole `make demo`

@@ -25,6 +25,17 @@ def file_sha256(path: Path) -> str:
     return update_digest(hashlib.sha256(), path).hexdigest()
 
 
+def path_sha256(path: Path) -> str:
+    """A file's sha256, or a folder's (a SavedModel) over its files' names and sums."""
+    path = Path(path)
+    if path.is_file():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for member in sorted(item for item in path.rglob("*") if item.is_file()):
+        digest.update(str(member.relative_to(path)).encode() + bytes.fromhex(file_sha256(member)))
+    return digest.hexdigest()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

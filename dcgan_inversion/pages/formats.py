@@ -11,6 +11,11 @@ def percent(share: float, digits: int = 0) -> str:
     return f"{100 * share:.{digits}f}%"
 
 
+def within(share: float) -> str:
+    """An upper bound as a percentage, rounded up so "within" stays true: 0.0831 -> '8.4%'."""
+    return f"{math.ceil(1000 * share - 1e-9) / 10:.1f}%"
+
+
 def count(value: float) -> str:
     """A count or a cost, rounded, thousands separated: 1753.2 -> '1,753'."""
     return f"{round(value):,}"
@@ -59,5 +64,5 @@ def extract(key, mapping):
     return at(mapping, key)
 
 
-FILTERS = {"extract": extract, "at": at, "percent": percent, "count": count, "sci": sci, "fixed": fixed, "sig": sig, "joined": joined,
+FILTERS = {"extract": extract, "at": at, "percent": percent, "within": within, "count": count, "sci": sci, "fixed": fixed, "sig": sig, "joined": joined,
            "decades": decades, "median": median}

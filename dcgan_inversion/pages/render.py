@@ -75,6 +75,9 @@ class Results:
                 if isinstance(self[name], dict) and isinstance(self[name].get("environment"), dict)]
 
 
+ASSUMED_GPU_FLOPS = 20e12  # a sustained float32 rate for the pages' GPU estimates: a third of an H100's peak; not measured
+
+
 def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                                      keep_trailing_newline=True, autoescape=False)
@@ -91,6 +94,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["image_starts"] = _image_starts()
     environment.globals["demo_faces"] = _demo_faces()
     environment.globals["rates_differ"] = _rates_differ
+    environment.globals["gpu_flops"] = ASSUMED_GPU_FLOPS
     return environment
 
 

@@ -22,16 +22,17 @@ DEMO = "make demo CONFIG=demo && make publish FORCE=1 RUN=runs/demo"
 FACE_PAPER = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper"
 FACE_PAPER_PRIOR = "make import PRETRAINED=gan-face-generate RUN=runs/face_paper_prior"
 SOURCES = (
-    Source(("runs/face_demo/*",), ("make demo", 'make invert RUN=runs/face_demo ARGS="--experiment edits"',
+    Source(("runs/celeba_demo/*",), ("make demo", 'make invert ARGS="--experiment edits"', "make publish FORCE=1"),
+           "the paper's experiments at make demo's sizes on the CelebA-like DCGAN (generateme), its own N(0, 1) "
+           "latents, and the walks-and-arithmetic example"),
+    Source(("runs/face_demo/*",), ("make demo PRETRAINED=gan-face-generate RUN=runs/face_demo",
+                                   'make invert RUN=runs/face_demo ARGS="--experiment edits"',
                                    "make publish FORCE=1 RUN=runs/face_demo"),
-           "the paper's experiments on the real face generator (gan-face-generate) at make demo's sizes, and the "
-           "walks-and-arithmetic example"),
-    Source(("runs/celeba_demo/*",),
-           ('make import PRETRAINED=generateme RUN=runs/celeba_demo ARGS="--config face_demo"',
-            "make invert RUN=runs/celeba_demo", "make publish FORCE=1 RUN=runs/celeba_demo"),
-           "the paper's experiments at make demo's sizes on the CelebA-like DCGAN (generateme), its own N(0, 1) latents"),
+           "the paper's experiments on the other real face generator (gan-face-generate) at make demo's sizes, and "
+           "the walks-and-arithmetic example"),
     Source(("runs/face_demo_uniform/*",),
-           ('make demo RUN=runs/face_demo_uniform ARGS="--set experiments.latents=paper_uniform"',
+           ('make demo PRETRAINED=gan-face-generate RUN=runs/face_demo_uniform '
+            'ARGS="--set experiments.latents=paper_uniform"',
             "make publish FORCE=1 RUN=runs/face_demo_uniform"),
            "the same experiments on the paper's U(-1, 1) latents (box [-1, 1])"),
     Source(("runs/face_table1_uniform/*",),
