@@ -104,7 +104,7 @@ def test_every_figure_a_page_shows_re_renders_from_docs_results():
     """`make refigure` redraws every figure a page shows from the result files beside it (its JSON, and
     the NPZ of those drawn from arrays); the training plots and the contact sheet are a run's own."""
     from dcgan_inversion.paper.protocols import available_protocols
-    from dcgan_inversion.paper.render import published_figures
+    from dcgan_inversion.paper.drawing import published_figures
     from dcgan_inversion.run.paths import PublishedPaths
 
     a_runs_own = {"training.png", "your_images_contact_sheet.png"}

@@ -12,7 +12,7 @@ def figures_main(argv=None) -> None:
 
     def run():
         load_tensorflow()  # the training plot reads TensorBoard logs through TensorFlow
-        from dcgan_inversion.paper.render import make_figures
+        from dcgan_inversion.paper.drawing import make_figures
 
         source = args.published if args.published is not None else run_dir(args)
         for path in make_figures(source, args.only, args.protocol, published=args.published is not None):

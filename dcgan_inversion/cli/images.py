@@ -6,7 +6,7 @@ from dcgan_inversion.cli.common import fail_if_skipped
 from dcgan_inversion.infra.text import printable
 
 
-def invert_images(config, paths, files, skipped, starts, mode, label=None) -> None:
+def invert_image_files(config, paths, files, skipped, starts, mode, label=None) -> None:
     """One class (or an unconditional generator's images), or, for a conditional run without a label,
     every class in turn and then each image's best class."""
     if not config.model.labels or label is not None:

@@ -120,9 +120,9 @@ def invert_command(args) -> None:
 
                 arithmetic_images(config, paths, args.arithmetic, args.starts, args.mode, args.label)
             elif args.image:
-                from dcgan_inversion.cli.images import invert_images
+                from dcgan_inversion.cli.images import invert_image_files
 
-                invert_images(config, paths, readable, skipped, args.starts, args.mode, args.label)
+                invert_image_files(config, paths, readable, skipped, args.starts, args.mode, args.label)
             elif args.complete:
                 from dcgan_inversion.cli.complete import complete_images
 

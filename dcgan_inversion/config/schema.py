@@ -157,10 +157,10 @@ class InvertConfig:
 
 @dataclass(frozen=True)
 class PolishConfig:
-    """Second-order polish after the first-order phase (beyond the paper; see polish.py)."""
+    """Second-order polish after the first-order phase (beyond the paper; see inversion/polishing.py)."""
 
     method: str = _spec("none", choices=("none", "levenberg_marquardt", "layerwise_lm", "broyden_lm"),
-                        doc="layerwise_lm: the same LM, its Jacobian pushed layer by layer (polish.py); "
+                        doc="layerwise_lm: the same LM, its Jacobian pushed layer by layer (inversion/jacobian.py); "
                             "broyden_lm: layerwise_lm keeping each row's Jacobian by rank-1 updates (broyden.py)")
     iterations: int = _spec(10, minimum=0)
     initial_damping: float = _spec(1e-3, minimum=0.0)

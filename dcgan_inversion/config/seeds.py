@@ -25,6 +25,12 @@ ENCODER_HELD_OUT = 10    # the encoder's held-out latents
 EDITS = 11               # the walks-and-arithmetic example's latents and starts
 CLASSES = 12             # a conditional generator's class per row, in each experiment (keyed by its stream)
 
+# Inside the engine a batch seeded s draws from (s, STREAM[, k]): numbers far from the offsets above,
+# so no batch's draws coincide with an experiment's.
+RESTART_STARTS = 1_000_003  # restart k of a batch: its new starts, (s, RESTART_STARTS, k)
+SCREEN_CANDIDATES = 1_000_033  # the start screen's candidates, (s, SCREEN_CANDIDATES)
+SCREEN_BANK = 1_000_037     # the start screen's bank of draws, (s, SCREEN_BANK)
+
 
 def stream(seed: int, offset: int) -> int:
     """The seed of one named stream of the run seeded `seed`."""

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dcgan_inversion.config import seeds
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.result import InversionResult
-
-RESTART_STREAM = 1_000_003  # restart k of a batch seeded s draws its starts from (s, RESTART_STREAM, k)
 
 
 def restart_floor(targets, restart_above: float) -> np.ndarray:
@@ -56,7 +55,7 @@ def restart_stuck_rows(attempt, problem: InversionProblem, settings: InversionSe
 def _restarted_problem(problem: InversionProblem, rows: np.ndarray, settings: InversionSettings,
                        round_: int) -> InversionProblem:
     """The stuck rows with new starts from the prior and a new key for the clip's draws."""
-    rng = np.random.default_rng((problem.seed, RESTART_STREAM, round_))
+    rng = np.random.default_rng((problem.seed, seeds.RESTART_STARTS, round_))
     starts = settings.prior.sample(rng, (rows.size, np.shape(problem.starts)[1]))
     return InversionProblem(np.asarray(problem.targets)[rows], starts, [problem.modes[i] for i in rows],
                             None if problem.z_true is None else np.asarray(problem.z_true)[rows],

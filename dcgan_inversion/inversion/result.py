@@ -30,7 +30,7 @@ class InversionResult:
     history_equivalents: np.ndarray = field(default_factory=lambda: np.zeros(0))  # row_steps / rows so far
     history_z_error: np.ndarray | None = None      # (calls, rows) during the first-order phase
     snapshots: dict = field(default_factory=dict)  # step -> G(z') of `snapshot_rows`
-    # Polish phase (polish.py), when it ran:
+    # Polish phase (polishing.py), when it ran:
     polish_iterations: int = 0
     polish_row_iterations: int = 0                 # polish iterations summed over the rows that took them
     polish_row_steps: float = 0.0                  # the polish's counted step-equivalents (cost.py), summed over rows

@@ -22,13 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dcgan_inversion.config import seeds
 from dcgan_inversion.gan.sampling import generate
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.metrics import squared_distances
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 
-SCREEN_STREAM = 1_000_033  # the screen of a batch seeded s draws its candidates from (s, SCREEN_STREAM)
-BANK_STREAM = 1_000_037    # ... and its bank from (s, BANK_STREAM)
 BANK_CHUNK = 512           # bank draws rendered at once
 
 
@@ -83,7 +82,7 @@ def candidate_problem(generator, problem: InversionProblem, settings: InversionS
     """Each row's `polish.screen_starts` candidates as rows (same target and clip mode, a row's candidates
     together), and the bank's cost in first-order step-equivalents (0 without a bank)."""
     candidates, bank_steps = settings.polish.screen_starts, 0.0
-    rng = np.random.default_rng((problem.seed, SCREEN_STREAM))
+    rng = np.random.default_rng((problem.seed, seeds.SCREEN_CANDIDATES))
     if settings.polish.screen_bank:
         starts, bank_steps = nearest_draws(generator, problem, settings)
     else:
@@ -104,7 +103,7 @@ def drawn_candidates(problem: InversionProblem, candidates: int, settings: Inver
 def nearest_draws(generator, problem: InversionProblem, settings: InversionSettings) -> tuple[np.ndarray, float]:
     """(rows, screen_starts, z_dim): for each row the draws of a bank of the prior whose images are nearest
     its target, nearest first; and the bank's cost in first-order step-equivalents (its forward passes)."""
-    rng = np.random.default_rng((problem.seed, BANK_STREAM))
+    rng = np.random.default_rng((problem.seed, seeds.SCREEN_BANK))
     size = max(settings.polish.screen_bank * problem.rows, settings.polish.screen_starts)  # enough for every candidate
     bank = settings.prior.sample(rng, (size, np.shape(problem.starts)[1])).astype(np.float32)
     distances = np.concatenate([squared_distances(problem.targets, generate(generator, bank[first:first + BANK_CHUNK]))

@@ -38,7 +38,7 @@ def write_table(paths: RunPaths, stem: str, header: list, rows: list, notes: lis
     return [paths.figures / f"{stem}.md", paths.figures / f"{stem}.csv"]
 
 
-def table1(paths: RunPaths) -> list[Path]:
+def write_table1(paths: RunPaths) -> list[Path]:
     """One row per mode and source: ours (final), ours before the polish, the paper."""
     if paths.protocol:
         return protocol_table1(paths)
@@ -131,7 +131,7 @@ def _rates(rates: dict, thresholds: list) -> list:
     return [f"{rates[t]:.3f}" for t in thresholds] + extra
 
 
-def table2(paths: RunPaths) -> list[Path]:
+def write_table2(paths: RunPaths) -> list[Path]:
     record = load_results(paths, "uniqueness")
     header = ["clipping", "ours E(||z'_i - z'_j|| / 100)", "paper", "ours pixel MSE"]
     rows = [[mode, f"{values['mean_pairwise_distance']:.2e}", f"{PAPER_TABLE2.get(mode, float('nan')):.2e}",

@@ -27,7 +27,7 @@ from dcgan_inversion.infra.io_utils import write_csv, write_json, write_npy, wri
 from dcgan_inversion.infra.text import printable
 from dcgan_inversion.inversion.multistart import best_of_starts
 
-CALIBRATION_IMAGES = 8  # generated images for the threshold
+CALIBRATION_IMAGE_COUNT = 8  # generated images for the threshold
 
 
 def calibration(generator, config: Config, starts: int, mode: str, folder: Path, strategy=None,
@@ -47,7 +47,7 @@ def calibration(generator, config: Config, starts: int, mode: str, folder: Path,
 def calibrate(generator, config: Config, starts: int, mode: str, strategy=None, encoder=None) -> dict:
     """The threshold between generated and unseen real images, measured on this generator."""
     rng = np.random.default_rng(seeds.stream(config.seed, seeds.CALIBRATION_IMAGES))
-    latents = latent_prior(config).sample(rng, (CALIBRATION_IMAGES, config.model.z_dim))
+    latents = latent_prior(config).sample(rng, (CALIBRATION_IMAGE_COUNT, config.model.z_dim))
     generated = as_8_bit(generate(generator, latents), config)
     real, names = calibration_real_images(config)
     found = best_of_starts(generator, config, np.concatenate([generated, real]), starts,

@@ -5,7 +5,7 @@ from conftest import tiny_config
 from dcgan_inversion.config import replace
 from dcgan_inversion.paper.completion import completion_experiment, pinned_down
 from dcgan_inversion.paper.experiments import Experiment
-from dcgan_inversion.paper.render import make_figures
+from dcgan_inversion.paper.drawing import make_figures
 from readable_figures import capture_figures, unreadable
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from dcgan_inversion import config as config_lib
 from dcgan_inversion import run as rundir
 from dcgan_inversion.paper import experiments
-from dcgan_inversion.paper.render import make_figures
+from dcgan_inversion.paper.drawing import make_figures
 from dcgan_inversion.training.trainer import train
 
 from conftest import tiny_config

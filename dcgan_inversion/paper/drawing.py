@@ -8,12 +8,12 @@ from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import ensure_writable
 from dcgan_inversion.run import PublishedPaths, RunPaths
 from dcgan_inversion.paper.figures import convergence, curvature, figure1, figure2, training
-from dcgan_inversion.paper.tables import protocols_with_results, protocols_table1, table1, table2
+from dcgan_inversion.paper.tables import protocols_table1, protocols_with_results, write_table1, write_table2
 from dcgan_inversion.paper.completion_figure import completion
 from dcgan_inversion.paper.edits_figure import edits
 
 
-FIGURES = {"figure1": figure1, "figure2": figure2, "table1": table1, "table2": table2,
+FIGURES = {"figure1": figure1, "figure2": figure2, "table1": write_table1, "table2": write_table2,
            "convergence": convergence, "training": training, "protocols": protocols_table1, "curvature": curvature,
            "completion": completion, "edits": edits}
 
