@@ -18,7 +18,7 @@ import numpy as np
 
 from dcgan_inversion.config import seeds
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
-from dcgan_inversion.inversion.result import InversionResult
+from dcgan_inversion.inversion.result import InversionResult, replaced_fields
 
 
 def restart_floor(targets, restart_above: float) -> np.ndarray:
@@ -71,7 +71,7 @@ def _fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran
     result.seconds += again.seconds
     better = again.pixel_error < result.pixel_error[rows]
     taken, source = rows[better], np.flatnonzero(better)
-    for name in ("z", "pixel_error", "z_error", "z_before_polish", "z_error_before_polish", "switch_step"):
+    for name in replaced_fields():
         mine, theirs = getattr(result, name), getattr(again, name)
         if mine is not None and theirs is not None:
             mine[taken] = theirs[source]

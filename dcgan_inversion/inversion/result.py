@@ -11,41 +11,52 @@ def latent_error(z: np.ndarray, z_true: np.ndarray) -> np.ndarray:
     return np.sum(np.square(np.asarray(z, np.float64) - z_true), axis=-1) / z.shape[-1]
 
 
+def _part(join: str, replaced: bool = False, **default):
+    """A field and how the results of consecutive batches join it (`concatenate`): `rows` stacked,
+    `sum`, `max`, `same` (every batch's is equal: the first), `padded` ((calls, rows) histories, each
+    batch's continued with its last value to the longest, then side by side; None if a batch has
+    none), `longest` (the longest batch's), `weighted` (the history of row_steps / rows, weighted by
+    rows), `snapshots` (the steps every batch kept, stacked). `replaced`: a restart's better attempt
+    replaces the row's value (restarts.py)."""
+    return field(metadata={"join": join, "replaced": replaced}, **default)
+
+
 @dataclass
 class InversionResult:
-    """What one inversion produced, per row; numpy arrays so experiments can save them."""
+    """What one inversion produced, per row; numpy arrays so experiments can save them. Each field says
+    how batches join it, so a new field is one line."""
 
-    z: np.ndarray                      # recovered z', (rows, z_dim)
-    pixel_error: np.ndarray            # mean squared pixel error of G(z') vs the target, (rows,)
-    z_error: np.ndarray | None         # ||z - z'||^2 / z_dim, when the true z is known
-    first_step: np.ndarray | None      # first step each threshold was crossed, -1 if never, (rows, T)
-    thresholds: tuple
-    steps: int
-    seconds: float
-    first_order_seconds: float = 0.0
-    seconds_per_step: float = 0.0                  # first-order cost, measured after the first (tracing) call
-    row_steps: int = 0                             # first-order steps summed over rows (rows may switch early)
-    switch_step: np.ndarray | None = None          # step at which each row left the first-order phase
-    history_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    history_equivalents: np.ndarray = field(default_factory=lambda: np.zeros(0))  # row_steps / rows so far
-    history_z_error: np.ndarray | None = None      # (calls, rows) during the first-order phase
-    snapshots: dict = field(default_factory=dict)  # step -> G(z') of `snapshot_rows`
+    z: np.ndarray = _part("rows", True)                    # recovered z', (rows, z_dim)
+    pixel_error: np.ndarray = _part("rows", True)          # mean squared pixel error of G(z') vs the target, (rows,)
+    z_error: np.ndarray | None = _part("rows", True)       # ||z - z'||^2 / z_dim, when the true z is known
+    first_step: np.ndarray | None = _part("rows")          # first step each threshold was crossed, -1 if never, (rows, T)
+    thresholds: tuple = _part("same")
+    steps: int = _part("max")
+    seconds: float = _part("sum")
+    first_order_seconds: float = _part("sum", default=0.0)
+    seconds_per_step: float = _part("sum", default=0.0)    # first-order cost, measured after the first (tracing) call
+    row_steps: int = _part("sum", default=0)               # first-order steps summed over rows (rows may switch early)
+    switch_step: np.ndarray | None = _part("rows", True, default=None)  # step at which each row left the first order
+    history_steps: np.ndarray = _part("longest", default_factory=lambda: np.zeros(0, np.int64))
+    history_equivalents: np.ndarray = _part("weighted", default_factory=lambda: np.zeros(0))  # row_steps / rows so far
+    history_z_error: np.ndarray | None = _part("padded", default=None)  # (calls, rows) during the first-order phase
+    snapshots: dict = _part("snapshots", default_factory=dict)  # step -> G(z') of `snapshot_rows`
     # Polish phase (polishing.py), when it ran:
-    polish_iterations: int = 0
-    polish_row_iterations: int = 0                 # polish iterations summed over the rows that took them
-    polish_row_steps: float = 0.0                  # the polish's counted step-equivalents (cost.py), summed over rows
-    polish_counted: np.ndarray | None = None       # (iterations, rows): each row's counted polish cost so far
-    polish_seconds: float = 0.0
-    polish_z_error: np.ndarray | None = None       # (iterations, rows)
-    z_before_polish: np.ndarray | None = None
-    z_error_before_polish: np.ndarray | None = None
+    polish_iterations: int = _part("max", default=0)
+    polish_row_iterations: int = _part("sum", default=0)   # polish iterations summed over the rows that took them
+    polish_row_steps: float = _part("sum", default=0.0)    # the polish's counted step-equivalents (cost.py), summed
+    polish_counted: np.ndarray | None = _part("padded", default=None)  # (iterations, rows): each row's counted cost
+    polish_seconds: float = _part("sum", default=0.0)
+    polish_z_error: np.ndarray | None = _part("padded", default=None)  # (iterations, rows)
+    z_before_polish: np.ndarray | None = _part("rows", True, default=None)
+    z_error_before_polish: np.ndarray | None = _part("rows", True, default=None)
     # The start screen (screening.py), when it ran:
-    screen_row_steps: float = 0.0                  # every candidate's first-order steps and the bank's cost, summed
-    screen_seconds: float = 0.0
+    screen_row_steps: float = _part("sum", default=0.0)    # every candidate's first-order steps and the bank's cost
+    screen_seconds: float = _part("sum", default=0.0)
     # Restarts of stuck rows (restarts.py), when they ran:
-    restarts: np.ndarray | None = None             # (rows,): how many times each row started again
-    restart_row_steps: float = 0.0                 # the restarts' counted step-equivalents, summed over rows
-    restart_seconds: float = 0.0
+    restarts: np.ndarray | None = _part("rows", default=None)  # (rows,): how many times each row started again
+    restart_row_steps: float = _part("sum", default=0.0)   # the restarts' counted step-equivalents, summed over rows
+    restart_seconds: float = _part("sum", default=0.0)
 
     @property
     def first_order_equivalents(self) -> float:
@@ -102,44 +113,51 @@ class InversionResult:
 
 
 def concatenate(parts: list[InversionResult]) -> InversionResult:
-    """One result from batches run one after the other (histories padded with their last values)."""
-    def rows(name):
-        values = [getattr(part, name) for part in parts]
-        return None if values[0] is None else np.concatenate(values)
+    """One result from batches run one after the other, each field joined as it says (`_part`)."""
+    return InversionResult(**{item.name: _JOINS[item.metadata["join"]](parts, item.name) for item in fields(InversionResult)})
 
-    def padded(name):
-        values = [getattr(part, name) for part in parts]
-        if values[0] is None:
-            return None
-        length = max(len(v) for v in values)
-        return np.concatenate([np.concatenate([v, np.repeat(v[-1:], length - len(v), axis=0)]) for v in values], axis=1)
 
+def replaced_fields() -> list[str]:
+    """The per-row fields a restart's better attempt replaces."""
+    return [item.name for item in fields(InversionResult) if item.metadata["replaced"]]
+
+
+def _rows(parts, name):
+    values = [getattr(part, name) for part in parts]
+    return None if values[0] is None else np.concatenate(values)
+
+
+def _padded(parts, name):
+    """(calls, rows) histories side by side, each continued with its last value to the longest."""
+    values = [getattr(part, name) for part in parts]
+    if any(value is None for value in values):
+        return None
+    length = max(len(v) for v in values)
+    return np.concatenate([np.concatenate([v, np.repeat(v[-1:], length - len(v), axis=0)]) for v in values], axis=1)
+
+
+def _longest(parts, name):
+    return getattr(max(parts, key=lambda part: len(part.history_steps)), name)
+
+
+def _weighted(parts, name):
+    """The history of row_steps / rows over all batches: each batch's continued with its last value to
+    the longest history, weighted by its rows."""
     longest = max(parts, key=lambda part: len(part.history_steps))
+    if not len(longest.history_steps):
+        return getattr(longest, name)
     weights = np.array([len(part.z) for part in parts], np.float64)
-    equivalents = [np.concatenate([part.history_equivalents,
-                                   np.repeat(part.history_equivalents[-1:], len(longest.history_steps)
-                                             - len(part.history_equivalents))]) for part in parts]
-    return InversionResult(
-        z=rows("z"), pixel_error=rows("pixel_error"), z_error=rows("z_error"), first_step=rows("first_step"),
-        thresholds=parts[0].thresholds, steps=max(part.steps for part in parts),
-        seconds=sum(part.seconds for part in parts),
-        first_order_seconds=sum(part.first_order_seconds for part in parts),
-        seconds_per_step=sum(part.seconds_per_step for part in parts),
-        row_steps=sum(part.row_steps for part in parts), switch_step=rows("switch_step"),
-        history_steps=longest.history_steps, history_z_error=padded("history_z_error"),
-        history_equivalents=weights @ np.stack(equivalents) / weights.sum() if len(longest.history_steps) else
-        longest.history_equivalents,
-        polish_iterations=max(part.polish_iterations for part in parts),
-        polish_row_iterations=sum(part.polish_row_iterations for part in parts),
-        polish_row_steps=sum(part.polish_row_steps for part in parts),
-        polish_counted=padded("polish_counted") if all(part.polish_counted is not None for part in parts) else None,
-        polish_seconds=sum(part.polish_seconds for part in parts),
-        polish_z_error=padded("polish_z_error") if all(part.polish_z_error is not None for part in parts) else None,
-        snapshots={step: np.concatenate([part.snapshots[step] for part in parts])
-                   for step in set.intersection(*(set(part.snapshots) for part in parts))},
-        z_before_polish=rows("z_before_polish"), z_error_before_polish=rows("z_error_before_polish"),
-        screen_row_steps=sum(part.screen_row_steps for part in parts),
-        screen_seconds=sum(part.screen_seconds for part in parts),
-        restarts=rows("restarts"), restart_row_steps=sum(part.restart_row_steps for part in parts),
-        restart_seconds=sum(part.restart_seconds for part in parts),
-    )
+    histories = [np.concatenate([getattr(part, name), np.repeat(getattr(part, name)[-1:], len(longest.history_steps)
+                                                                - len(getattr(part, name)))]) for part in parts]
+    return weights @ np.stack(histories) / weights.sum()
+
+
+def _snapshots(parts, name):
+    return {step: np.concatenate([part.snapshots[step] for part in parts])
+            for step in set.intersection(*(set(part.snapshots) for part in parts))}
+
+
+_JOINS = {"rows": _rows, "padded": _padded, "longest": _longest, "weighted": _weighted, "snapshots": _snapshots,
+          "sum": lambda parts, name: sum(getattr(part, name) for part in parts),
+          "max": lambda parts, name: max(getattr(part, name) for part in parts),
+          "same": lambda parts, name: getattr(parts[0], name)}

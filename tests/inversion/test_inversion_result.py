@@ -46,3 +46,12 @@ def test_a_result_written_to_an_npz_file_reads_back_whole(tmp_path):
         else:
             np.testing.assert_array_equal(np.asarray(theirs), np.asarray(mine), err_msg=item.name)
     assert read.thresholds == (1e-4,) and isinstance(read.steps, int) and isinstance(read.seconds, float)
+
+
+def test_every_field_says_how_batches_join_it():
+    """A new field is one line: its `_part` names how concatenate joins it (and whether a restart replaces it)."""
+    from dataclasses import fields
+
+    from dcgan_inversion.inversion.result import _JOINS, InversionResult
+
+    assert all(item.metadata.get("join") in _JOINS for item in fields(InversionResult))
