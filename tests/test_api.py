@@ -142,11 +142,11 @@ def test_completion_fills_the_hole_of_a_generated_image(tiny_run):
 
 
 def test_the_readmes_python_runs_as_written(tiny_run):
-    """The README's API block, on the tiny run instead of runs/demo."""
+    """The README's API block, on the tiny run instead of make demo's runs/celeba_demo."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = [block.split("```", 1)[0] for block in readme.split("```python\n")[1:]]
-    (block,) = [block for block in blocks if 'di.load_run("runs/demo")' in block]
-    code = block.replace('"runs/demo"', repr(str(tiny_run)))
+    (block,) = [block for block in blocks if 'di.load_run("runs/celeba_demo")' in block]
+    code = block.replace('"runs/celeba_demo"', repr(str(tiny_run)))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     assert result.returncode == 0, result.stderr[-3000:]
