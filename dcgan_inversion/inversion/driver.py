@@ -9,8 +9,8 @@ configured, takes each row to float32 precision.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +23,9 @@ from dcgan_inversion.inversion.checkpoint import FirstOrderLog, ProblemKey, load
 from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
-from dcgan_inversion.inversion.restarts import restart_stuck_rows
+from dcgan_inversion.inversion import restarts
 from dcgan_inversion.inversion.result import InversionResult, concatenate, latent_error
-from dcgan_inversion.inversion.screening import screen
+from dcgan_inversion.inversion import screening
 from dcgan_inversion.inversion.shards import COMPACT_WHEN_IDLE, ShardedInversion
 from dcgan_inversion.inversion.switch import StallSwitch
 from dcgan_inversion.gan.model import mixed_precision_copy
@@ -132,9 +132,24 @@ def _invert_batch(generator, problem: InversionProblem, settings: InversionSetti
     result = _attempt(generator, problem, settings, checkpoint_dir)
     result.restarts = np.zeros(problem.rows, np.int64)
     if settings.restarting and problem.generated.any():
-        restart_stuck_rows(functools.partial(_attempt, generator), problem, settings, result, checkpoint_dir)
+        _restart_stuck_rows(generator, problem, settings, result, checkpoint_dir)
     save_finished(checkpoint_dir, key, result)
     return result
+
+
+def _restart_stuck_rows(generator, problem: InversionProblem, settings: InversionSettings, result: InversionResult,
+                        checkpoint_dir) -> None:
+    """New attempts at the rows left in a wrong basin, round after round (restarts.py): a better fit
+    replaces the row, every attempt is paid."""
+    ran = np.full(problem.rows, result.steps + result.polish_iterations)  # each row's steps and iterations so far
+    for round_ in range(1, settings.polish.restarts + 1):
+        planned = restarts.restart_round(problem, result, settings, round_, checkpoint_dir)
+        if planned is None:
+            return
+        rows, again, again_settings, directory = planned
+        again_result = _attempt(generator, again, again_settings, directory)
+        restarts.fold(result, rows, again_result, ran[rows])
+        ran[rows] += again_result.steps + again_result.polish_iterations
 
 
 def _batch_fingerprint(problem: InversionProblem, settings: InversionSettings) -> ProblemKey:
@@ -148,7 +163,7 @@ def _attempt(generator, problem: InversionProblem, settings: InversionSettings, 
     """The start screen (if any), the first-order phase, then the polish (if any) on one batch of rows."""
     screened = None
     if settings.screening:
-        screened = screen(functools.partial(invert, generator), generator, problem, settings, checkpoint_dir)
+        screened = screened_starts(generator, problem, settings, checkpoint_dir)
         problem = dataclasses.replace(problem, starts=screened.starts)
     phase = FirstOrderPhase(generator, problem, settings, checkpoint_dir)
     result = phase.run()
@@ -158,6 +173,21 @@ def _attempt(generator, problem: InversionProblem, settings: InversionSettings, 
     if settings.polishing:
         polish(generator, settings, phase.inversion, result, problem.z_true)
     return result
+
+
+def screened_starts(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> screening.Screened:
+    """The start screen (screening.py): each row's candidates run a few first-order steps together, the
+    best goes on; a resumed run reads the screen it kept."""
+    kept = screening.kept(problem, settings, checkpoint_dir)
+    if kept is not None:
+        return kept
+    began = time.perf_counter()
+    candidates, bank_steps = screening.candidate_problem(generator, problem, settings)
+    result = invert(generator, candidates, screening.screen_settings(settings)) \
+        if settings.polish.screen_starts > 1 else None
+    screened = screening.chosen(problem, result, bank_steps, time.perf_counter() - began, candidates)
+    screening.keep(screened, problem, settings, checkpoint_dir)
+    return screened
 
 
 class FirstOrderPhase:

@@ -33,26 +33,22 @@ def stuck_rows(problem: InversionProblem, result: InversionResult, restart_above
     return problem.generated & (result.pixel_error > restart_floor(problem.targets, restart_above))
 
 
-def restart_stuck_rows(attempt, problem: InversionProblem, settings: InversionSettings, result: InversionResult,
-                       checkpoint_dir) -> None:
-    """Runs `attempt(problem, settings, checkpoint_dir) -> InversionResult` on the stuck rows, round after
-    round, and folds each round into `result`: better fits replace the row, every attempt is paid."""
+def restart_round(problem: InversionProblem, result: InversionResult, settings: InversionSettings, round_: int,
+                  checkpoint_dir) -> tuple[np.ndarray, InversionProblem, InversionSettings, Path | None] | None:
+    """Round `round_` of restarts: the stuck rows, their problem with new starts, the settings (a progress
+    title of its own) and checkpoint folder of the attempt; None when no row is stuck."""
     polish_config = settings.polish
-    ran = np.full(problem.rows, result.steps + result.polish_iterations)  # each row's steps and iterations so far
-    for round_ in range(1, polish_config.restarts + 1):
-        rows = np.flatnonzero(stuck_rows(problem, result, polish_config.restart_above))
-        if not rows.size:
-            return
-        again = _restarted_problem(problem, rows, settings, round_)
-        title = settings.progress and (f"{settings.progress.rstrip(':')}: restart {round_} of at most "
-                                       f"{polish_config.restarts} ({rows.size} stuck rows)")
-        directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"restart{round_}"
-        again_result = attempt(again, dataclasses.replace(settings, progress=title), directory)
-        _fold(result, rows, again_result, ran[rows])
-        ran[rows] += again_result.steps + again_result.polish_iterations
+    rows = np.flatnonzero(stuck_rows(problem, result, polish_config.restart_above))
+    if not rows.size:
+        return None
+    title = settings.progress and (f"{settings.progress.rstrip(':')}: restart {round_} of at most "
+                                   f"{polish_config.restarts} ({rows.size} stuck rows)")
+    directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"restart{round_}"
+    return (rows, restarted_problem(problem, rows, settings, round_), dataclasses.replace(settings, progress=title),
+            directory)
 
 
-def _restarted_problem(problem: InversionProblem, rows: np.ndarray, settings: InversionSettings,
+def restarted_problem(problem: InversionProblem, rows: np.ndarray, settings: InversionSettings,
                        round_: int) -> InversionProblem:
     """The stuck rows with new starts from the prior and a new key for the clip's draws."""
     rng = np.random.default_rng((problem.seed, seeds.RESTART_STARTS, round_))
@@ -62,7 +58,7 @@ def _restarted_problem(problem: InversionProblem, rows: np.ndarray, settings: In
                             seed=int(rng.integers(2 ** 31)), generated=True)
 
 
-def _fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran: np.ndarray) -> None:
+def fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran: np.ndarray) -> None:
     """Rows whose new attempt fits better take it; the cost of every attempt is added. `ran`: the
     steps and polish iterations the rows ran before this attempt (its step counts continue them)."""
     result.restarts[rows] += 1

@@ -17,7 +17,6 @@ forward passes are paid too (B per row, a forward pass being half a first-order 
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +26,10 @@ from dcgan_inversion.gan.sampling import generate
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.metrics import squared_distances
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
+from dcgan_inversion.inversion.result import InversionResult
 
 BANK_CHUNK = 512           # bank draws rendered at once
+SAVED = "screen.npz"       # the screen a run keeps beside its checkpoints
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,35 +41,35 @@ class Screened:
     seconds: float
 
 
-def screen(invert, generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> Screened:
-    """Runs the screen with `invert(problem, settings) -> InversionResult` (the engine, first-order only)
-    and `generator` (the bank's images).
+def kept(problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> Screened | None:
+    """The screen a run kept in `checkpoint_dir` (`screen.npz`) for this problem and these settings, so a
+    resumed run goes on from the same starts; None where there is none (or it is another problem's)."""
+    saved = None if checkpoint_dir is None else Path(checkpoint_dir) / SAVED
+    if saved is None or not saved.exists():
+        return None
+    with np.load(saved) as kept_screen:
+        if _fingerprint(problem, settings).matches(kept_screen):
+            return Screened(kept_screen["starts"], float(kept_screen["row_steps"]), float(kept_screen["seconds"]))
+    return None
 
-    With `checkpoint_dir` the outcome is kept there (`screen.npz`) with the fingerprint of what made it
-    (the settings, the targets, the starts, the modes, the seed), so a resumed run goes on from the same
-    starts as the run that wrote it, and a run with other settings screens again.
-    """
-    saved = None if checkpoint_dir is None else Path(checkpoint_dir) / "screen.npz"
-    key = _fingerprint(problem, settings)
-    if saved is not None and saved.exists():
-        with np.load(saved) as kept:
-            if key.matches(kept):
-                return Screened(kept["starts"], float(kept["row_steps"]), float(kept["seconds"]))
-    began = time.perf_counter()
-    candidates = settings.polish.screen_starts
-    problem_of_candidates, bank_steps = candidate_problem(generator, problem, settings)
-    if candidates == 1:
-        screened = Screened(problem_of_candidates.starts, bank_steps, time.perf_counter() - began)
-    else:
-        result = invert(problem_of_candidates, screen_settings(settings))
-        pixel_error = result.pixel_error.reshape(problem.rows, candidates)
-        z = result.z.reshape(problem.rows, candidates, -1)
-        screened = Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)],
-                            result.row_steps + bank_steps, time.perf_counter() - began)
-    if saved is not None:
-        write_npz(saved, starts=screened.starts, row_steps=screened.row_steps, seconds=screened.seconds,
-                  **key.saved())
-    return screened
+
+def chosen(problem: InversionProblem, result: InversionResult | None, bank_steps: float, seconds: float,
+           candidates: InversionProblem) -> Screened:
+    """Each row's start after the screen: the candidate with the lowest pixel loss, where it got to
+    (`result`, the candidates' short run), or with one candidate (a bank) the candidate itself."""
+    if result is None:
+        return Screened(candidates.starts, bank_steps, seconds)
+    count = candidates.rows // problem.rows
+    pixel_error = result.pixel_error.reshape(problem.rows, count)
+    z = result.z.reshape(problem.rows, count, -1)
+    return Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)], result.row_steps + bank_steps, seconds)
+
+
+def keep(screened: Screened, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> None:
+    """Keeps the screen with the fingerprint of what made it (settings, targets, starts, modes, seed)."""
+    if checkpoint_dir is not None:
+        write_npz(Path(checkpoint_dir) / SAVED, starts=screened.starts, row_steps=screened.row_steps,
+                  seconds=screened.seconds, **_fingerprint(problem, settings).saved())
 
 
 def _fingerprint(problem: InversionProblem, settings: InversionSettings):

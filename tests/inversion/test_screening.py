@@ -7,7 +7,9 @@ import pytest
 from dcgan_inversion.config import InvertConfig, PolishConfig
 from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
-from dcgan_inversion.inversion.screening import candidate_problem, nearest_draws, screen, screen_settings
+from dcgan_inversion.inversion import driver
+from dcgan_inversion.inversion.driver import screened_starts
+from dcgan_inversion.inversion.screening import candidate_problem, nearest_draws, screen_settings
 
 STEPS = InvertConfig(learning_rate=0.05, steps=20, steps_per_call=10, early_stop=False)
 POLISH = PolishConfig(method="levenberg_marquardt", iterations=1, screen_starts=4, screen_steps=10)
@@ -40,7 +42,7 @@ def test_candidates_are_the_rows_own_start_then_draws_of_the_prior(rows):
 
 def test_each_row_goes_on_from_its_candidate_with_the_lowest_loss(tiny_generator, rows):
     settings = _settings()
-    screened = screen(lambda problem, s: invert(tiny_generator, problem, s), tiny_generator, rows, settings, None)
+    screened = screened_starts(tiny_generator, rows, settings, None)
     alone = invert(tiny_generator, candidate_problem(tiny_generator, rows, settings)[0], screen_settings(settings))
     losses = alone.pixel_error.reshape(rows.rows, 4)
     best = np.argmin(losses, axis=1)
@@ -110,12 +112,14 @@ def test_a_bank_gives_each_row_its_nearest_draws_nearest_first_and_is_paid(tiny_
     np.testing.assert_array_equal(again, nearest)  # keyed by the problem's seed
 
 
-def test_with_a_bank_and_one_candidate_a_row_starts_at_its_nearest_draw_without_steps(tiny_generator, rows):
+def test_with_a_bank_and_one_candidate_a_row_starts_at_its_nearest_draw_without_steps(tiny_generator, rows,
+                                                                                    monkeypatch):
     polish = replace(POLISH, screen_bank=32, screen_starts=1)
     settings = _settings(polish)
     assert settings.screening
-    screened = screen(lambda problem, s: pytest.fail("no screen steps with one candidate"), tiny_generator, rows,
-                      settings, None)
+    with monkeypatch.context() as patched:
+        patched.setattr(driver, "invert", lambda *args: pytest.fail("no screen steps with one candidate"))
+        screened = screened_starts(tiny_generator, rows, settings, None)
     np.testing.assert_array_equal(screened.starts, nearest_draws(tiny_generator, rows, settings)[0][:, 0])
     assert screened.row_steps == rows.rows * 32 / 2
     result = invert(tiny_generator, rows, settings)
@@ -129,20 +133,22 @@ def test_a_bank_smaller_than_the_candidates_still_gives_every_row_its_candidates
 
 
 @pytest.mark.parametrize("changed", [{"screen_starts": 2}, {"screen_steps": 5}, {"screen_bank": 8}])
-def test_a_kept_screen_is_reused_only_by_the_settings_that_made_it(tiny_generator, rows, tmp_path, changed):
+def test_a_kept_screen_is_reused_only_by_the_settings_that_made_it(tiny_generator, rows, tmp_path, changed,
+                                                                  monkeypatch):
     """An interrupted run resumed with another screen setting screens again; the same settings reuse it."""
     calls = []
 
-    def counted(problem, settings):
+    def counted(generator, problem, settings):
         calls.append(problem.rows)
-        return invert(tiny_generator, problem, settings)
+        return invert(generator, problem, settings)
 
-    first = screen(counted, tiny_generator, rows, _settings(), tmp_path)
-    again = screen(counted, tiny_generator, rows, _settings(), tmp_path)
+    monkeypatch.setattr(driver, "invert", counted)  # the screen's own short run
+    first = screened_starts(tiny_generator, rows, _settings(), tmp_path)
+    again = screened_starts(tiny_generator, rows, _settings(), tmp_path)
     assert len(calls) == 1
     np.testing.assert_array_equal(again.starts, first.starts)
-    other = screen(counted, tiny_generator, rows, _settings(replace(POLISH, **changed)), tmp_path)
+    other = screened_starts(tiny_generator, rows, _settings(replace(POLISH, **changed)), tmp_path)
     assert len(calls) == 2 and other.starts.shape == first.starts.shape
     moved = replace(rows, seed=rows.seed + 1)  # another problem (its seed) in the same folder screens again
-    screen(counted, tiny_generator, moved, _settings(replace(POLISH, **changed)), tmp_path)
+    screened_starts(tiny_generator, moved, _settings(replace(POLISH, **changed)), tmp_path)
     assert len(calls) == 3
