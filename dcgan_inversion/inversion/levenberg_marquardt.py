@@ -23,7 +23,7 @@ import tensorflow as tf
 from dcgan_inversion.config import PolishConfig
 from dcgan_inversion.inversion.cost import InversionCost
 from dcgan_inversion.inversion.jacobian import layerwise_jacobian
-from dcgan_inversion.inversion.restarts import restart_floor
+from dcgan_inversion.inversion.metrics import restart_floor
 
 MIN_DAMPING, MAX_DAMPING = 1e-12, 1e12  # keep lambda finite through long runs of accepts or rejects
 

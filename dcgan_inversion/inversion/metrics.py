@@ -47,3 +47,11 @@ def steps_summary(first_step: np.ndarray) -> dict:
         return {"reached": 0}
     quantiles = np.percentile(reached, [0, 25, 50, 75, 90, 100])
     return {"reached": int(reached.size), **{f"p{q}": float(v) for q, v in zip((0, 25, 50, 75, 90, 100), quantiles)}}
+
+
+def restart_floor(targets, restart_above: float) -> np.ndarray:
+    """Per row, `restart_above` x the target's mean square: a generated row whose pixel MSE is above it
+    is in a wrong basin (the recovered rows end ~1e-13 x). The restarts (restarts.py) start such rows
+    again; the polish (levenberg_marquardt.py) keeps spending on rows below it."""
+    targets = np.asarray(targets, np.float64).reshape(len(targets), -1)
+    return restart_above * np.mean(np.square(targets), axis=1)

@@ -17,15 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_inversion.config import seeds
+from dcgan_inversion.inversion.metrics import restart_floor
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.result import InversionResult, replaced_fields
-
-
-def restart_floor(targets, restart_above: float) -> np.ndarray:
-    """Per row, `restart_above` x the target's mean square: a generated row whose pixel MSE is above it
-    is in a wrong basin (the recovered rows end ~1e-13 x)."""
-    targets = np.asarray(targets, np.float64).reshape(len(targets), -1)
-    return restart_above * np.mean(np.square(targets), axis=1)
 
 
 def stuck_rows(problem: InversionProblem, result: InversionResult, restart_above: float) -> np.ndarray:
