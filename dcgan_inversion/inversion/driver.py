@@ -129,27 +129,28 @@ def _invert_batch(generator, problem: InversionProblem, settings: InversionSetti
         if settings.progress:
             print(f"{settings.progress.rstrip(':')}: finished before, kept in {checkpoint_dir}", flush=True)
         return finished
-    result = _attempt(generator, problem, settings, checkpoint_dir)
-    result.restarts = np.zeros(problem.rows, np.int64)
+    result = dataclasses.replace(_attempt(generator, problem, settings, checkpoint_dir),
+                                 restarts=np.zeros(problem.rows, np.int64))
     if settings.restarting and problem.generated.any():
-        _restart_stuck_rows(generator, problem, settings, result, checkpoint_dir)
+        result = _restart_stuck_rows(generator, problem, settings, result, checkpoint_dir)
     save_finished(checkpoint_dir, key, result)
     return result
 
 
 def _restart_stuck_rows(generator, problem: InversionProblem, settings: InversionSettings, result: InversionResult,
-                        checkpoint_dir) -> None:
+                        checkpoint_dir) -> InversionResult:
     """New attempts at the rows left in a wrong basin, round after round (restarts.py): a better fit
     replaces the row, every attempt is paid."""
     ran = np.full(problem.rows, result.steps + result.polish_iterations)  # each row's steps and iterations so far
     for round_ in range(1, settings.polish.restarts + 1):
         planned = restarts.restart_round(problem, result, settings, round_, checkpoint_dir)
         if planned is None:
-            return
+            break
         rows, again, again_settings, directory = planned
         again_result = _attempt(generator, again, again_settings, directory)
-        restarts.fold(result, rows, again_result, ran[rows])
+        result = restarts.fold(result, rows, again_result, ran[rows])
         ran[rows] += again_result.steps + again_result.polish_iterations
+    return result
 
 
 def _batch_fingerprint(problem: InversionProblem, settings: InversionSettings) -> ProblemKey:
@@ -168,10 +169,10 @@ def _attempt(generator, problem: InversionProblem, settings: InversionSettings, 
     phase = FirstOrderPhase(generator, problem, settings, checkpoint_dir)
     result = phase.run()
     if screened is not None:
-        result.screen_row_steps, result.screen_seconds = screened.row_steps, screened.seconds
-        result.seconds += screened.seconds
+        result = dataclasses.replace(result, screen_row_steps=screened.row_steps, screen_seconds=screened.seconds,
+                                     seconds=result.seconds + screened.seconds)
     if settings.polishing:
-        polish(generator, settings, phase.inversion, result, problem.z_true)
+        result = polish(generator, settings, phase.inversion, result, problem.z_true)
     return result
 
 

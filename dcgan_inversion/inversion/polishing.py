@@ -9,6 +9,8 @@ module and one line in `METHODS`.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from dcgan_inversion.infra import preemption
@@ -25,15 +27,16 @@ TITLES = {"levenberg_marquardt": "Levenberg-Marquardt polish",
           "broyden_lm": "Levenberg-Marquardt polish (Broyden-updated Jacobian)"}
 
 
-def polish(generator, settings, inversion: ShardedInversion, result: InversionResult, z_true) -> None:
-    """Runs the polish on the first-order result and folds its outcome into `result`."""
+def polish(generator, settings, inversion: ShardedInversion, result: InversionResult, z_true) -> InversionResult:
+    """The polish on the first-order result: a new result with the polished rows, the first-order
+    state kept beside them (`result` itself is left as it was)."""
     config, polish_config = settings.invert, settings.polish
     polisher = METHODS[polish_config.method](generator, polish_config, *settings.prior.box, settings.strategy)
     title = settings.progress and f"{settings.progress.rstrip(':')}: {TITLES[polish_config.method]}"
     bar = progress_bar(title, polish_config.iterations, z_true is not None)
     history, counted_history = [], []
     thresholds = np.asarray(config.thresholds)
-    first_step = result.first_step
+    first_step = None if result.first_step is None else result.first_step.copy()
 
     def on_iteration(iteration, z, counted):
         if preemption.requested():  # the first-order phase is saved as finished: a resume redoes the polish
@@ -53,21 +56,13 @@ def polish(generator, settings, inversion: ShardedInversion, result: InversionRe
     z, info = polisher.run(result.z, inversion.targets(), on_iteration=on_iteration)
     if bar and info["iterations"] < polish_config.iterations:
         bar.update(info["iterations"], finalize=True)  # stopped early: end the bar's line
-    _fold(result, z, info, history, z_true)
-    result.polish_counted = np.stack(counted_history) if counted_history else None
-    if result.snapshots:
-        result.snapshots[result.steps + info["iterations"]] = inversion.images(settings.snapshot_rows, z)
-
-
-def _fold(result: InversionResult, z, info: dict, history: list, z_true) -> None:
-    """The polished rows replace the first-order ones; the first-order state is kept beside them."""
-    result.z_before_polish, result.z_error_before_polish = result.z, result.z_error
-    result.z = z
-    result.pixel_error = info["pixel_error"]
-    result.z_error = None if z_true is None else latent_error(z, z_true)
-    result.polish_iterations = info["iterations"]
-    result.polish_row_iterations = info["row_iterations"]
-    result.polish_row_steps = float(np.sum(info["counted"]))
-    result.polish_seconds = info["seconds"]
-    result.seconds += info["seconds"]
-    result.polish_z_error = np.stack(history) if history else None
+    snapshots = dict(result.snapshots)
+    if snapshots:
+        snapshots[result.steps + info["iterations"]] = inversion.images(settings.snapshot_rows, z)
+    return dataclasses.replace(
+        result, z=z, pixel_error=info["pixel_error"], z_error=None if z_true is None else latent_error(z, z_true),
+        first_step=first_step, z_before_polish=result.z, z_error_before_polish=result.z_error,
+        polish_iterations=info["iterations"], polish_row_iterations=info["row_iterations"],
+        polish_row_steps=float(np.sum(info["counted"])), polish_seconds=info["seconds"],
+        seconds=result.seconds + info["seconds"], polish_z_error=np.stack(history) if history else None,
+        polish_counted=np.stack(counted_history) if counted_history else None, snapshots=snapshots)

@@ -52,20 +52,26 @@ def restarted_problem(problem: InversionProblem, rows: np.ndarray, settings: Inv
                             seed=int(rng.integers(2 ** 31)), generated=True)
 
 
-def fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran: np.ndarray) -> None:
-    """Rows whose new attempt fits better take it; the cost of every attempt is added. `ran`: the
-    steps and polish iterations the rows ran before this attempt (its step counts continue them)."""
-    result.restarts[rows] += 1
-    result.restart_row_steps += again.screen_row_steps + again.row_steps + again.polish_row_steps
-    result.restart_seconds += again.seconds
-    result.seconds += again.seconds
+def fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran: np.ndarray) -> InversionResult:
+    """`result` with a restart folded in: rows whose new attempt fits better take it; the cost of every
+    attempt is added. `ran`: the steps and polish iterations the rows ran before this attempt (its step
+    counts continue them)."""
     better = again.pixel_error < result.pixel_error[rows]
     taken, source = rows[better], np.flatnonzero(better)
+    replaced = {}
     for name in replaced_fields():
         mine, theirs = getattr(result, name), getattr(again, name)
         if mine is not None and theirs is not None:
-            mine[taken] = theirs[source]
-    if result.first_step is not None:  # a crossing in an earlier attempt still counts (the sticky rule)
-        crossed, before = again.first_step[source], result.first_step[taken]
-        result.first_step[taken] = np.where(before >= 0, before,
-                                            np.where(crossed >= 0, crossed + ran[better][:, None], -1))
+            replaced[name] = mine.copy()
+            replaced[name][taken] = theirs[source]
+    first_step = result.first_step
+    if first_step is not None:  # a crossing in an earlier attempt still counts (the sticky rule)
+        first_step = first_step.copy()
+        crossed, before = again.first_step[source], first_step[taken]
+        first_step[taken] = np.where(before >= 0, before, np.where(crossed >= 0, crossed + ran[better][:, None], -1))
+    restarted = result.restarts.copy()
+    restarted[rows] += 1
+    return dataclasses.replace(
+        result, **replaced, first_step=first_step, restarts=restarted,
+        restart_row_steps=result.restart_row_steps + again.screen_row_steps + again.row_steps + again.polish_row_steps,
+        restart_seconds=result.restart_seconds + again.seconds, seconds=result.seconds + again.seconds)

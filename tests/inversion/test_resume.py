@@ -105,7 +105,7 @@ def _count_polishes(monkeypatch):
 
     def counted(generator, settings, inversion, result, z_true):
         polished.append(len(result.z))
-        polish(generator, settings, inversion, result, z_true)
+        return polish(generator, settings, inversion, result, z_true)
 
     monkeypatch.setattr(driver, "polish", counted)
     return polished
