@@ -21,10 +21,10 @@ def _part(join: str, replaced: bool = False, **default):
     return field(metadata={"join": join, "replaced": replaced}, **default)
 
 
-@dataclass
+@dataclass(frozen=True)
 class InversionResult:
-    """What one inversion produced, per row; numpy arrays so experiments can save them. Each field says
-    how batches join it, so a new field is one line."""
+    """What one inversion produced, per row; numpy arrays so experiments can save them. Frozen: each stage
+    returns a new one (dataclasses.replace). Each field says how batches join it, so a new field is one line."""
 
     z: np.ndarray = _part("rows", True)                    # recovered z', (rows, z_dim)
     pixel_error: np.ndarray = _part("rows", True)          # mean squared pixel error of G(z') vs the target, (rows,)

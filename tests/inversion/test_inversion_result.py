@@ -1,4 +1,6 @@
 """inversion/result.py: the Table 1 metric and batches joined in order."""
+from dataclasses import replace
+
 import numpy as np
 
 from dcgan_inversion.inversion import InversionResult, latent_error
@@ -32,8 +34,7 @@ def test_batches_join_in_order_and_shorter_histories_are_padded():
 def test_a_result_written_to_an_npz_file_reads_back_whole(tmp_path):
     from dataclasses import fields
 
-    result = _result(2, 4, 3, 1.0)
-    result.restarts, result.polish_row_steps = np.array([0, 2]), 12.5
+    result = replace(_result(2, 4, 3, 1.0), restarts=np.array([0, 2]), polish_row_steps=12.5)
     np.savez(tmp_path / "result.npz", **result.to_arrays())
     with np.load(tmp_path / "result.npz") as saved:
         read = InversionResult.from_arrays(saved)
