@@ -18,6 +18,7 @@ from dcgan_inversion.inversion.clip import clip_latents, mode_ids  # noqa: E402
 from dcgan_inversion.config import InvertConfig, ModelConfig  # noqa: E402
 from dcgan_inversion.inversion import LatentInversion, make_optimizer  # noqa: E402
 from dcgan_inversion.inversion.cost import forward_flops  # noqa: E402
+from dcgan_inversion.gan.latents import UNIFORM  # noqa: E402
 from dcgan_inversion.gan.model import make_generator, mixed_precision_copy  # noqa: E402
 
 MODELS = {"demo 32px gf32": ModelConfig(image_size=32, gf_dim=32, df_dim=32),
@@ -31,8 +32,8 @@ def _problem(model: ModelConfig, rows: int, seed: int = 0):
     keras.utils.set_random_seed(seed)
     generator = make_generator(model)
     rng = np.random.default_rng(seed)
-    z_true = rng.uniform(-1, 1, (rows, model.z_dim)).astype(np.float32)
-    z_init = rng.uniform(-1, 1, (rows, model.z_dim)).astype(np.float32)
+    z_true = UNIFORM.sample(rng, (rows, model.z_dim))
+    z_init = UNIFORM.sample(rng, (rows, model.z_dim))
     return generator, generator(z_true, training=False).numpy(), z_init, z_true
 
 
@@ -97,7 +98,7 @@ def authors_style_seconds_per_step(generator, targets, z_init, min_seconds: floa
         step()
         values = z.numpy()
         outside = np.abs(values) >= 1.0
-        values[outside] = rng.uniform(-1.0, 1.0, outside.sum())
+        values[outside] = UNIFORM.sample(rng, outside.sum(), np.float64)
         z.assign(values)
 
     return _timed(one, min_seconds, 3)

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from dcgan_inversion import config as config_lib
+from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.gan.model import make_generator
 
 JACOBIANS = ("levenberg_marquardt", "layerwise_lm")  # a fresh Jacobian every iteration: autodiff, layer-wise
@@ -150,7 +151,7 @@ def _memory_probe(method: str, rows: int) -> None:
     keras.utils.set_random_seed(0)
     generator = make_generator(config.model)
     rng = np.random.default_rng(0)
-    z_true = rng.uniform(-1, 1, (rows, config.model.z_dim)).astype(np.float32)
+    z_true = UNIFORM.sample(rng, (rows, config.model.z_dim))
     starts = np.clip(z_true + rng.uniform(-0.3, 0.3, z_true.shape), -1, 1).astype(np.float32)
     polish = config_lib.replace(config, polish={"iterations": 2}).polish
     METHODS[method](generator, polish).run(starts, generator(z_true, training=False).numpy())
