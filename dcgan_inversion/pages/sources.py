@@ -55,6 +55,13 @@ SOURCES = (
             '--set experiments.latents=prior"',
             "make publish FORCE=1 RUN=runs/face_noise_prior"),
            "Figure 2 under our method on the real face generator, 16 latents per noise level and mode, its own N(0, 1) latents"),
+    Source(("runs/celeba_noise_prior/*",),
+           ("make import PRETRAINED=generateme RUN=runs/celeba_noise_prior",
+            'make invert RUN=runs/celeba_noise_prior ARGS="--experiment noise --set experiments.noise_latents=16 '
+            '--set experiments.latents=prior"',
+            "make publish FORCE=1 RUN=runs/celeba_noise_prior"),
+           "Figure 2 under our method on the CelebA-like DCGAN, 16 latents per noise level and mode, its own N(0, 1) "
+           "latents"),
     Source(("runs/face_noise_uniform/*",),
            ("make import PRETRAINED=gan-face-generate RUN=runs/face_noise_uniform",
             'make invert RUN=runs/face_noise_uniform ARGS="--experiment noise --set experiments.noise_latents=16 '
