@@ -25,6 +25,11 @@ SOURCES = (
     Source(("runs/celeba_demo/*",), ("make demo", 'make invert ARGS="--experiment edits"', "make publish FORCE=1"),
            "the paper's experiments at make demo's sizes on the CelebA-like DCGAN (generateme), its own N(0, 1) "
            "latents, and the walks-and-arithmetic example"),
+    Source(("runs/celeba_demo_uniform/*",),
+           ('make demo RUN=runs/celeba_demo_uniform ARGS="--set experiments.latents=paper_uniform"',
+            "make publish FORCE=1 RUN=runs/celeba_demo_uniform"),
+           "the paper's experiments at make demo's sizes on the CelebA-like DCGAN, the paper's U(-1, 1) latents "
+           "(box [-1, 1])"),
     Source(("runs/face_demo/*",), ("make demo PRETRAINED=gan-face-generate RUN=runs/face_demo",
                                    'make invert RUN=runs/face_demo ARGS="--experiment edits"',
                                    "make publish FORCE=1 RUN=runs/face_demo"),
