@@ -88,9 +88,11 @@ def is_torch_file(path) -> bool:
     return head.startswith(b"PK") or head == LEGACY_HEAD or is_safetensors(path)
 
 
-def _options(hints: dict) -> str:
-    """The command-line options of the hints given: '--labels, --bn-eps'."""
-    return ", ".join("--" + name.replace("_", "-") for name, value in hints.items() if value not in (0, None))
+def _refuse_pytorch_hints(hints: dict, what: str) -> None:
+    """One line naming the PyTorch-only options given (`--labels`, `--bn-eps`, ...) for a file of another kind."""
+    given = ["--" + name.replace("_", "-") for name, value in hints.items() if value not in (0, None)]
+    if given:
+        raise UserError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for PyTorch files; {what}")
 
 
 def read_weights(checkpoint, discriminator=None, **hints):
@@ -102,8 +104,7 @@ def read_weights(checkpoint, discriminator=None, **hints):
         return read_pytorch_checkpoint(checkpoint, discriminator, **hints)
     if discriminator is not None:
         raise UserError("--discriminator names a PyTorch discriminator file; a TF1 checkpoint holds both networks")
-    if any(value not in (0, None) for value in hints.values()):
-        raise UserError(f"{_options(hints)} are for PyTorch files; a TF1 checkpoint is Amos's DCGAN")
+    _refuse_pytorch_hints(hints, "a TF1 checkpoint is Amos's DCGAN")
     return read_checkpoint(checkpoint)
 
 
@@ -125,16 +126,13 @@ def import_checkpoint(checkpoint, run_dir, base_config: str = BASE_CONFIG, seed:
     check_destination(run_dir)
     from dcgan_inversion.gan.keras_file import is_keras_file
 
+    hints = {"labels": labels, "label_position": label_position, "activation": activation, "bn_eps": bn_eps}
     if is_keras_file(checkpoint):
-        if labels or activation or bn_eps is not None or label_position or discriminator is not None:
-            raise UserError("--labels, --label-position, --activation, --bn-eps and --discriminator are for PyTorch "
-                            "files; a Keras file is "
-                            "imported as it is")
+        _refuse_pytorch_hints({**hints, "discriminator": discriminator}, "a Keras file is imported as it is")
         return import_keras(checkpoint, run_dir, base_config, seed, latent, latent_box, image_range, trusted)
     if image_range is not None or trusted:
         raise UserError("--image-range and --trust-file are for Keras model files")
-    weights = read_weights(checkpoint, discriminator, labels=labels, activation=activation, bn_eps=bn_eps,
-                           label_position=label_position)
+    weights = read_weights(checkpoint, discriminator, **hints)
     if label_names and len(label_names) != weights.model.labels:
         raise UserError(f"--label-names names {len(label_names)} classes; the generator has {weights.model.labels} "
                         "(--labels N for a one-hot class)")

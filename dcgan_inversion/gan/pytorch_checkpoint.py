@@ -261,17 +261,13 @@ def _mlp_norms(network: Network, widths: list, source: str, bn_eps: float | None
     read = {layer.attributes["eps"] for layer in norms.values() if "eps" in layer.attributes}
     if len(read) > 1:
         raise CheckpointMismatch(f"{source}: its batch norms have several eps ({sorted(read)}); this importer reads one")
-    options = {"g_norms": tuple(sorted(norms))}
-    if read:  # a whole model says it
-        eps = float(read.pop())
-        if bn_eps is not None and abs(eps - bn_eps) > 1e-12:
-            raise UserError(f"--bn-eps {bn_eps:g}: the model file says its batch norms' eps is {eps:g}")
-        return norms, {**options, "g_bn_eps": eps}, []
-    if bn_eps is not None:
-        return norms, {**options, "g_bn_eps": float(bn_eps)}, []
-    return norms, {**options, "g_bn_eps": BN_EPSILON}, [
+    if read and bn_eps is not None and abs(next(iter(read)) - bn_eps) > 1e-12:
+        raise UserError(f"--bn-eps {bn_eps:g}: the model file says its batch norms' eps is {next(iter(read)):g}")
+    eps = float(next(iter(read))) if read else BN_EPSILON if bn_eps is None else float(bn_eps)  # a whole model says it
+    assumed = [] if read or bn_eps is not None else [
         f"batch norm eps {BN_EPSILON:g} (torch's default): a state dict does not store it; a generator written "
         "nn.BatchNorm1d(n, 0.8) has 0.8 (--bn-eps sets it)"]
+    return norms, {"g_norms": tuple(sorted(norms)), "g_bn_eps": eps}, assumed
 
 
 def _batch_norm_weights(norm) -> list:

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.infra.checkpoints import DAMAGED, set_aside
-from dcgan_inversion.infra.fingerprints import ProblemKey, fingerprint, settings_text  # noqa: F401 - the engine's one rule
+from dcgan_inversion.infra.fingerprints import ProblemKey
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.result import InversionResult
 from dcgan_inversion.inversion.shards import ShardedInversion
@@ -33,7 +33,8 @@ class FirstOrderLog:
     checkpoint always has its log.
     """
 
-    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: ProblemKey, switch: StallSwitch | None):
+    def __init__(self, inversion: ShardedInversion, checkpoint_dir, problem: ProblemKey | None,
+                 switch: StallSwitch | None):
         self.inversion, self.problem, self.switch = inversion, problem, switch
         self.done, self.finished, self.row_steps = 0, False, 0
         self.seconds, self.warm_seconds, self.warm_row_steps = 0.0, 0.0, 0

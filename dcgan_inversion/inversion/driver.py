@@ -19,7 +19,8 @@ import tensorflow as tf
 from dcgan_inversion.infra import preemption
 from dcgan_inversion.config import InvertConfig
 from dcgan_inversion.infra.errors import UserError
-from dcgan_inversion.inversion.checkpoint import FirstOrderLog, ProblemKey, load_finished, save_finished
+from dcgan_inversion.infra.fingerprints import ProblemKey
+from dcgan_inversion.inversion.checkpoint import FirstOrderLog, load_finished, save_finished
 from dcgan_inversion.inversion.polishing import polish
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.progress import progress_bar, progress_values
@@ -179,7 +180,8 @@ def _attempt(generator, problem: InversionProblem, settings: InversionSettings, 
 def screened_starts(generator, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> screening.Screened:
     """The start screen (screening.py): each row's candidates run a few first-order steps together, the
     best goes on; a resumed run reads the screen it kept."""
-    kept = screening.kept(problem, settings, checkpoint_dir)
+    key = screening.screen_key(problem, settings) if checkpoint_dir is not None else None
+    kept = screening.kept(key, checkpoint_dir)
     if kept is not None:
         return kept
     began = time.perf_counter()
@@ -187,7 +189,7 @@ def screened_starts(generator, problem: InversionProblem, settings: InversionSet
     result = invert(generator, candidates, screening.screen_settings(settings)) \
         if settings.polish.screen_starts > 1 else None
     screened = screening.chosen(problem, result, bank_steps, time.perf_counter() - began, candidates)
-    screening.keep(screened, problem, settings, checkpoint_dir)
+    screening.keep(screened, key, checkpoint_dir)
     return screened
 
 
@@ -208,7 +210,8 @@ class FirstOrderPhase:
         polish_config = settings.polish
         self.switch = StallSwitch(self.inversion.stepping_pixel_error(), polish_config.stall_improvement) \
             if settings.switching else None
-        self.log = FirstOrderLog(self.inversion, checkpoint_dir, self._fingerprint(), self.switch)
+        key = self._fingerprint() if checkpoint_dir is not None else None  # only checkpoints are keyed
+        self.log = FirstOrderLog(self.inversion, checkpoint_dir, key, self.switch)
         self.every = self.config.checkpoint_every if checkpoint_dir is not None else 0
         self.checks = _stall_checks(polish_config, self.steps) if settings.switching else set()
         self.bar = None

@@ -23,6 +23,7 @@ import numpy as np
 
 from dcgan_inversion.config import seeds
 from dcgan_inversion.gan.sampling import generate
+from dcgan_inversion.infra.fingerprints import ProblemKey
 from dcgan_inversion.infra.io_utils import write_npz
 from dcgan_inversion.inversion.metrics import squared_distances
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
@@ -41,14 +42,14 @@ class Screened:
     seconds: float
 
 
-def kept(problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> Screened | None:
-    """The screen a run kept in `checkpoint_dir` (`screen.npz`) for this problem and these settings, so a
-    resumed run goes on from the same starts; None where there is none (or it is another problem's)."""
+def kept(key: ProblemKey, checkpoint_dir) -> Screened | None:
+    """The screen a run kept in `checkpoint_dir` (`screen.npz`) under `key` (`screen_key`), so a resumed
+    run goes on from the same starts; None where there is none (or it is another problem's)."""
     saved = None if checkpoint_dir is None else Path(checkpoint_dir) / SAVED
     if saved is None or not saved.exists():
         return None
     with np.load(saved) as kept_screen:
-        if _fingerprint(problem, settings).matches(kept_screen):
+        if key.matches(kept_screen):
             return Screened(kept_screen["starts"], float(kept_screen["row_steps"]), float(kept_screen["seconds"]))
     return None
 
@@ -65,16 +66,15 @@ def chosen(problem: InversionProblem, result: InversionResult | None, bank_steps
     return Screened(z[np.arange(problem.rows), np.argmin(pixel_error, axis=1)], result.row_steps + bank_steps, seconds)
 
 
-def keep(screened: Screened, problem: InversionProblem, settings: InversionSettings, checkpoint_dir) -> None:
-    """Keeps the screen with the fingerprint of what made it (settings, targets, starts, modes, seed)."""
+def keep(screened: Screened, key: ProblemKey, checkpoint_dir) -> None:
+    """Keeps the screen under `key`, the fingerprint of what made it."""
     if checkpoint_dir is not None:
         write_npz(Path(checkpoint_dir) / SAVED, starts=screened.starts, row_steps=screened.row_steps,
-                  seconds=screened.seconds, **_fingerprint(problem, settings).saved())
+                  seconds=screened.seconds, **key.saved())
 
 
-def _fingerprint(problem: InversionProblem, settings: InversionSettings):
-    from dcgan_inversion.infra.fingerprints import ProblemKey
-
+def screen_key(problem: InversionProblem, settings: InversionSettings) -> ProblemKey:
+    """What a screen depends on: the settings, the targets, the starts, the modes, the seed."""
     return ProblemKey.of(problem.targets, (settings.invert, settings.polish), problem.starts, list(problem.modes),
                        problem.seed)
 

@@ -148,7 +148,7 @@ def test_a_kept_batch_of_another_problem_or_damaged_runs_again(tiny_generator, t
 
 def test_fingerprints_ignore_opt_in_options_at_their_default_and_nothing_else():
     """A run made before an opt-in option existed stays resumable; any other setting counts."""
-    from dcgan_inversion.inversion.checkpoint import fingerprint, settings_text
+    from dcgan_inversion.infra.fingerprints import fingerprint, settings_text
 
     polish = config_lib.PolishConfig()
     opt_in = [f.name for f in dataclasses.fields(polish) if f.metadata.get("opt_in")]
