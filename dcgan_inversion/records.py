@@ -38,29 +38,39 @@ def stamped(config, **numbers) -> dict:
 
 
 def generator_record(results_dir: Path) -> dict | None:
-    """The generator a run's results are made on: its weights file and sha256, and for an imported run
-    where they came from (the package, version and pinned sum, or the file's name and sum, from
-    imported.json); None for results outside a run (the Python API's own folders)."""
+    """The generator a run's results are made on (run_generator, below) for results written inside a
+    run (up to two folders down); None for results outside one (the Python API's own folders)."""
+    for folder in list(Path(results_dir).resolve().parents)[:3]:
+        record = run_generator(folder)
+        if record is not None:
+            return record
+    return None
+
+
+def run_generator(folder: Path) -> dict | None:
+    """A run's generator: its weights file and sha256, and for an imported run where they came from
+    (the package, version and pinned sum, or the file's name and sum, from imported.json); None when
+    `folder` is not a run."""
     from dcgan_inversion.gan.keras_file import run_file
     from dcgan_inversion.infra.io_utils import path_sha256
     from dcgan_inversion.run.paths import RunPaths
 
-    for folder in list(Path(results_dir).resolve().parents)[:3]:
-        paths = RunPaths(folder)
-        weights = paths.generator_weights if paths.generator_weights.exists() else run_file(folder)
-        if weights is None or not paths.config.exists():
-            continue
-        record = {"weights_file": weights.name, "weights_sha256": path_sha256(weights)}
-        try:
-            imported = json.loads(paths.imported.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {**record, "source": "trained in this run"}
+    paths = RunPaths(Path(folder))
+    weights = paths.generator_weights if paths.generator_weights.exists() else run_file(paths.root)
+    if weights is None or not paths.config.exists():
+        return None
+    record = {"weights_file": weights.name, "weights_sha256": path_sha256(weights)}
+    if not paths.imported.exists():
+        return {**record, "source": "trained in this run"}
+    try:
+        imported = json.loads(paths.imported.read_text(encoding="utf-8"))
         pretrained = imported.get("pretrained") or {}
-        keys = ("package", "version", "weights_sha256", "description")
-        source = ({key: pretrained[key] for key in keys if key in pretrained} if pretrained
-                  else {"file": Path(str(imported.get("source", ""))).name, "sha256": imported.get("sha256")})
-        return {**record, "source": source}
-    return None
+    except (OSError, ValueError, AttributeError):
+        return {**record, "source": f"imported ({paths.imported.name} unreadable)"}
+    keys = ("package", "version", "weights_sha256", "description")
+    source = ({key: pretrained[key] for key in keys if key in pretrained} if pretrained
+              else {"file": Path(str(imported.get("source", ""))).name, "sha256": imported.get("sha256")})
+    return {**record, "source": source}
 
 
 def save_results(results_dir: Path, name: str, config, seconds: float, numbers: dict, **arrays) -> dict:

@@ -33,6 +33,10 @@ def test_results_record_the_generator_and_where_its_weights_came_from(tmp_path):
     trained = _run(tmp_path / "c")
     records.save_results(trained / "results", "noise", config, 1.0, {"modes": {}}, z=[0.0])
     assert json.loads((trained / "results" / "noise.json").read_text())["generator"]["source"] == "trained in this run"
+    damaged = _run(tmp_path / "d")
+    (damaged / "imported.json").write_text("{\"source\": ")
+    assert records.run_generator(damaged)["source"] == "imported (imported.json unreadable)"
+    assert records.run_generator(tmp_path) is None  # not a run
     records.save_results(tmp_path / "loose", "noise", config, 1.0, {"modes": {}}, z=[0.0])  # not in a run
     assert "generator" not in json.loads((tmp_path / "loose" / "noise.json").read_text())
 

@@ -13,6 +13,7 @@ import argparse
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 if __name__ == "__main__":  # run as a command: TensorFlow's start-up lines filtered by level, before it loads
@@ -29,7 +30,7 @@ from dcgan_inversion.gan.latents import latent_prior  # noqa: E402
 from dcgan_inversion.gan.sampling import generate  # noqa: E402
 from dcgan_inversion.inversion.multistart import best_of_starts  # noqa: E402
 from dcgan_inversion.user_images import recover  # noqa: E402
-from dcgan_inversion.data.pipeline import heldout_images, to_model_range  # noqa: E402
+from dcgan_inversion.data.pipeline import demo_faces, heldout_images, to_model_range  # noqa: E402
 from dcgan_inversion.infra.errors import UserError  # noqa: E402
 from dcgan_inversion.data.images import to_uint8  # noqa: E402
 from dcgan_inversion.infra.io_utils import atomic_write_text, write_json  # noqa: E402
@@ -42,7 +43,7 @@ def categories(generator, config: Config) -> dict:
     rng = np.random.default_rng(seeds.stream(config.seed, seeds.VERDICT_IMAGES))
     exact = generate(generator, latent_prior(config).sample(rng, (PER_CATEGORY, config.model.z_dim)))
     generated = recover.as_8_bit(exact, config)
-    held_out = heldout_images(config)
+    faces_name, faces = unseen_real_faces(config)
     return {
         "generated, float32 (never saved to a file)": exact,
         "generated, saved as 8-bit PNG": generated,
@@ -50,9 +51,20 @@ def categories(generator, config: Config) -> dict:
         "generated, JPEG quality 75": _jpeg(exact, 75, config),
         f"generated + noise (sigma {NOISE_SIGMA}), 8-bit": recover.as_8_bit(np.clip(
             exact + NOISE_SIGMA * rng.standard_normal(exact.shape), -1, 1), config),
-        "unseen real faces (not in the calibration)": held_out[1::2],
+        faces_name: faces,
         "photos of other things": _other_photos(config),
     }
+
+
+def unseen_real_faces(config: Config) -> tuple[str, np.ndarray]:
+    """Real faces the calibration did not use: every other held-out image of the run's data (the
+    calibration takes the rest); a run with no data beside it (an imported one) gets LFW faces that
+    ship with scikit-image instead, grey and 25 px, so harder to tell from G's than a colour photo."""
+    held_out = heldout_images(config)[1::2]
+    if len(held_out):
+        return "unseen real faces (not in the calibration)", held_out
+    faces = demo_faces(config.model.image_size, config.model.channels)[:PER_CATEGORY]
+    return "LFW faces from scikit-image (grey, 25 px upscaled; not in the calibration)", faces
 
 
 def _jpeg(images: np.ndarray, quality: int, config: Config) -> np.ndarray:
@@ -131,13 +143,16 @@ def main(argv=None) -> None:
         from dcgan_inversion.config import load_config
         from dcgan_inversion.infra.environment import environment
         from dcgan_inversion.infra.io_utils import ensure_writable
+        from dcgan_inversion.records import run_generator
         from dcgan_inversion.run import load_encoder, load_generator
 
         config = load_config(args.config or str(args.run / "config.yaml"))
         ensure_writable(args.out)  # before minutes of inversions, not after
         encoder = load_encoder(args.run) if args.encoder else None
+        started = time.perf_counter()
         report = {**measure(load_generator(args.run, config.model), config, args.starts, args.mode, encoder),
-                  "seed": config.seed, "environment": environment()}
+                  "wall_seconds": round(time.perf_counter() - started, 2), "seed": config.seed,
+                  "environment": environment(), "generator": run_generator(args.run)}
         write_json(args.out / "verdicts.json", report)
         atomic_write_text(args.out / "verdicts.md", markdown(report))
         print(markdown(report) + f"\nwrote {args.out / 'verdicts.json'} and {args.out / 'verdicts.md'}")
