@@ -148,14 +148,14 @@ def _title(verbose: bool, targets, starts: int) -> str | None:
     return f"inverting {len(targets)} images from {starts} starts each" if verbose else None
 
 
-def invert_model(generator, images, prior="uniform", box: float | tuple | None = None,
+def invert_model(generator, images, prior="uniform", box: float | None = None,
                  image_range: tuple = (-1.0, 1.0), starts: int | None = None, mode: str | None = None,
                  seed: int = 0, verbose: bool = True) -> Recovery:
     """Recovers z' for images of any Keras generator z -> image (one input of shape (z_dim,), one
     image output), with this package's inversion (the `celeba` config's first-order phase and polish).
 
-    `prior`: "uniform" (U(-1, 1), or U(low, high) with `box=(low, high)`), "normal" (N(0, 1), clip box
-    [-b, b] with `box=b`, default 4.5), or a `LatentPrior`. `image_range`: what the generator outputs,
+    `prior`: "uniform" (U(-b, b), the paper's b = 1) or "normal" (N(0, 1) kept in [-b, b], b = 4.5),
+    `box=b` another half-width, or a `LatentPrior` (a symmetric box). `image_range`: what the generator outputs,
     (-1, 1) (tanh) or (0, 1) (sigmoid); `images` must be float in that range and are matched there.
     Layers the layer-wise Jacobian does not know fall back to forward-mode autodiff (said when it
     happens: it costs about a forward pass per latent dimension), and `Recovery.jacobian` says which was
@@ -262,18 +262,21 @@ def _recovery(generator, found: dict, plan) -> Recovery:
 
 
 def latent_prior_named(prior, box=None):
-    """A `LatentPrior` from a name ("uniform", "normal") and an optional box, or the prior itself."""
-    from dcgan_inversion.config import ModelConfig
-    from dcgan_inversion.gan.latents import LatentPrior
+    """A `LatentPrior` from a name ("uniform", "normal") and an optional half-width b of its box
+    [-b, b] (default per prior: gan/latents.DEFAULT_BOX), or the prior itself."""
+    from dcgan_inversion.gan.latents import DEFAULT_BOX, LatentPrior
 
     if isinstance(prior, LatentPrior):
         return prior
-    if prior == "normal":
-        return LatentPrior.normal(ModelConfig().latent_box if box is None else float(box))
-    if prior == "uniform":
-        low, high = (-1.0, 1.0) if box is None else (box if isinstance(box, tuple) else (-float(box), float(box)))
-        return LatentPrior("uniform", float(low), float(high))
-    raise UserError(f"prior must be 'uniform', 'normal' or a LatentPrior, got {prior!r}")
+    if prior not in DEFAULT_BOX:
+        raise UserError(f"prior must be 'uniform', 'normal' or a LatentPrior, got {prior!r}")
+    try:
+        half_width = DEFAULT_BOX[prior] if box is None else float(box)
+    except (TypeError, ValueError):
+        raise UserError(f"box is the half-width b of the latent box [-b, b], a number; got {box!r}") from None
+    if not half_width > 0:
+        raise UserError(f"box must be above 0, got {box!r}")
+    return LatentPrior(prior, -half_width, half_width)
 
 
 def model_config(generator, prior) -> Config:
@@ -288,12 +291,13 @@ def model_config(generator, prior) -> Config:
     if len(z_shape) != 1 or len(image_shape) != 3 or image_shape[0] != image_shape[1]:
         raise UserError(f"invert_model needs z of shape (z_dim,) and square images (size, size, channels); this "
                         f"generator maps {z_shape} to {image_shape}")
+    if prior.low != -prior.high:
+        raise UserError(f"a run's latent box is symmetric, [-b, b] (model.latent_box); this prior's is "
+                        f"[{prior.low:g}, {prior.high:g}]")
     base = config_lib.load_config("celeba")
     model = dataclasses.replace(base.model, image_size=image_shape[0], z_dim=z_shape[0], channels=image_shape[2],
-                                latent=prior.kind,
-                                latent_box=prior.high if prior.kind == "normal" else base.model.latent_box)
-    invert = {"low": prior.low, "high": prior.high} if prior.kind == "uniform" else {}
-    return config_lib.replace(base, model=model, invert=invert)
+                                latent=prior.kind, latent_box=prior.high)
+    return config_lib.replace(base, model=model)
 
 
 def _in_range(images, config: Config, image_range: tuple) -> np.ndarray:

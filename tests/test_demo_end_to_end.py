@@ -37,7 +37,7 @@ def test_make_demo_on_a_celeba_shaped_folder(tmp_path):
     make_folder(tmp_path / "img_align_celeba", 200)
     run = tmp_path / "celeba"
     settings = [f"data.path={tmp_path / 'img_align_celeba'}", f"data.cache={tmp_path / 'cache'}", "train.steps=3",
-                "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "polish.restarts=1",
+                "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "search.restarts=1",
                 "experiments.table1_latents=2",
                 "experiments.noise_latents=1", "experiments.noise_variances=[0.0,0.1]",
                 "experiments.uniqueness_restarts=2", "experiments.trajectory_targets=1",
@@ -68,8 +68,8 @@ def test_make_demo_imports_the_real_face_generator_and_runs_every_experiment(tmp
             pytest.skip(str(error))
         raise
     run = tmp_path / "face_demo"
-    settings = ["invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "polish.restarts=1",
-                "polish.stall_min_steps=5", "experiments.table1_latents=2", "experiments.noise_latents=1",
+    settings = ["invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "search.restarts=1",
+                "search.stall_min_steps=5", "experiments.table1_latents=2", "experiments.noise_latents=1",
                 "experiments.noise_variances=[0.0,0.1]", "experiments.uniqueness_restarts=2",
                 "experiments.trajectory_targets=1", "experiments.trajectory_steps=10"]
     command = ["make", "demo", f"RUN={run}", "ARGS=" + " ".join(f"--set {setting}" for setting in settings)]

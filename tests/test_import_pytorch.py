@@ -15,7 +15,7 @@ TINY = ["--set", "experiments.table1_latents=2", "--set", "experiments.noise_lat
         "--set", "experiments.noise_variances=[0.0,0.1]", "--set", "experiments.uniqueness_restarts=2",
         "--set", "experiments.trajectory_targets=1", "--set", "experiments.trajectory_steps=10",
         "--set", "invert.steps=20", "--set", "invert.steps_per_call=10", "--set", "polish.iterations=2",
-        "--set", "polish.chunk_rows=4", "--set", "polish.restarts=1"]
+        "--set", "polish.chunk_rows=4", "--set", "search.restarts=1"]
 
 
 @pytest.fixture(scope="module")

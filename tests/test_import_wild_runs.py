@@ -15,7 +15,7 @@ NZ = 8
 NAMED = ["convTr1", "batchNorm1", "convTr2", "batchNorm2", "convTr3"]
 TINY = ["--experiment", "table1", "--set", "experiments.table1_latents=2", "--set", "invert.steps=20",
         "--set", "invert.steps_per_call=10", "--set", "polish.iterations=2", "--set", "polish.chunk_rows=4",
-        "--set", "polish.restarts=1", "--set", "polish.screen_starts=1"]
+        "--set", "search.restarts=1", "--set", "search.screen_starts=1"]
 
 
 def _keras_file(path, export: bool = False):

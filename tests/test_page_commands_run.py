@@ -32,8 +32,8 @@ NOT_RUN = {"git", "pip", ".venv/bin/pip"}  # fetching code; `make test` is this 
 # fewer conditions (every clip mode, noise level, mask and hidden fraction is still run, as the pages
 # rendered from the published results read them all).
 TINY = ["train.steps=2", "train.batch_size=8", "train.sample_every=1", "train.log_every=1",
-        "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "polish.restarts=1",
-        "polish.stall_min_steps=5", "polish.screen_starts=2", "polish.screen_steps=2",
+        "invert.steps=10", "invert.steps_per_call=5", "polish.iterations=1", "search.restarts=1",
+        "search.stall_min_steps=5", "search.screen_starts=2", "search.screen_steps=2",
         "experiments.table1_latents=2", "experiments.noise_latents=1",
         "experiments.noise_steps=10", "experiments.uniqueness_images=1", "experiments.uniqueness_restarts=2",
         "experiments.trajectory_targets=1", "experiments.trajectory_steps=10",

@@ -89,13 +89,13 @@ def test_a_page_states_the_settings_and_counted_costs_the_code_uses(tmp_path):
     from dcgan_inversion.inversion.cost import InversionCost
     from dcgan_inversion.gan.model import make_generator
 
-    _site(tmp_path, '{{ config("celeba").polish.screen_starts }} {{ config("demo").invert.learning_rate }} '
-                    '{{ recovery_settings["long first-order phase"].polish.stall_min_steps }} '
+    _site(tmp_path, '{{ config("celeba").search.screen_starts }} {{ config("demo").invert.learning_rate }} '
+                    '{{ recovery_settings["long first-order phase"].search.stall_min_steps }} '
                     '{{ architecture("demo").iteration_steps.layerwise_lm | fixed(1) }}\n', {})
     celeba, demo = load_config("celeba"), load_config("demo")
     demo_iteration = InversionCost.of(make_generator(demo.model)).polish_iteration_steps("layerwise_lm")
     assert rendered_pages(tmp_path)[tmp_path / "docs" / "page.md"] == (
-        f"{celeba.polish.screen_starts} {demo.invert.learning_rate} {LONG_FIRST_ORDER_PHASE['polish']['stall_min_steps']} "
+        f"{celeba.search.screen_starts} {demo.invert.learning_rate} {LONG_FIRST_ORDER_PHASE['search']['stall_min_steps']} "
         f"{fixed(demo_iteration, 1)}\n")
 
 

@@ -24,9 +24,11 @@ from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.gan.model import make_generator
 
 JACOBIANS = ("levenberg_marquardt", "layerwise_lm")  # a fresh Jacobian every iteration: autodiff, layer-wise
-AUTODIFF_LM_20 = {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0, "stall_improvement": 0.1}
-METHOD_NOTES = {"autodiff_lm_20": f"autodiff-Jacobian LM, at most {AUTODIFF_LM_20['iterations']} iterations, no per-row "
-                                  f"stop, switch at <{AUTODIFF_LM_20['stall_improvement']:.0%} improvement per stall window",
+AUTODIFF_LM_20 = {"polish": {"method": "levenberg_marquardt", "iterations": 20, "row_patience": 0},
+                  "search": {"stall_improvement": 0.1}}
+METHOD_NOTES = {"autodiff_lm_20": f"autodiff-Jacobian LM, at most {AUTODIFF_LM_20['polish']['iterations']} iterations, "
+                                  "no per-row stop, switch at "
+                                  f"<{AUTODIFF_LM_20['search']['stall_improvement']:.0%} improvement per stall window",
                 "levenberg_marquardt": "the autodiff Jacobian, fresh every iteration, with the shipped settings",
                 "layerwise_lm": "the layer-wise Jacobian, fresh every iteration, with the shipped settings",
                 "broyden_lm": "the layer-wise Jacobian kept by Broyden's rank-1 updates"}
@@ -37,7 +39,7 @@ PAPER_STEPS = 100_000
 def variants(config) -> dict:
     """The configs compared: autodiff LM with its first settings, each LM Jacobian with the shipped settings,
     and the shipped polish."""
-    return {"autodiff_lm_20": config_lib.replace(config, polish=AUTODIFF_LM_20),
+    return {"autodiff_lm_20": config_lib.replace(config, **AUTODIFF_LM_20),
             **{method: config_lib.replace(config, polish={"method": method}) for method in JACOBIANS},
             config.polish.method: config}
 

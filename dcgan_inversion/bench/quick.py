@@ -11,10 +11,10 @@ LATENTS = 2  # per mode
 
 def at_quick_size(config: config_lib.Config) -> config_lib.Config:
     """`config` with its inversion cut to a few steps and iterations, its options kept on or off."""
-    polish = config.polish
+    search = config.search
     return config_lib.replace(
         config, invert={"steps": min(config.invert.steps, 10), "steps_per_call": 5},
-        polish={"iterations": min(polish.iterations, 2), "restarts": min(polish.restarts, 1),
-                "stall_min_steps": min(polish.stall_min_steps, 5), "screen_steps": min(polish.screen_steps, 2),
-                "screen_starts": min(polish.screen_starts, 2), "screen_bank": min(polish.screen_bank, 4),
-                "stall_window": min(polish.stall_window, 5)})
+        polish={"iterations": min(config.polish.iterations, 2)},
+        search={"restarts": min(search.restarts, 1), "stall_min_steps": min(search.stall_min_steps, 5),
+                "screen_steps": min(search.screen_steps, 2), "screen_starts": min(search.screen_starts, 2),
+                "screen_bank": min(search.screen_bank, 4), "stall_window": min(search.stall_window, 5)})

@@ -29,20 +29,21 @@ import numpy as np
 from dcgan_inversion import config as config_lib
 
 DRAWS = {"paper_uniform": "U(-1, 1), box [-1, 1]", "prior": "the generator's prior"}
-EARLY_SWITCH = {"invert": {"learning_rate": 0.03},
-                "polish": {"stall_min_steps": 0, "restarts": 0, "screen_starts": 1, "row_budget": 0}}
-LONG_FIRST_ORDER_PHASE = {"polish": {"stall_min_steps": 500, "screen_starts": 1, "row_budget": 0}}
-SCREEN_EARLY_SWITCH = {"polish": {"stall_min_steps": 0, "screen_starts": 4, "screen_steps": 25, "row_budget": 0}}
-NEAREST_OF_A_BANK = {"polish": {"screen_starts": 1, "screen_bank": 128}}
+EARLY_SWITCH = {"invert": {"learning_rate": 0.03}, "search": {"stall_min_steps": 0, "restarts": 0, "screen_starts": 1},
+                "polish": {"row_budget": 0}}
+LONG_FIRST_ORDER_PHASE = {"search": {"stall_min_steps": 500, "screen_starts": 1}, "polish": {"row_budget": 0}}
+SCREEN_EARLY_SWITCH = {"search": {"stall_min_steps": 0, "screen_starts": 4, "screen_steps": 25},
+                       "polish": {"row_budget": 0}}
+NEAREST_OF_A_BANK = {"search": {"screen_starts": 1, "screen_bank": 128}}
 DEFAULT = "screened starts, long phase, polish budget"
 
 
 def methods(config, shipped=None) -> dict:
     """The settings compared, all on `config`'s model and experiments; `shipped`: the config whose
-    inversion and polish are the default ones (default: celeba)."""
+    inversion, search and polish are the default ones (default: celeba)."""
     shipped = shipped or config_lib.load_config("celeba")
     as_shipped = config_lib.replace(config, invert=dataclasses.asdict(shipped.invert),
-                                    polish=dataclasses.asdict(shipped.polish))
+                                    search=dataclasses.asdict(shipped.search), polish=dataclasses.asdict(shipped.polish))
     return {"early switch": config_lib.replace(as_shipped, **EARLY_SWITCH),
             "long first-order phase": config_lib.replace(as_shipped, **LONG_FIRST_ORDER_PHASE),
             "screened starts, early switch": config_lib.replace(as_shipped, **SCREEN_EARLY_SWITCH),
@@ -52,22 +53,22 @@ def methods(config, shipped=None) -> dict:
 
 def method_note(config) -> str:
     """What a compared setting does, in words, from its config (so a changed setting changes its note)."""
-    invert, polish = config.invert, config.polish
+    invert, search, polish = config.invert, config.search, config.polish
     parts = [f"Adam {invert.learning_rate:g}"]
-    if polish.stall_min_steps > polish.stall_window:
-        parts.append(f"at least {polish.stall_min_steps} steps before the stall checks")
+    if search.stall_min_steps > search.stall_window:
+        parts.append(f"at least {search.stall_min_steps} steps before the stall checks")
     else:
-        parts.append(f"the stall switch checked from step {polish.stall_window}")
-    if polish.screen_bank:
-        nearest = "its nearest" if polish.screen_starts == 1 else f"the best of its {polish.screen_starts} nearest"
-        parts.append(f"{nearest} of {polish.screen_bank} draws of the prior per row (pixel MSE)"
-                     + (f" after {polish.screen_steps} steps" if polish.screen_starts > 1 else ""))
+        parts.append(f"the stall switch checked from step {search.stall_window}")
+    if search.screen_bank:
+        nearest = "its nearest" if search.screen_starts == 1 else f"the best of its {search.screen_starts} nearest"
+        parts.append(f"{nearest} of {search.screen_bank} draws of the prior per row (pixel MSE)"
+                     + (f" after {search.screen_steps} steps" if search.screen_starts > 1 else ""))
     else:
-        parts.append(f"the best of {polish.screen_starts} starts after {polish.screen_steps} steps"
-                     if polish.screen_starts > 1 else "no screen")
+        parts.append(f"the best of {search.screen_starts} starts after {search.screen_steps} steps"
+                     if search.screen_starts > 1 else "no screen")
     if polish.row_budget:
         parts.append(f"a polish budget of {polish.row_budget:g} per row and attempt")
-    parts.append(f"up to {polish.restarts} restarts of stuck rows" if polish.restarts else "no restarts")
+    parts.append(f"up to {search.restarts} restarts of stuck rows" if search.restarts else "no restarts")
     return ", ".join(parts)
 
 

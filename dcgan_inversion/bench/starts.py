@@ -20,8 +20,8 @@ def start_variants(config) -> dict:
     phase, and the encoder start going to the polish after one step. The encoder's guess replaces the
     start screen (a screen would pay for random candidates beside it); stuck rows still restart from
     draws of the prior."""
-    encoder = config_lib.replace(config, invert={"start": "encoder"}, polish={"screen_starts": 1})
-    at_once = config_lib.replace(encoder, invert={"steps": 1}, polish={"switch": "after_steps"})
+    encoder = config_lib.replace(config, invert={"start": "encoder"}, search={"screen_starts": 1})
+    at_once = config_lib.replace(encoder, invert={"steps": 1}, search={"switch": "after_steps"})
     variants = {"random start (default)": config, "encoder start": encoder, "encoder start, polish at once": at_once}
     if config.polish.method != "layerwise_lm":
         variants = {"random start, layerwise_lm": config_lib.replace(

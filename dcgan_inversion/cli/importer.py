@@ -72,8 +72,8 @@ def arguments():
                         help="the generator's latent prior (default: normal for PyTorch and Keras files, whose GANs draw "
                              "z ~ N(0, 1); uniform [-1, 1] for TF1 ones)")
     parser.add_argument("--latent-box", type=float, default=None,
-                        help="normal prior: the clip box's half-width b (default 4.5: 0.07%% of 100-dim latents "
-                             "have a component outside)")
+                        help="the clip box's half-width b, z' in [-b, b] (default: 1 for uniform, the paper's; 4.5 "
+                             "for normal: 0.07%% of 100-dim latents have a component outside)")
     parser.add_argument("--labels", type=int, default=0, metavar="N",
                         help="a conditional generator fed a one-hot class of N beside z (after it unless "
                              "--label-position first); a class embedding (nn.Embedding) is read from the file itself")

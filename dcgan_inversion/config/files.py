@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from dcgan_inversion.config.moved import moved
 from dcgan_inversion.config.schema import DCGAN_SIZES, Config, ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"  # the shipped configs, dcgan_inversion/configs/
@@ -50,7 +51,7 @@ def read_config_mapping(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     """A config file's mapping with its `base:` resolved: a file that names a base (a shipped name,
     or a YAML path relative to the file) holds only what differs from it, so a variant of a config
     never repeats, and never drifts from, the settings it shares with it."""
-    raw = read_mapping(path)
+    raw = moved(read_mapping(path), str(path))  # each file's keys of earlier layouts, before they meet a base's
     base = raw.pop("base", None)
     if base is None:
         return raw
@@ -109,8 +110,9 @@ def read_mapping(path: Path) -> dict:
     return raw
 
 
-def from_dict(raw: dict, source: str = "<config>") -> Config:
-    config = _build(Config, raw, source, prefix="")
+def from_dict(raw: dict, source: str = "<config>", announce: bool = True) -> Config:
+    """A validated `Config` from a mapping (keys of earlier layouts moved, announced if `announce`)."""
+    config = _build(Config, moved(raw, source, announce), source, prefix="")
     _check_combinations(config, source)
     return config
 
@@ -130,9 +132,6 @@ def _check_combinations(config: Config, source: str) -> None:
     if model.label_names and len(model.label_names) != model.labels:
         raise ConfigError(f"{source}: model.label_names names {len(model.label_names)} classes; model.labels is "
                           f"{model.labels}")
-    if not invert.low < invert.high:
-        raise ConfigError(f"{source}: invert.low ({invert.low:g}) must be below invert.high ({invert.high:g}): "
-                          "they bound z' (the clip box)")
     if invert.early_stop_threshold is not None and invert.early_stop_threshold not in invert.thresholds:
         raise ConfigError(f"{source}: invert.early_stop_threshold: {invert.early_stop_threshold:g} is not one of "
                           f"invert.thresholds ({', '.join(f'{t:g}' for t in invert.thresholds)})")
@@ -150,7 +149,7 @@ def is_same_config(saved, config: Config) -> bool:
     if not isinstance(saved, dict):
         return False
     try:
-        return from_dict(saved) == config
+        return from_dict(saved, announce=False) == config
     except ConfigError:
         return False
 

@@ -51,11 +51,13 @@ class ModelConfig:
                                   "g_channels are its hidden widths; its discriminator is pytorch_dcgan's); "
                                   "keras: a Keras model file kept in the run (dcgan-import gen.keras)")
     latent: str = _spec("uniform", choices=LATENTS,
-                        doc="the prior of z: uniform U(invert.low, invert.high) (the paper's), or normal N(0, 1) "
-                            "kept in the box [-latent_box, latent_box] by the clip ops")
-    latent_box: float = _spec(4.5, minimum=0.5, maximum=10.0,
-                              doc="normal: the clip box's half-width b; 4.5 cuts off 6.8e-6 of the components, "
-                                  "0.07% of 100-dim latents")
+                        doc="the prior of z: uniform U(-b, b) (the paper's, b = 1), or normal N(0, 1) kept in "
+                            "[-b, b] by the clip ops; b is latent_box")
+    latent_box: typing.Optional[float] = _spec(None, minimum=0.01, maximum=10.0,
+                                               doc="b, the half-width of the box the clip ops keep z' in (every "
+                                                   "component in [-b, b]); default per prior: 1 for uniform (the "
+                                                   "paper's), 4.5 for normal (cuts off 6.8e-6 of the components, "
+                                                   "0.07% of 100-dim latents)")
     image_size: int = _spec(64, minimum=8, maximum=512, doc="output side in pixels (the DCGAN architectures: 16, 32, "
                                                                "64 or 128)")
     z_dim: int = _spec(100, minimum=1)
@@ -151,8 +153,6 @@ class InvertConfig:
     jit_compile: bool = _spec(False, doc="XLA; measured 8-16x slower on CPU")
     precision: str = _spec("float32", choices=("float32", "mixed_bfloat16"),
                            doc="compute dtype of the first-order phase; the polish always runs in float32")
-    low: float = _spec(-1.0)
-    high: float = _spec(1.0)
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,15 @@ class PolishConfig:
                                            "lowers the row's loss by at least this fraction")
     jacobian_memory_mb: int = _spec(4096, minimum=1, doc="broyden_lm: host memory for the rows' Jacobians; more "
                                                          "rows are polished in consecutive waves")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How each row's search is laid out around the paper's step and the polish (inversion/driver.py):
+    the start screen (before the first-order phase), when a row leaves that phase for the polish
+    (inside it), and new attempts at rows left in a wrong basin (after the polish). They serve the
+    polish: with polish.method none every row runs invert.steps from its own start."""
+
     screen_starts: int = _spec(1, minimum=1, doc="each row starts from the best of this many candidates (its own start, "
                                                  "then draws of the prior) after screen_steps first-order steps "
                                                  "(screening.py; 1: no screen)")
@@ -297,6 +306,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     invert: InvertConfig = field(default_factory=InvertConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     polish: PolishConfig = field(default_factory=PolishConfig)
     experiments: ExperimentsConfig = field(default_factory=ExperimentsConfig)
     completion: CompletionConfig = field(default_factory=CompletionConfig)

@@ -4,7 +4,7 @@ The paper (Sec. 2) draws z ~ U(-1, 1)^100 and keeps z' inside the prior's suppor
 stochastic clip re-draws a component that reaches the bound from the prior. Most DCGANs in use
 (pytorch/examples', keras-io's) draw z ~ N(0, 1) instead, whose support has no bound. Following the
 paper's reasoning, a normal prior gets a box [-b, b] that holds nearly all of its mass
-(`model.latent_box`, 4.5 by default: P(|z_i| > 4.5) = 6.8e-6, so 0.07% of 100-dim latents have a
+(`model.latent_box`, 4.5 by default for it: P(|z_i| > 4.5) = 6.8e-6, so 0.07% of 100-dim latents have a
 component outside): standard clipping clamps to the box, and stochastic clipping re-draws from the
 prior truncated to the box. Training, the experiments, the user-image search, completion and the
 encoder all draw through a `LatentPrior` (compare_gan's `z_generator` is the model).
@@ -83,13 +83,14 @@ class LatentPrior:
 
 
 UNIFORM = LatentPrior()  # the paper's z ~ U(-1, 1)
+DEFAULT_BOX = {"uniform": 1.0, "normal": 4.5}  # model.latent_box when not given, per prior
 
 
 def latent_prior(config) -> LatentPrior:
-    """The run's prior, from its `Config` (or `ModelConfig`): model.latent normal -> N(0, 1) in
-    [-latent_box, latent_box]; uniform -> U(invert.low, invert.high), the paper's [-1, 1] by default."""
+    """The run's prior, from its `Config` (or `ModelConfig`): model.latent (uniform or normal) in the
+    box [-b, b], b = model.latent_box or the prior's default (DEFAULT_BOX)."""
     model = getattr(config, "model", config)
-    if getattr(model, "latent", "uniform") == "normal":
-        return LatentPrior.normal(model.latent_box)
-    invert = getattr(config, "invert", None)
-    return LatentPrior("uniform", invert.low, invert.high) if invert is not None else UNIFORM
+    kind = getattr(model, "latent", "uniform")
+    box = getattr(model, "latent_box", None)
+    box = DEFAULT_BOX[kind] if box is None else float(box)
+    return LatentPrior(kind, -box, box)

@@ -62,13 +62,14 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
         by the copy of their B that the call gathers."""
         return max(self.config.chunk_rows, UPDATE_CHUNK_MB * 2**20 // self.bytes_per_row)
 
-    def run(self, z, targets, iterations: int | None = None, on_iteration=None) -> tuple[np.ndarray, dict]:
+    def run(self, z, targets, iterations: int | None = None, on_iteration=None,
+            floor=None) -> tuple[np.ndarray, dict]:
         """As LevenbergMarquardt.run, in waves of rows_per_wave() rows when the rows' Jacobians do not
         fit in memory together; `on_iteration` then sees each wave's iterations in turn, numbered
         on from the waves before (so a history indexed by iteration stays one timeline)."""
         wave = self.rows_per_wave()
         if len(z) <= wave:
-            return super().run(z, targets, iterations, on_iteration)
+            return super().run(z, targets, iterations, on_iteration, floor)
         z, targets = np.clip(np.array(z, np.float32), self.low, self.high), np.asarray(targets, np.float32)
         counted, infos, stop, before = np.zeros(len(z)), [], False, 0
         for first in range(0, len(z), wave):
@@ -80,7 +81,8 @@ class BroydenLevenbergMarquardt(LayerwiseLevenbergMarquardt):
                 stop = bool(on_iteration and on_iteration(before + iteration, z, counted))
                 return stop
 
-            z[rows], info = super().run(z[rows], targets[rows], iterations, wave_iteration)
+            z[rows], info = super().run(z[rows], targets[rows], iterations, wave_iteration,
+                                        None if floor is None else np.asarray(floor)[rows])
             infos.append(info)
             before += info["iterations"]
             if stop:

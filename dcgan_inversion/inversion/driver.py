@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from dcgan_inversion.infra import preemption
-from dcgan_inversion.config import InvertConfig
+from dcgan_inversion.config import InvertConfig, SearchConfig
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.fingerprints import ProblemKey
 from dcgan_inversion.inversion.checkpoint import FirstOrderLog, load_finished, save_finished
@@ -102,10 +102,10 @@ def _batch_rows(config: InvertConfig, rows: int, group_rows: int | None) -> int:
     return group_rows
 
 
-def _stall_checks(polish_config, steps: int) -> set:
+def _stall_checks(search: SearchConfig, steps: int) -> set:
     """The steps at which rows may switch: every stall_window steps, from stall_min_steps on."""
-    window = polish_config.stall_window
-    first = max(window, -(-polish_config.stall_min_steps // window) * window)
+    window = search.stall_window
+    first = max(window, -(-search.stall_min_steps // window) * window)
     return set(range(first, steps, window))
 
 
@@ -143,7 +143,7 @@ def _restart_stuck_rows(generator, problem: InversionProblem, settings: Inversio
     """New attempts at the rows left in a wrong basin, round after round (restarts.py): a better fit
     replaces the row, every attempt is paid."""
     ran = np.full(problem.rows, result.steps + result.polish_iterations)  # each row's steps and iterations so far
-    for round_ in range(1, settings.polish.restarts + 1):
+    for round_ in range(1, settings.search.restarts + 1):
         planned = restarts.restart_round(problem, result, settings, round_, checkpoint_dir)
         if planned is None:
             break
@@ -156,8 +156,8 @@ def _restart_stuck_rows(generator, problem: InversionProblem, settings: Inversio
 
 def _batch_fingerprint(problem: InversionProblem, settings: InversionSettings) -> ProblemKey:
     """Everything a batch's result depends on: its rows, seed, the configs, the steps, the prior."""
-    return ProblemKey.of(problem.targets, (settings.invert, settings.polish), problem.starts, list(problem.modes),
-                       problem.z_true, problem.seed, problem.generated, settings.total_steps,
+    return ProblemKey.of(problem.targets, (settings.invert, settings.search, settings.polish), problem.starts,
+                       list(problem.modes), problem.z_true, problem.seed, problem.generated, settings.total_steps,
                        settings.snapshot_steps, settings.snapshot_rows, settings.prior)
 
 
@@ -187,7 +187,7 @@ def screened_starts(generator, problem: InversionProblem, settings: InversionSet
     began = time.perf_counter()
     candidates, bank_steps = screening.candidate_problem(generator, problem, settings)
     result = invert(generator, candidates, screening.screen_settings(settings)) \
-        if settings.polish.screen_starts > 1 else None
+        if settings.search.screen_starts > 1 else None
     screened = screening.chosen(problem, result, bank_steps, time.perf_counter() - began, candidates)
     screening.keep(screened, key, checkpoint_dir)
     return screened
@@ -196,7 +196,7 @@ def screened_starts(generator, problem: InversionProblem, settings: InversionSet
 class FirstOrderPhase:
     """Gradient steps on z' with the clip op, from the start (or the last checkpoint) to the end.
 
-    With `polish.switch: stalled` each row leaves for the polish as soon as its loss stalls, and
+    With `search.switch: stalled` each row leaves for the polish as soon as its loss stalls, and
     leaves the batch at the next compaction.
     """
 
@@ -207,13 +207,12 @@ class FirstOrderPhase:
         self.inversion = ShardedInversion(self._first_order_generator(), self.config, problem.targets, problem.starts,
                                           list(problem.modes), problem.z_true, problem.seed, self.strategy,
                                           settings.prior)
-        polish_config = settings.polish
-        self.switch = StallSwitch(self.inversion.stepping_pixel_error(), polish_config.stall_improvement) \
+        self.switch = StallSwitch(self.inversion.stepping_pixel_error(), settings.search.stall_improvement) \
             if settings.switching else None
         key = self._fingerprint() if checkpoint_dir is not None else None  # only checkpoints are keyed
         self.log = FirstOrderLog(self.inversion, checkpoint_dir, key, self.switch)
         self.every = self.config.checkpoint_every if checkpoint_dir is not None else 0
-        self.checks = _stall_checks(polish_config, self.steps) if settings.switching else set()
+        self.checks = _stall_checks(settings.search, self.steps) if settings.switching else set()
         self.bar = None
 
     def _first_order_generator(self):
@@ -223,12 +222,12 @@ class FirstOrderPhase:
             return mixed_precision_copy(self.generator, self.config.precision)
 
     def _fingerprint(self) -> ProblemKey:
-        problem, settings, polish_config = self.problem, self.settings, self.settings.polish
+        problem, settings, search = self.problem, self.settings, self.settings.search
         return ProblemKey.of(problem.targets, self.config, problem.starts, list(problem.modes), problem.z_true,
                            problem.seed, self.steps, settings.snapshot_steps, settings.snapshot_rows,
                            self.inversion.slices,  # another sharding (strategy) starts afresh
-                           settings.switching and (polish_config.stall_window, polish_config.stall_improvement,
-                                                   polish_config.stall_min_steps),
+                           settings.switching and (search.stall_window, search.stall_improvement,
+                                                   search.stall_min_steps),
                            settings.prior)
 
     def _stops(self) -> list[int]:

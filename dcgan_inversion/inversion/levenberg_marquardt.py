@@ -23,7 +23,6 @@ import tensorflow as tf
 from dcgan_inversion.config import PolishConfig
 from dcgan_inversion.inversion.cost import InversionCost
 from dcgan_inversion.inversion.jacobian import layerwise_jacobian
-from dcgan_inversion.inversion.metrics import restart_floor
 
 MIN_DAMPING, MAX_DAMPING = 1e-12, 1e12  # keep lambda finite through long runs of accepts or rejects
 
@@ -99,7 +98,8 @@ class LevenbergMarquardt:
             tf.where(accept, proposal_loss, loss),
         )
 
-    def run(self, z, targets, iterations: int | None = None, on_iteration=None) -> tuple[np.ndarray, dict]:
+    def run(self, z, targets, iterations: int | None = None, on_iteration=None,
+            floor=None) -> tuple[np.ndarray, dict]:
         """Polishes every row for `iterations`; `on_iteration(i, z, counted)` sees z' and each row's
         counted step-equivalents so far (cost.py) after each one.
 
@@ -107,8 +107,9 @@ class LevenbergMarquardt:
         (float32's floor is ~1e-14 on faces) are left alone, so later iterations cost only what
         is still converging; with `row_patience`, so are rows whose loss stopped falling (a real
         photo outside G's range never reaches the floor), and with `row_budget` rows that have spent it
-        while still above `restart_above` x mean(target^2) (a row in a wrong basin creeps on for many
-        iterations; one in the true basin gets below that floor in a few). The polish works inside the
+        while still above their `floor` (per row; the search's restart floor, metrics.restart_floor: a
+        row in a wrong basin creeps on for many iterations, one in the true basin gets below it in a
+        few; None: no row is spared the budget). The polish works inside the
         box: rows start from z' projected into [low, high] (a row left outside by an unclipped first-order phase would otherwise stay
         there, every clipped step rejected) and every step is clipped to it.
         """
@@ -119,7 +120,7 @@ class LevenbergMarquardt:
         loss = np.mean(np.square(self.residual(tf.constant(z), tf.constant(targets)).numpy()), axis=1)
         mean_square = np.mean(np.square(targets.reshape(len(z), -1)), axis=1)
         converged = self.config.converged_relative_error * mean_square
-        floor = restart_floor(targets, self.config.restart_above)  # below it a row is in the true basin
+        floor = np.zeros(len(z)) if floor is None else np.asarray(floor)  # below it a row is in the true basin
         self._begin(len(z))
         started, done, row_iterations = time.time(), 0, 0
         counted = np.zeros(len(z))  # per row, in first-order step-equivalents

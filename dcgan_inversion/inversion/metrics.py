@@ -40,6 +40,15 @@ def random_baseline(count: int, z_dim: int, seed: int, prior: LatentPrior = UNIF
     return mean_pairwise_distance(prior.sample(np.random.default_rng(seed), (count, z_dim), dtype=np.float64))
 
 
+def first_crossing(first_step, crossed, step, where=np.where):
+    """Each row's first step below each threshold (Table 1's convergence; -1: not yet): `first_step`
+    where a row had already crossed (the sticky rule: a crossing, once made, stays), else `step`
+    where it crosses now (`crossed`). The first-order step (`where=tf.where`, inside the compiled
+    step), the polish and the restarts (whose crossings continue the earlier attempts' steps) all
+    keep it this way."""
+    return where(first_step >= 0, first_step, where(crossed, step, -1))
+
+
 def steps_summary(first_step: np.ndarray) -> dict:
     """Distribution of the step at which rows first crossed a threshold (those that did)."""
     reached = first_step[first_step >= 0]

@@ -1,9 +1,10 @@
 """The polish phase: a second-order method takes the first-order z' to float32 precision.
 
 Methods live behind one small interface, chosen by `polish.method`: a class built as
-`Method(generator, polish_config, low, high, strategy)` (the prior's box) whose `run(z, targets, on_iteration)`
-returns the polished z' and a dict with `iterations`, `row_iterations` (summed over rows), `seconds`,
-`pixel_error` and `counted` (each row's counted step-equivalents, cost.py), calling
+`Method(generator, polish_config, low, high, strategy)` (the prior's box) whose
+`run(z, targets, on_iteration, floor)` (`floor`: the rows' restart floor, below which polish.row_budget
+spares a row) returns the polished z' and a dict with `iterations`, `row_iterations` (summed over
+rows), `seconds`, `pixel_error` and `counted` (each row's counted step-equivalents, cost.py), calling
 `on_iteration(iteration, z, counted)` after each iteration (True stops it). A new method is one
 module and one line in `METHODS`.
 """
@@ -19,6 +20,7 @@ from dcgan_inversion.inversion.progress import progress_bar, progress_values
 from dcgan_inversion.inversion.result import InversionResult, latent_error
 from dcgan_inversion.inversion.shards import ShardedInversion
 from dcgan_inversion.inversion.levenberg_marquardt import LayerwiseLevenbergMarquardt, LevenbergMarquardt
+from dcgan_inversion.inversion.metrics import first_crossing, restart_floor
 
 METHODS = {"levenberg_marquardt": LevenbergMarquardt, "layerwise_lm": LayerwiseLevenbergMarquardt,
            "broyden_lm": BroydenLevenbergMarquardt}
@@ -47,13 +49,15 @@ def polish(generator, settings, inversion: ShardedInversion, result: InversionRe
             return bar.update(iteration) if bar else False
         z_error = latent_error(z, z_true)
         history.append(z_error)
-        crossed = (z_error[:, None] < thresholds[None, :]) & (first_step < 0)
-        first_step[crossed] = result.steps + iteration  # polish iterations continue the step count
+        # polish iterations continue the step count
+        first_step[:] = first_crossing(first_step, z_error[:, None] < thresholds[None, :], result.steps + iteration)
         if bar:
             bar.update(iteration, progress_values(z_error))
         return config.early_stop and bool(np.all(z_error < thresholds.min()))
 
-    z, info = polisher.run(result.z, inversion.targets(), on_iteration=on_iteration)
+    targets = inversion.targets()
+    z, info = polisher.run(result.z, targets, on_iteration=on_iteration,
+                           floor=restart_floor(targets, settings.search.restart_above))
     if bar and info["iterations"] < polish_config.iterations:
         bar.update(info["iterations"], finalize=True)  # stopped early: end the bar's line
     snapshots = dict(result.snapshots)

@@ -3,8 +3,8 @@
 `InversionProblem` holds the rows: targets x, starts z'_0, each row's clip mode, the true
 latents when they are known (generated targets), the seed of the stochastic clip's draws, and
 on a conditional generator each row's class.
-`InversionSettings` holds everything else: the first-order config, the polish, how many steps,
-snapshots, progress, strategy and checkpoints. Experiments build both and call `invert`.
+`InversionSettings` holds everything else: the first-order config, the search around it (screen,
+switch, restarts), the polish, how many steps, snapshots, progress, strategy and checkpoints. Experiments build both and call `invert`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dcgan_inversion.config import Config, InvertConfig, PolishConfig
+from dcgan_inversion.config import Config, InvertConfig, PolishConfig, SearchConfig
 from dcgan_inversion.gan.latents import UNIFORM, LatentPrior, latent_prior
 
 
@@ -49,10 +49,12 @@ class InversionProblem:
 
 @dataclass(frozen=True)
 class InversionSettings:
-    """How to invert: first-order phase, polish, length, snapshots, progress, devices, checkpoints."""
+    """How to invert: first-order phase, the search around it, polish, length, snapshots, progress,
+    devices, checkpoints."""
 
     invert: InvertConfig = field(default_factory=InvertConfig)
     polish: PolishConfig | None = None
+    search: SearchConfig = field(default_factory=SearchConfig)  # acts only with a polish
     steps: int | None = None             # first-order steps (at most); default invert.steps
     snapshot_steps: tuple = ()           # steps at which G(z') of `snapshot_rows` is kept (Figure 1)
     snapshot_rows: object = None         # row indices, or None for all rows
@@ -64,9 +66,9 @@ class InversionSettings:
 
     @classmethod
     def from_config(cls, config: Config, **settings) -> "InversionSettings":
-        """The config's inversion and polish, its latent prior unless `prior` is given."""
+        """The config's inversion, search and polish, its latent prior unless `prior` is given."""
         settings.setdefault("prior", latent_prior(config))
-        return cls(invert=config.invert, polish=config.polish, **settings)
+        return cls(invert=config.invert, polish=config.polish, search=config.search, **settings)
 
     @property
     def total_steps(self) -> int:
@@ -80,16 +82,16 @@ class InversionSettings:
     def restarting(self) -> bool:
         """Stuck rows of generated targets start again after the polish (restarts.py); not when snapshots are
         kept (Figure 1 shows one trajectory per row)."""
-        return self.polishing and self.polish.restarts > 0 and not self.snapshot_steps
+        return self.polishing and self.search.restarts > 0 and not self.snapshot_steps
 
     @property
     def screening(self) -> bool:
-        """Each row starts from the best of polish.screen_starts candidates, or its nearest draw of a bank
+        """Each row starts from the best of search.screen_starts candidates, or its nearest draw of a bank
         (screening.py); not when snapshots are kept (Figure 1 shows the trajectory from the start it draws)."""
-        return (self.polishing and (self.polish.screen_starts > 1 or self.polish.screen_bank > 0)
+        return (self.polishing and (self.search.screen_starts > 1 or self.search.screen_bank > 0)
                 and not self.snapshot_steps)
 
     @property
     def switching(self) -> bool:
         """Rows switch to the polish one by one, once their loss stalls."""
-        return self.polishing and self.polish.switch == "stalled"
+        return self.polishing and self.search.switch == "stalled"

@@ -3,8 +3,8 @@
 On a real generator the loss has local minima: a row can end the polish with pixel MSE 1e-4 to
 1e-2 and a z' as far from the true z as a random latent, while the recovered rows reach ~1e-13
 (docs/your_gan.md). For a target G drew an exact fit exists, so a row above
-`polish.restart_above` x mean(target^2) is stuck, not finished: it runs again (first-order phase
-and polish) from a new draw of the prior, at most `polish.restarts` times, and keeps whichever
+`search.restart_above` x mean(target^2) is stuck, not finished: it runs again (first-order phase
+and polish) from a new draw of the prior, at most `search.restarts` times, and keeps whichever
 attempt fits its target better. Targets G may not draw (noisy images, photos) have no such floor,
 so only rows the problem marks `generated` restart. An attempt screens its new starts as the first one
 did (screening.py). Every attempt is counted in the row's cost.
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from dcgan_inversion.config import seeds
-from dcgan_inversion.inversion.metrics import restart_floor
+from dcgan_inversion.inversion.metrics import first_crossing, restart_floor
 from dcgan_inversion.inversion.problem import InversionProblem, InversionSettings
 from dcgan_inversion.inversion.result import InversionResult, replaced_fields
 
@@ -31,12 +31,11 @@ def restart_round(problem: InversionProblem, result: InversionResult, settings: 
                   checkpoint_dir) -> tuple[np.ndarray, InversionProblem, InversionSettings, Path | None] | None:
     """Round `round_` of restarts: the stuck rows, their problem with new starts, the settings (a progress
     title of its own) and checkpoint folder of the attempt; None when no row is stuck."""
-    polish_config = settings.polish
-    rows = np.flatnonzero(stuck_rows(problem, result, polish_config.restart_above))
+    rows = np.flatnonzero(stuck_rows(problem, result, settings.search.restart_above))
     if not rows.size:
         return None
     title = settings.progress and (f"{settings.progress.rstrip(':')}: restart {round_} of at most "
-                                   f"{polish_config.restarts} ({rows.size} stuck rows)")
+                                   f"{settings.search.restarts} ({rows.size} stuck rows)")
     directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"restart{round_}"
     return (rows, restarted_problem(problem, rows, settings, round_), dataclasses.replace(settings, progress=title),
             directory)
@@ -67,8 +66,8 @@ def fold(result: InversionResult, rows: np.ndarray, again: InversionResult, ran:
     first_step = result.first_step
     if first_step is not None:  # a crossing in an earlier attempt still counts (the sticky rule)
         first_step = first_step.copy()
-        crossed, before = again.first_step[source], first_step[taken]
-        first_step[taken] = np.where(before >= 0, before, np.where(crossed >= 0, crossed + ran[better][:, None], -1))
+        crossed = again.first_step[source]  # its steps continue the `ran` steps of the attempts before
+        first_step[taken] = first_crossing(first_step[taken], crossed >= 0, crossed + ran[better][:, None])
     restarted = result.restarts.copy()
     restarted[rows] += 1
     return dataclasses.replace(

@@ -4,12 +4,12 @@ On a real generator the inversion loss has local minima, and the start decides w
 in; a short run already tells the basins apart. On the real face generator (an exploration on 16
 targets, 4 candidates each) the candidate with the lowest pixel loss after 25 Adam steps was one that
 went on to the true basin for each of the 15 targets where any candidate did; the benchmark measures
-the setting (docs/your_gan.md). So with `polish.screen_starts` K > 1, each row's candidates
-(its own start first, then K - 1 draws of the prior) run `polish.screen_steps` first-order steps
+the setting (docs/your_gan.md). So with `search.screen_starts` K > 1, each row's candidates
+(its own start first, then K - 1 draws of the prior) run `search.screen_steps` first-order steps
 together, at the phase's first learning rate, and the row goes on from the candidate with the lowest
 pixel loss, where that candidate got to. Every candidate's steps are paid in the row's cost.
 
-With `polish.screen_bank` B > 0 the candidates are chosen instead of drawn: the batch draws B latents
+With `search.screen_bank` B > 0 the candidates are chosen instead of drawn: the batch draws B latents
 of the prior per row, G renders them once, and each row's candidates are the K draws whose images are
 nearest its target (pixel MSE; K = 1: the row starts at its nearest draw, with no steps). The bank's
 forward passes are paid too (B per row, a forward pass being half a first-order step, cost.py).
@@ -74,17 +74,18 @@ def keep(screened: Screened, key: ProblemKey, checkpoint_dir) -> None:
 
 
 def screen_key(problem: InversionProblem, settings: InversionSettings) -> ProblemKey:
-    """What a screen depends on: the settings, the targets, the starts, the modes, the seed."""
-    return ProblemKey.of(problem.targets, (settings.invert, settings.polish), problem.starts, list(problem.modes),
+    """What a screen depends on: the first-order and search settings, the targets, the starts, the modes,
+    the seed."""
+    return ProblemKey.of(problem.targets, (settings.invert, settings.search), problem.starts, list(problem.modes),
                        problem.seed)
 
 
 def candidate_problem(generator, problem: InversionProblem, settings: InversionSettings) -> tuple[InversionProblem, float]:
-    """Each row's `polish.screen_starts` candidates as rows (same target and clip mode, a row's candidates
+    """Each row's `search.screen_starts` candidates as rows (same target and clip mode, a row's candidates
     together), and the bank's cost in first-order step-equivalents (0 without a bank)."""
-    candidates, bank_steps = settings.polish.screen_starts, 0.0
+    candidates, bank_steps = settings.search.screen_starts, 0.0
     rng = np.random.default_rng((problem.seed, seeds.SCREEN_CANDIDATES))
-    if settings.polish.screen_bank:
+    if settings.search.screen_bank:
         starts, bank_steps = nearest_draws(generator, problem, settings)
     else:
         starts = drawn_candidates(problem, candidates, settings, rng)
@@ -105,19 +106,19 @@ def nearest_draws(generator, problem: InversionProblem, settings: InversionSetti
     """(rows, screen_starts, z_dim): for each row the draws of a bank of the prior whose images are nearest
     its target, nearest first; and the bank's cost in first-order step-equivalents (its forward passes)."""
     rng = np.random.default_rng((problem.seed, seeds.SCREEN_BANK))
-    size = max(settings.polish.screen_bank * problem.rows, settings.polish.screen_starts)  # enough for every candidate
+    size = max(settings.search.screen_bank * problem.rows, settings.search.screen_starts)  # enough for every candidate
     bank = settings.prior.sample(rng, (size, np.shape(problem.starts)[1])).astype(np.float32)
     distances = np.concatenate([squared_distances(problem.targets, generate(generator, bank[first:first + BANK_CHUNK]))
                                 for first in range(0, size, BANK_CHUNK)], axis=1)
-    nearest = np.argsort(distances, axis=1, kind="stable")[:, :settings.polish.screen_starts]
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :settings.search.screen_starts]
     return bank[nearest], size / 2.0  # a forward pass is half a first-order step (cost.py)
 
 
 def screen_settings(settings: InversionSettings) -> InversionSettings:
     """The screen's first-order steps at the phase's first rate (a schedule over a few steps would end
     at zero), without the polish, snapshots or checkpoints."""
-    invert = dataclasses.replace(settings.invert, steps=settings.polish.screen_steps, schedule="constant")
-    title = settings.progress and (f"{settings.progress.rstrip(':')}: screening {settings.polish.screen_starts} "
+    invert = dataclasses.replace(settings.invert, steps=settings.search.screen_steps, schedule="constant")
+    title = settings.progress and (f"{settings.progress.rstrip(':')}: screening {settings.search.screen_starts} "
                                    "starts per row")
     return InversionSettings(invert=invert, polish=None, progress=title, strategy=settings.strategy,
                              prior=settings.prior)

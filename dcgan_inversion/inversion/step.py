@@ -15,6 +15,7 @@ from dcgan_inversion.inversion.clip import STOCHASTIC, clip_latents, keyed_redra
 from dcgan_inversion.config import InvertConfig
 from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.gan.sampling import uses_batch_statistics
+from dcgan_inversion.inversion.metrics import first_crossing
 
 
 def learning_rate(config: InvertConfig):
@@ -115,8 +116,8 @@ class LatentInversion:
         self.z.assign(clip_latents(updated, self.modes, redraws, low, high))
         self.step.assign_add(1)
         if self.z_true is not None:
-            crossed = (self.z_error()[:, None] < self.thresholds[None, :]) & (self.first_step < 0)
-            self.first_step.assign(tf.where(crossed, self.step, self.first_step))
+            crossed = self.z_error()[:, None] < self.thresholds[None, :]
+            self.first_step.assign(first_crossing(self.first_step, crossed, self.step, where=tf.where))
 
     def _run_steps_eager(self, count):
         for _ in tf.range(count):

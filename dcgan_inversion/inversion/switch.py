@@ -1,4 +1,4 @@
-"""When each row leaves the first-order phase for the polish (`polish.switch: stalled`)."""
+"""When each row leaves the first-order phase for the polish (`search.switch: stalled`)."""
 from __future__ import annotations
 
 import numpy as np

@@ -7,7 +7,7 @@ formats numbers with the filters of `formats.py`, so a page cannot carry a numbe
 does not. `sources` lists the command that makes each result (sources.py), `paper` the paper's own Tables 1 and 2. `tables.recovery(report)` writes a table as the benchmark's report does;
 `result_table("table1.md")` shows a table an experiment wrote, as it is now, and `result_text` all
 of such a file; `architecture("celeba")` a shipped config's parameter and FLOP counts, `config("celeba")` its
-resolved settings (`config("celeba").polish.screen_starts`) and `recovery_settings` what the recovery
+resolved settings (`config("celeba").search.screen_starts`) and `recovery_settings` what the recovery
 benchmark's settings change in it, so a page states the settings the code runs. `make docs` writes the pages; a test renders them and fails when a committed page
 differs.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import jinja2
 
+from dcgan_inversion.config.moved import moved
 from dcgan_inversion.infra.errors import UserError
 from dcgan_inversion.infra.io_utils import atomic_write_text
 from dcgan_inversion.pages import formats, sources
@@ -39,7 +40,8 @@ def _committed_text(path: Path) -> str:
 
 class Results:
     """The committed results, read on first use: `results.bench` or `results["authors/table1"]` is the
-    parsed `docs/results/bench.json` or `docs/results/authors/table1.json`."""
+    parsed `docs/results/bench.json` or `docs/results/authors/table1.json`, its saved config (if any)
+    in today's layout (config/moved.py), so a page reads `record.config.search` from results of any age."""
 
     def __init__(self, folder: Path):
         self.folder, self._read = Path(folder), {}
@@ -48,9 +50,12 @@ class Results:
         if name not in self._read:
             path = self.folder / f"{name}.json"
             try:
-                self._read[name] = json.loads(_committed_text(path))
+                record = json.loads(_committed_text(path))
             except json.JSONDecodeError as error:
                 raise UserError(f"{path} is not valid JSON ({error})") from None
+            if isinstance(record, dict) and isinstance(record.get("config"), dict):
+                record["config"] = moved(record["config"], str(path), announce=False)
+            self._read[name] = record
         return self._read[name]
 
     def __getattr__(self, name: str):
@@ -91,6 +96,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["config"] = shipped_config
     environment.globals["recovery_settings"] = _recovery_settings()
     environment.globals["normal_prior"] = _normal_prior
+    environment.globals["default_box"] = _default_box()
     environment.globals["image_starts"] = _image_starts()
     environment.globals["demo_faces"] = _demo_faces()
     environment.globals["rates_differ"] = _rates_differ
@@ -103,6 +109,13 @@ def _normal_prior(box: float):
     from dcgan_inversion.gan.latents import LatentPrior
 
     return LatentPrior.normal(box)
+
+
+def _default_box() -> dict:
+    """model.latent_box when a config leaves it out, per prior (gan/latents.py)."""
+    from dcgan_inversion.gan.latents import DEFAULT_BOX
+
+    return DEFAULT_BOX
 
 
 def _image_starts() -> dict:

@@ -52,10 +52,11 @@ class Experiment:
         return text if self.progress else None
 
     def settings(self, name: str, config: Config | None = None, **overrides) -> InversionSettings:
-        """The engine's settings for experiment `name`: its config, its checkpoints, its progress line."""
+        """The engine's settings for experiment `name`: its config, its checkpoints (`checkpoint_dir`
+        overrides where), its progress line."""
         config = config or self.config
+        overrides.setdefault("checkpoint_dir", state_dir(self.results_dir, name))
         return InversionSettings.from_config(config, strategy=self.strategy, prior=experiment_prior(config),
-                                             checkpoint_dir=state_dir(self.results_dir, name),
                                              class_rows=self.class_rows, **overrides)
 
     def classes(self, stream: int, count: int) -> np.ndarray | None:
@@ -110,42 +111,44 @@ def generated_latents(config: Config, count: int) -> tuple[np.ndarray, np.ndarra
 
 def recover_generated_latents(generator, config: Config, count: int, progress: str | None = None, strategy=None,
                               checkpoint_dir=None, encoder=None, class_rows=None) -> InversionResult:
-    """`count` latents of the prior per clip mode, targets G(z), the same starts for every mode:
-    random draws, or with invert.start: encoder the encoder's guess E(G(z)). With `class_rows` (a
-    conditional generator) each latent has a class drawn, the same in every mode."""
+    """`count` latents of the prior per clip mode recovered from G(z) (generated_problem)."""
     run = Experiment(generator, config, Path(), strategy=strategy, encoder=encoder, class_rows=class_rows)
+    return invert(generator, generated_problem(run, count), run.settings("table1", progress=progress,
+                                                                          checkpoint_dir=checkpoint_dir))
+
+
+def generated_problem(run: Experiment, count: int) -> InversionProblem:
+    """`count` latents of the prior per clip mode, targets G(z), the same starts for every mode:
+    random draws, or with invert.start: encoder the encoder's guess E(G(z)). On a conditional
+    generator (`run.class_rows`) each latent has a class drawn, the same in every mode."""
+    config = run.config
     z_true, z_init = generated_latents(config, count)
     modes = config.experiments.modes
     classes = run.classes(seeds.TABLE1, count)
     targets = run.generate(z_true, classes, count)
     if config.invert.start == "encoder":
-        z_init = encoder_starts(encoder, targets, experiment_prior(config))
-    problem = InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)),
-                               np.tile(z_init, (len(modes), 1)), _per_mode(modes, count),
-                               np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count, generated=True,
-                               classes=_tiled(classes, len(modes)))
-    return invert(generator, problem, InversionSettings.from_config(config, progress=progress, strategy=strategy,
-                                                                    prior=experiment_prior(config),
-                                                                    checkpoint_dir=checkpoint_dir,
-                                                                    class_rows=class_rows))
+        z_init = encoder_starts(run.encoder, targets, experiment_prior(config))
+    return InversionProblem(np.tile(targets, (len(modes), 1, 1, 1)), np.tile(z_init, (len(modes), 1)),
+                            _per_mode(modes, count), np.tile(z_true, (len(modes), 1)), config.seed, group_rows=count,
+                            generated=True, classes=_tiled(classes, len(modes)))
 
 
 def table1(run: Experiment) -> dict:
     """Recovery rates of generated latents per clip mode and threshold (Table 1)."""
     config = run.config
     experiments, modes = config.experiments, config.experiments.modes
-    result = recover_generated_latents(run.generator, config, experiments.table1_latents,
-                                       run.title("table1: recovering generated latents"), run.strategy,
-                                       state_dir(run.results_dir, "table1"), run.encoder, run.class_rows)
+    problem = generated_problem(run, experiments.table1_latents)
+    result = invert(run.generator, problem, run.settings("table1", progress=run.title("table1: recovering "
+                                                                                        "generated latents")))
     per_mode = {}
     for index, mode in enumerate(modes):
         errors = mode_rows(result.z_error, modes, index)
         first = mode_rows(result.first_step, modes, index)
         per_mode[mode] = {
-            "final": {str(t): metrics.success_rate(errors, t) for t in result.thresholds},
+            "final": {str(t): float(np.mean(mode_rows(result.below(t), modes, index))) for t in result.thresholds},
             **({"before_polish": {str(t): metrics.success_rate(mode_rows(result.z_error_before_polish, modes, index), t)
                                   for t in result.thresholds}} if result.polish_iterations else {}),
-            "sticky": {str(t): float(np.mean(first[:, i] >= 0)) for i, t in enumerate(result.thresholds)},
+            "sticky": {str(t): float(np.mean(mode_rows(result.ever_below(t), modes, index))) for t in result.thresholds},
             "median_z_error": float(np.median(errors)),
             "steps_to_threshold": {str(t): metrics.steps_summary(first[:, i]) for i, t in enumerate(result.thresholds)},
         }
@@ -157,9 +160,8 @@ def table1(run: Experiment) -> dict:
         numbers["start_step_equivalents"] = round(encoder_start_cost(run.generator, run.encoder), 3)
         numbers["counted_step_equivalents"] = round(numbers["counted_step_equivalents"]
                                                     + numbers["start_step_equivalents"], 1)
-    classes = run.classes(seeds.TABLE1, experiments.table1_latents)
     return save_results(run.results_dir, "table1", config, result.seconds, numbers, **_arrays(result),
-                        **({} if classes is None else {"classes": classes}))
+                        **_class_arrays(problem))
 
 
 def noise(run: Experiment) -> dict:
@@ -308,7 +310,8 @@ def _phases(result: InversionResult) -> dict:
             "counted_step_equivalents": round(result.counted_step_equivalents, 1),  # FLOPs / (2 F), cost.py
             **({"screen_step_equivalents": round(result.screen_row_steps / len(result.z), 1)}
                if result.screen_row_steps else {}),
-            **({"restarted_rows": int(np.count_nonzero(result.restarts)), "restarts": int(result.restarts.sum()),
+            **({"restarted_rows": int(np.count_nonzero(result.restarts)),
+                "restart_attempts": int(result.restarts.sum()),  # not "restarts": uniqueness counts its starts so
                 "restart_step_equivalents": round(result.restart_row_steps / len(result.z), 1)}
                if result.restarts is not None and result.restarts.any() else {})}
 

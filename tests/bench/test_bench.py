@@ -37,8 +37,8 @@ def test_polish_methods_side_by_side(tiny_generator):
     from dcgan_inversion.bench import polish as bench_polish
 
     config = tiny_config(invert={"steps": 60, "steps_per_call": 20, "learning_rate": 0.05},
-                         polish={"method": "layerwise_lm", "iterations": 2, "switch": "stalled",
-                                 "stall_window": 10, "stall_improvement": 0.05})
+                         polish={"method": "layerwise_lm", "iterations": 2},
+                         search={"switch": "stalled", "stall_window": 10, "stall_improvement": 0.05})
     runs = bench_polish.compare_methods(tiny_generator, config, 2, print)
     assert list(runs) == ["autodiff_lm_20", "levenberg_marquardt", "layerwise_lm"]
     assert [run["method"] for run in runs.values()] == ["levenberg_marquardt", "levenberg_marquardt", "layerwise_lm"]
@@ -110,9 +110,9 @@ def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
     from dcgan_inversion.bench import recovery as bench_recovery
 
     sections = dict(invert={"steps": 30, "steps_per_call": 10, "learning_rate": 0.05},
-                    polish={"method": "levenberg_marquardt", "iterations": 1, "switch": "stalled",
-                            "stall_window": 10, "stall_min_steps": 20, "restarts": 1, "screen_starts": 2,
-                            "screen_steps": 5})
+                    polish={"method": "levenberg_marquardt", "iterations": 1},
+                    search={"switch": "stalled", "stall_window": 10, "stall_min_steps": 20, "restarts": 1,
+                            "screen_starts": 2, "screen_steps": 5})
     uniform = tiny_config(**sections)
     assert list(bench_recovery.recovery_report(tiny_generator, uniform, 1, print, shipped=uniform)) == ["paper_uniform"]
     shipped = tiny_config(model={"latent": "normal"}, **sections)  # a second draw: the generator's own prior
@@ -127,7 +127,7 @@ def test_recovery_side_by_side_counts_every_attempt(tiny_generator):
         assert early["screen_step_equivalents_per_row"] == long["screen_step_equivalents_per_row"] == 0
         assert ours["screen_step_equivalents_per_row"] == 2 * 5  # the config's two candidates, five steps each
         assert screened["screen_step_equivalents_per_row"] == 4 * 25  # the benchmark's own screen
-        assert banked["screen_step_equivalents_per_row"] == bench_recovery.NEAREST_OF_A_BANK["polish"]["screen_bank"] / 2
+        assert banked["screen_step_equivalents_per_row"] == bench_recovery.NEAREST_OF_A_BANK["search"]["screen_bank"] / 2
         for entry in (long, screened, ours, banked):
             assert entry["counted_step_equivalents"] == pytest.approx(
                 entry["screen_step_equivalents_per_row"] + entry["first_order_steps_per_row"]
@@ -163,9 +163,9 @@ def test_the_encoder_start_replaces_the_start_screen():
     from dcgan_inversion.bench.starts import start_variants
 
     variants = start_variants(config_lib.load_config("celeba"))
-    assert variants["random start (default)"].polish.screen_starts > 1
+    assert variants["random start (default)"].search.screen_starts > 1
     for name in ("encoder start", "encoder start, polish at once"):
-        assert variants[name].invert.start == "encoder" and variants[name].polish.screen_starts == 1
+        assert variants[name].invert.start == "encoder" and variants[name].search.screen_starts == 1
     assert variants["encoder start, polish at once"].invert.steps == 1
 
 
@@ -178,5 +178,5 @@ def test_quick_sizes_cut_steps_but_keep_what_tells_the_settings_apart():
         quick = at_quick_size(method)
         assert quick.invert.steps <= 10 and quick.polish.iterations <= 2, name
         for option in ("restarts", "stall_min_steps", "screen_bank"):
-            assert (getattr(quick.polish, option) > 0) == (getattr(method.polish, option) > 0), (name, option)
-        assert (quick.polish.screen_starts > 1) == (method.polish.screen_starts > 1), name
+            assert (getattr(quick.search, option) > 0) == (getattr(method.search, option) > 0), (name, option)
+        assert (quick.search.screen_starts > 1) == (method.search.screen_starts > 1), name

@@ -15,7 +15,7 @@ from dcgan_inversion.inversion.jacobian import layerwise_jacobian
 from dcgan_inversion.inversion.result import latent_error
 
 CONFIG = replace(tiny_config(), invert={"steps": 300, "learning_rate": 0.03}, polish={
-    "method": "layerwise_lm", "iterations": 12, "switch": "stalled"},
+    "method": "layerwise_lm", "iterations": 12}, search={"switch": "stalled"},
     completion={"iterations": 30, "out_interval": 10, "starts": 2, "hmc_steps": 3})
 
 

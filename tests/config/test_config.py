@@ -80,7 +80,8 @@ def test_a_mistyped_override_is_blamed_on_the_override_not_the_file():
     ("seed=-1", "seed: expected a value >= 0"),
     ("seed=99999999999999", "seed: expected an integer below 2^31"),
     ("train.steps=3000000000", "train.steps: expected an integer below 2^31"),
-    ("invert.low=1.0", "invert.low (1) must be below invert.high (1)"),
+    ("invert.low=-2.0", "the latent box is now model.latent_box, symmetric [-b, b]"),
+    ("model.latent_box=0", "model.latent_box: expected a value >= 0.01"),
 ])
 def test_settings_that_parse_but_make_no_sense_are_refused_naming_the_key(override, says):
     with pytest.raises(ConfigError, match=re.escape(says)):

@@ -13,7 +13,7 @@ from conftest import tiny_config
 
 def test_the_run_config_names_its_prior():
     assert latent_prior(tiny_config()) == UNIFORM
-    assert latent_prior(replace(tiny_config(), invert={"low": -2.0, "high": 2.0})).box == (-2.0, 2.0)
+    assert latent_prior(replace(tiny_config(), model={"latent_box": 2.0})).box == (-2.0, 2.0)
     normal = latent_prior(replace(tiny_config(), model={"latent": "normal", "latent_box": 3.0}))
     assert normal == LatentPrior("normal", -3.0, 3.0) and normal.describe() == "N(0, 1) in [-3, 3]"
 
@@ -22,7 +22,8 @@ def test_the_default_box_cuts_off_what_the_docs_say():
     share = LatentPrior.normal(4.5).share_outside()
     assert share == pytest.approx(6.8e-6, rel=0.01)
     assert 1 - (1 - share) ** 100 == pytest.approx(6.8e-4, rel=0.01)  # 0.07% of 100-dim latents
-    assert ModelConfig().latent_box == 4.5
+    assert latent_prior(ModelConfig(latent="normal")).box == (-4.5, 4.5)
+    assert latent_prior(ModelConfig()).box == (-1.0, 1.0)  # the paper's
 
 
 def test_normal_draws_are_standard_normal_inside_the_box():

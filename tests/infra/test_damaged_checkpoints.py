@@ -52,7 +52,7 @@ def test_no_readable_checkpoint_is_one_clear_error(tmp_path):
 
 def test_inversion_resumes_from_the_checkpoint_before_a_damaged_one(tiny_generator, tiny_problem, tmp_path,
                                                                     monkeypatch, capsys):
-    from test_resume import CONFIG as INVERT, _interrupt_after, _problem
+    from test_checkpoint import CONFIG as INVERT, _interrupt_after, _problem
 
     from conftest import run_invert
 

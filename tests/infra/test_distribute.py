@@ -88,10 +88,12 @@ def test_sharded_inversion_matches_one_device(tiny_generator, mirrored, rows, sw
     targets = tiny_generator(z_true, training=False).numpy()
     steps = 40 if switch == "after_steps" else 150
     invert_config = config_lib.InvertConfig(learning_rate=0.05, steps=steps, steps_per_call=10)
-    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=3, chunk_rows=2, switch=switch,
-                                     stall_window=10, stall_improvement=0.05)
-    expected = run_invert(tiny_generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish)
-    actual = run_invert(generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish, strategy=mirrored)
+    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=3, chunk_rows=2)
+    search = config_lib.SearchConfig(switch=switch, stall_window=10, stall_improvement=0.05)
+    expected = run_invert(tiny_generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish,
+                          search=search)
+    actual = run_invert(generator, invert_config, targets, z_init, modes, z_true, seed=3, polish=polish,
+                        search=search, strategy=mirrored)
     np.testing.assert_array_equal(actual.switch_step, expected.switch_step)
     assert switch == "after_steps" or len(set(expected.switch_step)) > 2
     np.testing.assert_allclose(actual.z_before_polish, expected.z_before_polish, atol=1e-5)

@@ -14,9 +14,9 @@ def test_a_record_is_reused_only_under_its_fingerprint(tmp_path):
     path.write_text(json.dumps(records.stamped(config, threshold=1e-3)))
     assert json.loads(path.read_text())["fingerprint"] == fingerprint(config)
     assert records.reusable(path, config) is not None
-    other = config_lib.replace(config, polish={"screen_steps": config.polish.screen_steps + 1})
+    other = config_lib.replace(config, search={"screen_steps": config.search.screen_steps + 1})
     assert records.reusable(path, other) is None
-    assert fingerprint(config_lib.replace(config, polish={"screen_bank": 0})) == fingerprint(config)  # opt-in default
+    assert fingerprint(config_lib.replace(config, search={"screen_bank": 0})) == fingerprint(config)  # opt-in default
 
 
 def test_a_record_written_before_fingerprints_is_judged_by_its_config(tmp_path):

@@ -1,7 +1,7 @@
 """inversion/driver.py: how rows become batches, and the stages of one batch in the method's order."""
 import numpy as np
 
-from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.config import InvertConfig, PolishConfig, SearchConfig
 from dcgan_inversion.inversion import InversionProblem, InversionSettings, driver
 
 
@@ -40,9 +40,10 @@ def test_a_batch_runs_screen_first_order_polish_then_restarts_in_that_order(tiny
         return original_run(self)
 
     monkeypatch.setattr(driver.FirstOrderPhase, "run", first_order)
-    polish = PolishConfig(method="levenberg_marquardt", iterations=2, screen_starts=2, screen_steps=2, restarts=1,
-                          restart_above=1e-30)
-    settings = InversionSettings(invert=InvertConfig(steps=4, steps_per_call=2, learning_rate=0.05), polish=polish)
+    polish = PolishConfig(method="levenberg_marquardt", iterations=2)
+    search = SearchConfig(screen_starts=2, screen_steps=2, restarts=1, restart_above=1e-30)
+    settings = InversionSettings(invert=InvertConfig(steps=4, steps_per_call=2, learning_rate=0.05), polish=polish,
+                                 search=search)
     problem = InversionProblem(targets[:2], starts[:2], ["none", "stochastic"], z_true[:2], generated=True)
     result = driver.invert(tiny_generator, problem, settings)
     # the screen's own short inversion is one first-order phase, and so is each restart's attempt

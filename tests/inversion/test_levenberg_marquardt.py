@@ -107,11 +107,12 @@ def test_rows_that_spent_their_budget_leave_the_polish(tiny_generator, tiny_prob
     assert np.all(np.sum((z[:4] - z_true[:4]) ** 2, axis=1) / 100 < 1e-10)
     # A budget far too small stops no row that is already below the restart floor: those finish.
     near = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4)).run(z_start[:4], targets[:4], 3)[0]
-    z, info = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=1e-3,
-                                                  restart_above=1.0)).run(near, targets[:4])
+    floor = np.mean(np.square(targets[:4]).reshape(4, -1), axis=1)  # restart_above 1: every row is below it
+    z, info = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=1e-3)).run(
+        near, targets[:4], floor=floor)
     assert np.all(np.sum((z - z_true[:4]) ** 2, axis=1) / 100 < 1e-10)
-    _, cut = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=1e-3,
-                                                 restart_above=1e-30)).run(near, targets[:4])
+    _, cut = method(tiny_generator, PolishConfig(iterations=60, chunk_rows=4, row_budget=1e-3)).run(
+        near, targets[:4], floor=1e-30 * floor)
     assert cut["row_iterations"] == 4 < info["row_iterations"]  # above that floor: one iteration, then out
 
 

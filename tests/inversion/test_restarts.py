@@ -4,14 +4,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.config import InvertConfig, PolishConfig, SearchConfig
 from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
 from dcgan_inversion.inversion.restarts import stuck_rows
 
 # Too short to recover anything: every row ends far above the floor, so every generated row is stuck.
 SHORT = InvertConfig(learning_rate=0.05, steps=20, steps_per_call=10, early_stop=False)
-ONE_ITERATION = PolishConfig(method="levenberg_marquardt", iterations=1, restarts=0)
+ONE_ITERATION = PolishConfig(method="levenberg_marquardt", iterations=1)
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +25,9 @@ def far_rows(tiny_generator):
 def _invert(generator, rows, generated, restarts, checkpoint_dir=None, restart_above=1e-6):
     targets, starts, modes, z_true = rows
     problem = InversionProblem(targets, starts, modes, z_true, seed=5, generated=generated)
-    polish = replace(ONE_ITERATION, restarts=restarts, restart_above=restart_above)
-    return invert(generator, problem, InversionSettings(invert=SHORT, polish=polish, checkpoint_dir=checkpoint_dir))
+    search = SearchConfig(restarts=restarts, restart_above=restart_above)
+    return invert(generator, problem, InversionSettings(invert=SHORT, polish=ONE_ITERATION, search=search,
+                                                        checkpoint_dir=checkpoint_dir))
 
 
 def test_stuck_generated_rows_start_again_and_keep_their_better_fit(tiny_generator, far_rows):

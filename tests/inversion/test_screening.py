@@ -4,7 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.config import InvertConfig, PolishConfig, SearchConfig
 from dcgan_inversion.gan.latents import UNIFORM
 from dcgan_inversion.inversion import InversionProblem, InversionSettings, invert
 from dcgan_inversion.inversion import driver
@@ -12,7 +12,8 @@ from dcgan_inversion.inversion.driver import screened_starts
 from dcgan_inversion.inversion.screening import candidate_problem, nearest_draws, screen_settings
 
 STEPS = InvertConfig(learning_rate=0.05, steps=20, steps_per_call=10, early_stop=False)
-POLISH = PolishConfig(method="levenberg_marquardt", iterations=1, screen_starts=4, screen_steps=10)
+POLISH = PolishConfig(method="levenberg_marquardt", iterations=1)
+SEARCH = SearchConfig(screen_starts=4, screen_steps=10)
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +25,8 @@ def rows(tiny_generator):
                             z_true, seed=5, generated=True)
 
 
-def _settings(polish=POLISH, **settings):
-    return InversionSettings(invert=STEPS, polish=polish, **settings)
+def _settings(search=SEARCH, **settings):
+    return InversionSettings(invert=STEPS, polish=POLISH, search=search, **settings)
 
 
 def test_candidates_are_the_rows_own_start_then_draws_of_the_prior(rows):
@@ -47,27 +48,27 @@ def test_each_row_goes_on_from_its_candidate_with_the_lowest_loss(tiny_generator
     losses = alone.pixel_error.reshape(rows.rows, 4)
     best = np.argmin(losses, axis=1)
     np.testing.assert_allclose(screened.starts, alone.z.reshape(rows.rows, 4, -1)[np.arange(rows.rows), best])
-    assert screened.row_steps == rows.rows * 4 * POLISH.screen_steps
+    assert screened.row_steps == rows.rows * 4 * SEARCH.screen_steps
     assert np.any(best > 0)  # the screen changed some row's start: the test can tell it ran
 
 
 def test_the_screen_is_paid_in_the_rows_cost_and_one_candidate_is_no_screen(tiny_generator, rows):
-    plain = invert(tiny_generator, rows, _settings(replace(POLISH, screen_starts=1)))
+    plain = invert(tiny_generator, rows, _settings(replace(SEARCH, screen_starts=1)))
     assert plain.screen_row_steps == 0
-    unscreened = invert(tiny_generator, rows, _settings(replace(POLISH, screen_starts=1, screen_steps=99)))
+    unscreened = invert(tiny_generator, rows, _settings(replace(SEARCH, screen_starts=1, screen_steps=99)))
     np.testing.assert_array_equal(unscreened.z, plain.z)
     screened = invert(tiny_generator, rows, _settings())
-    assert screened.screen_row_steps == rows.rows * 4 * POLISH.screen_steps
+    assert screened.screen_row_steps == rows.rows * 4 * SEARCH.screen_steps
     assert screened.counted_step_equivalents == pytest.approx(
         screened.first_order_equivalents + (screened.screen_row_steps + screened.polish_row_steps) / rows.rows)
     assert not np.array_equal(screened.z, plain.z)
 
 
 def test_restarts_screen_their_new_starts_and_pay_for_it(tiny_generator, rows):
-    once = invert(tiny_generator, rows, _settings(replace(POLISH, restarts=0)))
-    restarted = invert(tiny_generator, rows, _settings(replace(POLISH, restarts=1)))
+    once = invert(tiny_generator, rows, _settings(replace(SEARCH, restarts=0)))
+    restarted = invert(tiny_generator, rows, _settings(replace(SEARCH, restarts=1)))
     np.testing.assert_array_equal(restarted.restarts, 1)  # 20 steps recover nothing: every row is stuck
-    screen_cost = rows.rows * 4 * POLISH.screen_steps
+    screen_cost = rows.rows * 4 * SEARCH.screen_steps
     first_order_and_polish = once.row_steps + once.polish_row_steps
     assert restarted.restart_row_steps == pytest.approx(screen_cost + first_order_and_polish, rel=0.05)
 
@@ -99,7 +100,7 @@ def _pixel_mse(generator, z, targets):
 
 
 def test_a_bank_gives_each_row_its_nearest_draws_nearest_first_and_is_paid(tiny_generator, rows):
-    settings = _settings(replace(POLISH, screen_bank=64, screen_starts=3))
+    settings = _settings(replace(SEARCH, screen_bank=64, screen_starts=3))
     nearest, cost = nearest_draws(tiny_generator, rows, settings)
     assert nearest.shape == (rows.rows, 3, 100) and cost == rows.rows * 64 / 2  # a forward pass: half a step
     distances = np.stack([_pixel_mse(tiny_generator, nearest[:, k], rows.targets) for k in range(3)], axis=1)
@@ -114,8 +115,7 @@ def test_a_bank_gives_each_row_its_nearest_draws_nearest_first_and_is_paid(tiny_
 
 def test_with_a_bank_and_one_candidate_a_row_starts_at_its_nearest_draw_without_steps(tiny_generator, rows,
                                                                                     monkeypatch):
-    polish = replace(POLISH, screen_bank=32, screen_starts=1)
-    settings = _settings(polish)
+    settings = _settings(replace(SEARCH, screen_bank=32, screen_starts=1))
     assert settings.screening
     with monkeypatch.context() as patched:
         patched.setattr(driver, "invert", lambda *args: pytest.fail("no screen steps with one candidate"))
@@ -128,7 +128,7 @@ def test_with_a_bank_and_one_candidate_a_row_starts_at_its_nearest_draw_without_
 
 def test_a_bank_smaller_than_the_candidates_still_gives_every_row_its_candidates(tiny_generator, rows):
     one_row = rows.part(slice(0, 1), seed=1)
-    nearest, cost = nearest_draws(tiny_generator, one_row, _settings(replace(POLISH, screen_bank=1, screen_starts=4)))
+    nearest, cost = nearest_draws(tiny_generator, one_row, _settings(replace(SEARCH, screen_bank=1, screen_starts=4)))
     assert nearest.shape == (1, 4, 100) and cost == 4 / 2
 
 
@@ -147,8 +147,8 @@ def test_a_kept_screen_is_reused_only_by_the_settings_that_made_it(tiny_generato
     again = screened_starts(tiny_generator, rows, _settings(), tmp_path)
     assert len(calls) == 1
     np.testing.assert_array_equal(again.starts, first.starts)
-    other = screened_starts(tiny_generator, rows, _settings(replace(POLISH, **changed)), tmp_path)
+    other = screened_starts(tiny_generator, rows, _settings(replace(SEARCH, **changed)), tmp_path)
     assert len(calls) == 2 and other.starts.shape == first.starts.shape
     moved = replace(rows, seed=rows.seed + 1)  # another problem (its seed) in the same folder screens again
-    screened_starts(tiny_generator, moved, _settings(replace(POLISH, **changed)), tmp_path)
+    screened_starts(tiny_generator, moved, _settings(replace(SEARCH, **changed)), tmp_path)
     assert len(calls) == 3

@@ -87,10 +87,30 @@ def test_published_results_re_render_the_same_figures(finished_run, tmp_path):
         make_figures(tmp_path / "nothing", published=True)
 
 
-def test_figure1_has_a_row_per_target_and_mode(finished_run):
+def test_figure1_has_a_row_per_target_and_mode(finished_run, monkeypatch):
+    """Rows: each clip mode's targets; columns: each snapshot of G(z'), then the target, each panel
+    the saved image it names."""
+    import numpy as np
+
+    from dcgan_inversion.data.images import to_uint8
+
+    figures = capture_figures(monkeypatch)
     make_figures(finished_run, ["figure1"])
-    with Image.open(finished_run / "figures" / "figure1.png") as image:
-        assert image.height > image.width  # 6 rows (2 targets x 3 modes), 5 columns
+    (figure,) = figures
+    panels = [axis for axis in figure.axes if axis.images]
+    with np.load(finished_run / "results" / "trajectory.npz") as saved:
+        snapshots, targets = saved["snapshots"], saved["targets"]
+    modes, count = ["none", "standard", "stochastic"], len(targets)
+    columns = len(snapshots) + 1
+    assert len(panels) == len(modes) * count * columns and count == 2
+    for row, (mode, index) in enumerate((mode, index) for mode in modes for index in range(count)):
+        shown = [np.asarray(panel.images[0].get_array()) for panel in panels[row * columns:(row + 1) * columns]]
+        expected = [to_uint8(snapshots[s, modes.index(mode) * count + index]) for s in range(len(snapshots))]
+        for image, wanted in zip(shown, expected + [to_uint8(targets[index])]):
+            np.testing.assert_array_equal(image, wanted.squeeze())
+        assert panels[row * columns].get_ylabel() == f"{mode} #{index}"
+    titles = [panel.get_title() for panel in panels[:columns]]
+    assert titles[0] == "initialisation" and titles[-2].endswith("LM iterations") and titles[-1] == "target"
 
 
 def test_rendering_is_deterministic(finished_run):
@@ -150,6 +170,10 @@ def test_table2_names_the_prior_its_random_baseline_draws():
     assert "expected" not in _baseline_vectors({**uniform, "model": {**uniform["model"], "z_dim": 64}})
     paper_draw = {**normal, "experiments": {"latents": "paper_uniform"}}  # a normal-prior generator, the paper's latents
     assert _baseline_vectors(paper_draw) == "U(-1, 1)^100 vectors (expected 0.0816)"
+    today = {"model": {"z_dim": 100, "latent": "uniform", "latent_box": 2.0}}  # records in today's layout
+    assert _baseline_vectors(today) == "U(-2, 2)^100 vectors"
+    assert _baseline_vectors({"model": {"z_dim": 100, "latent": "normal", "latent_box": None}}) == (
+        "N(0, 1)^100 vectors kept in [-4.5, 4.5]")
 
 
 def test_convergence_shows_the_final_shares_after_restarts(monkeypatch, tmp_path):

@@ -20,7 +20,7 @@ def test_summaries_keep_a_non_utf8_image_name_exactly(tmp_path):
     photos.mkdir()
     name = os.fsencode(photos) + b"/caf\xe9.png"
     shutil.copyfile(run / "generated" / "generated-000.png", name)
-    small = ["--set", "invert.steps=10", "--set", "polish.iterations=1", "--set", "polish.screen_starts=1",
+    small = ["--set", "invert.steps=10", "--set", "polish.iterations=1", "--set", "search.screen_starts=1",
              "--set", "completion.iterations=2"]
     for command, folder in (("--image", "images"), ("--complete", "completion/center-ours")):
         result = cli_command("invert", "--run", run, command, photos, "--starts", "1", *small)

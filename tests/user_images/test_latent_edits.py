@@ -87,7 +87,7 @@ def test_arithmetic_on_generated_images_is_arithmetic_on_their_latents(run):
 def test_the_commands_write_the_walk_and_the_arithmetic(run, tmp_path):
     assert cli_command("generate", "--run", run, "-n", "3", "--out", tmp_path / "drawn").returncode == 0
     files = sorted((tmp_path / "drawn").glob("*.png"))
-    small = ["--starts", "1", "--set", "polish.screen_starts=1"]
+    small = ["--starts", "1", "--set", "search.screen_starts=1"]
     result = cli_command("invert", "--run", run, "--image", files[0], files[1], "--interpolate", "4", "--walk",
                          "linear", *small)
     assert result.returncode == 0, result.stderr
