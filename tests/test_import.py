@@ -11,7 +11,7 @@ TINY = ["--set", "experiments.table1_latents=3", "--set", "experiments.noise_lat
         "--set", "experiments.noise_variances=[0.0,0.1]", "--set", "experiments.uniqueness_restarts=3",
         "--set", "experiments.trajectory_targets=2", "--set", "experiments.trajectory_steps=20",
         "--set", "invert.steps=30", "--set", "invert.steps_per_call=10", "--set", "polish.iterations=2",
-        "--set", "polish.chunk_rows=4", "--set", "polish.restarts=1"]
+        "--set", "polish.chunk_rows=4", "--set", "search.restarts=1"]
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +78,14 @@ def test_every_command_runs_on_the_imported_run(imported, tmp_path):
     cli.invert_main(["--run", run, "--protocol", "authors", "--experiment", "table1",
                      "--set", "invert.steps=20", "--set", "experiments.table1_latents=2"])
     cli.figures_main(["--run", run])
-    for name in ("figure1.png", "figure2.png", "table1.md", "table2.md", "training.png", "table1_protocols.md"):
-        assert (imported / "figures" / name).exists(), name
+    from PIL import Image
+
+    for name in ("figure1.png", "figure2.png", "training.png"):
+        with Image.open(imported / "figures" / name) as figure:
+            assert min(figure.size) > 100 and len(figure.getcolors(1 << 20) or range(300)) > 2, name  # drawn
+    for name in ("table1.md", "table2.md", "table1_protocols.md"):
+        table = (imported / "figures" / name).read_text()
+        assert all(f"| {mode}" in table for mode in ("none", "standard", "stochastic")), name  # a row per mode
 
 
 def test_unseen_images_from_a_folder_the_user_names(imported, tmp_path):

@@ -114,7 +114,7 @@ def _count_polishes(monkeypatch):
 def test_a_resumed_run_of_batches_keeps_the_batches_it_had_finished(tiny_generator, tiny_problem, tmp_path, monkeypatch):
     problem = _problem(tiny_generator, tiny_problem)
     config = dataclasses.replace(CONFIG, max_rows=4)  # two batches of four rows
-    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=2, restarts=0)
+    polish = config_lib.PolishConfig(method="levenberg_marquardt", iterations=2)
     straight = run_invert(tiny_generator, config, *problem, seed=2, polish=polish)
     _interrupt_after(monkeypatch, 8)  # batch 0's six calls, then batch 1's steps 10 and 20 (checkpoint)
     with pytest.raises(KeyboardInterrupt):
@@ -150,18 +150,18 @@ def test_fingerprints_ignore_opt_in_options_at_their_default_and_nothing_else():
     """A run made before an opt-in option existed stays resumable; any other setting counts."""
     from dcgan_inversion.infra.fingerprints import fingerprint, settings_text
 
-    polish = config_lib.PolishConfig()
-    opt_in = [f.name for f in dataclasses.fields(polish) if f.metadata.get("opt_in")]
+    search = config_lib.SearchConfig()
+    opt_in = [f.name for f in dataclasses.fields(search) if f.metadata.get("opt_in")]
     assert "screen_bank" in opt_in
-    shown = settings_text((CONFIG, polish))
+    shown = settings_text((CONFIG, search))
     assert all(f"{name}=" not in shown for name in opt_in)
-    assert shown == repr((CONFIG, polish)).replace(f", screen_bank={polish.screen_bank}", "")
+    assert shown == repr((CONFIG, search)).replace(f", screen_bank={search.screen_bank}", "")
     assert settings_text((CONFIG,)) == repr((CONFIG,)) and settings_text([1, 2]) == repr([1, 2])
-    key = fingerprint((CONFIG, polish), np.ones(3))
-    assert fingerprint((CONFIG, dataclasses.replace(polish, screen_bank=8)), np.ones(3)) != key
-    assert fingerprint((CONFIG, dataclasses.replace(polish, stall_min_steps=7)), np.ones(3)) != key
-    assert fingerprint((dataclasses.replace(CONFIG, steps=61), polish), np.ones(3)) != key
-    assert fingerprint((CONFIG, polish), np.zeros(3)) != key
+    key = fingerprint((CONFIG, search), np.ones(3))
+    assert fingerprint((CONFIG, dataclasses.replace(search, screen_bank=8)), np.ones(3)) != key
+    assert fingerprint((CONFIG, dataclasses.replace(search, stall_min_steps=7)), np.ones(3)) != key
+    assert fingerprint((dataclasses.replace(CONFIG, steps=61), search), np.ones(3)) != key
+    assert fingerprint((CONFIG, search), np.zeros(3)) != key
 
 
 def test_experiments_are_reproducible_and_drop_their_checkpoints(tiny_generator, tmp_path):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dcgan_inversion.config import InvertConfig, PolishConfig
+from dcgan_inversion.config import InvertConfig, PolishConfig, SearchConfig
 from dcgan_inversion.inversion import InversionProblem, InversionSettings
 
 from conftest import tiny_config
@@ -33,11 +33,11 @@ def test_rows_must_agree():
 def test_settings_from_config_and_phases():
     config = tiny_config()
     settings = InversionSettings.from_config(config, steps=12)
-    assert settings.invert is config.invert and settings.polish is config.polish and settings.total_steps == 12
+    assert settings.invert is config.invert and settings.polish is config.polish and settings.search is config.search and settings.total_steps == 12
     assert InversionSettings(invert=InvertConfig(steps=30)).total_steps == 30
     assert not InversionSettings().polishing
     lm = PolishConfig(method="levenberg_marquardt", iterations=3)
     assert InversionSettings(polish=lm).polishing and not InversionSettings(polish=lm).switching
-    stalled = PolishConfig(method="levenberg_marquardt", iterations=3, switch="stalled")
-    assert InversionSettings(polish=stalled).switching
+    stalled = SearchConfig(switch="stalled")
+    assert InversionSettings(polish=lm, search=stalled).switching and not InversionSettings(search=stalled).switching
     assert not InversionSettings(polish=PolishConfig(method="levenberg_marquardt", iterations=0)).polishing

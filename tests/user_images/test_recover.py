@@ -157,7 +157,13 @@ def test_the_contact_sheet_draws_a_file_name_that_is_not_utf8(tmp_path):
     name = os.fsdecode(b"/photos/caf\xe9.png")
     recover.contact_sheet(tmp_path / "sheet.png", [picture],
                           [{"file": name, "best_pixel_mse": 1e-3, "verdict": "not in G's range"}])
-    assert (tmp_path / "sheet.png").stat().st_size > 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "sheet.png") as sheet:
+        pixels = np.asarray(sheet.convert("RGB"))
+    assert pixels.shape[0] > 16 and pixels.shape[1] >= 50
+    assert np.count_nonzero(np.all(pixels == 0, axis=2)) >= 16 * 50  # the picture, whole
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 2  # and its caption, drawn
 
 
 def test_machine_readable_outputs_keep_a_non_utf8_file_name_exactly(tmp_path):
