@@ -19,10 +19,9 @@ ROW_PATIENCE = 3  # polish iterations without progress before a row stops (real 
 
 
 def search_settings(config, progress: str | None, strategy) -> InversionSettings:
-    """The run's inversion, its polish stopping rows that no longer improve."""
-    polish = config_lib.replace(config, polish={"row_patience": ROW_PATIENCE}).polish
-    return InversionSettings(invert=config.invert, polish=polish, progress=progress, strategy=strategy,
-                             prior=latent_prior(config))
+    """The run's inversion and search, its polish stopping rows that no longer improve."""
+    config = config_lib.replace(config, polish={"row_patience": ROW_PATIENCE})
+    return InversionSettings.from_config(config, progress=progress, strategy=strategy)
 
 
 def best_of_starts(generator, config, images: np.ndarray, starts: int, seed: int, mode: str,
