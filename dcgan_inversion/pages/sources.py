@@ -34,8 +34,10 @@ SOURCES = (
            ("make import PRETRAINED=generateme RUN=runs/celeba_paper_prior",
             'make invert RUN=runs/celeba_paper_prior PROTOCOL=amos ARGS="--experiment table1 '
             '--set experiments.table1_latents=8 --set experiments.latents=prior --set invert.steps=10000"',
+            'make invert RUN=runs/celeba_paper_prior PROTOCOL=amos ARGS="--curvature --set experiments.latents=prior"',
             "make publish FORCE=1 RUN=runs/celeba_paper_prior PROTOCOL=amos"),
-           "Table 1 under Amos's Adam on the CelebA-like DCGAN, 10,000 of his 100,000 steps, its N(0, 1) latents"),
+           "Table 1 under Amos's Adam on the CelebA-like DCGAN, 10,000 of his 100,000 steps, its N(0, 1) latents, "
+           "and the loss's curvature at those latents beside Adam's measured decay rates"),
     Source(("runs/face_demo/*",), ("make demo PRETRAINED=gan-face-generate RUN=runs/face_demo",
                                    'make invert RUN=runs/face_demo ARGS="--experiment edits"',
                                    "make publish FORCE=1 RUN=runs/face_demo"),
