@@ -194,3 +194,12 @@ def test_one_number_for_one_quantity_across_the_pages():
     for rows, first, second, product in products:
         number = [int(value.replace(",", "")) for value in (rows, first, second, product)]
         assert number[0] * (number[1] - number[2]) == number[3]
+
+
+def test_the_reference_names_every_config_section():
+    from dataclasses import fields
+
+    from dcgan_inversion.config import Config
+
+    text = (ROOT / "docs" / "reference.md").read_text()
+    assert all(f"`{item.name}`" in text for item in fields(Config) if item.name != "seed")
