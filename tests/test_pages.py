@@ -124,3 +124,17 @@ def test_the_machines_and_lock_files_a_page_names_are_the_ones_the_results_recor
     assert results.recorded("cpu") == ["CPU A, 2 cores", "CPU B, 2 cores"]  # the most often recorded first
     assert results.recorded("lock_sha256") == ["aaaa"]
     assert results.partial_environments() == ["old"]
+
+
+def test_a_verdict_measurement_is_tallied_as_drawn_and_real_images():
+    from dcgan_inversion.pages.render import verdict_tally
+
+    row = lambda errors, in_range: {"images": len(errors), "best_pixel_mse": errors, "in_range": in_range}  # noqa: E731
+    tally = verdict_tally({"categories": {
+        "generated, float32 (never saved to a file)": row([1e-14, 2e-14], 1.0),
+        "generated, saved as 8-bit PNG": row([5e-6, 6e-6], 0.5),
+        "generated, JPEG quality 95": row([6e-4], 0.0),  # degraded: in neither group
+        "LFW faces from scikit-image": row([2e-2, 3e-2, 1e-3, 4e-2], 0.25),
+        "photos of other things": row([8e-2], 0.0)}})
+    assert tally["drawn"] == {"errors": [1e-14, 2e-14, 5e-6, 6e-6], "right": 3, "images": 4}
+    assert tally["real"] == {"errors": [2e-2, 3e-2, 1e-3, 4e-2, 8e-2], "right": 4, "images": 5}

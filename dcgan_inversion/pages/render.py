@@ -97,6 +97,7 @@ def _environment(templates: Path, results_dir: Path) -> jinja2.Environment:
     environment.globals["recovery_settings"] = _recovery_settings()
     environment.globals["normal_prior"] = _normal_prior
     environment.globals["default_box"] = _default_box()
+    environment.globals["verdict_tally"] = verdict_tally
     environment.globals["image_starts"] = _image_starts()
     environment.globals["demo_faces"] = _demo_faces()
     environment.globals["rates_differ"] = _rates_differ
@@ -109,6 +110,24 @@ def _normal_prior(box: float):
     from dcgan_inversion.gan.latents import LatentPrior
 
     return LatentPrior.normal(box)
+
+
+DRAWN_EXACTLY = ("generated, float32 (never saved to a file)", "generated, saved as 8-bit PNG")
+
+
+def verdict_tally(record: dict) -> dict:
+    """A verdict measurement (user_images/measure.py) in two groups: what G drew, exactly or as a
+    lossless PNG, and the real images (every category not generated); each group's best pixel MSEs
+    and how many images the verdict called right ("in range" for the first, "not in range" for the second)."""
+    drawn, real = {"errors": [], "right": 0, "images": 0}, {"errors": [], "right": 0, "images": 0}
+    for name, row in record["categories"].items():
+        group, right = (drawn, row["in_range"]) if name in DRAWN_EXACTLY else (real, 1 - row["in_range"])
+        if group is real and name.startswith("generated"):
+            continue  # degraded copies of G's images: neither group
+        group["errors"] += row["best_pixel_mse"]
+        group["right"] += round(right * row["images"])
+        group["images"] += row["images"]
+    return {"drawn": drawn, "real": real}
 
 
 def _default_box() -> dict:
