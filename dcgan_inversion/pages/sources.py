@@ -30,6 +30,12 @@ SOURCES = (
             "make publish FORCE=1 RUN=runs/celeba_demo_uniform"),
            "the paper's experiments at make demo's sizes on the CelebA-like DCGAN, the paper's U(-1, 1) latents "
            "(box [-1, 1])"),
+    Source(("runs/celeba_paper/*",),
+           ("make import PRETRAINED=generateme RUN=runs/celeba_paper",
+            'make invert RUN=runs/celeba_paper ARGS="--experiment completion --set completion.latents=4 '
+            '--set completion.starts=2 --set experiments.modes=[stochastic] --set completion.hidden_fractions=[0.3,0.7,0.9]"',
+            'make publish FORCE=1 RUN=runs/celeba_paper ARGS="--only completion"'),
+           "the completion experiment on the CelebA-like DCGAN at small sizes (stochastic clipping), the celeba config"),
     Source(("runs/celeba_paper_prior/amos/*",),
            ("make import PRETRAINED=generateme RUN=runs/celeba_paper_prior",
             'make invert RUN=runs/celeba_paper_prior PROTOCOL=amos ARGS="--experiment table1 '
