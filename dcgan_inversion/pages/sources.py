@@ -160,6 +160,9 @@ SOURCES = (
             'TF_ENABLE_ONEDNN_OPTS=0 make demo CONFIG=demo RUN=runs/demo_onednn_off ARGS="--set polish.method=layerwise_lm"'),
            "the demo generator trained and measured on two CPUs and with oneDNN off, with the polish layerwise_lm; "
            "transcribed by hand from those runs, whose folders were not kept"),
+    Source(("verdicts_celeba/*",), ("make demo", ".venv/bin/python -m dcgan_inversion.user_images.measure --run runs/celeba_demo "
+                                                "--starts 4 --out docs/results/verdicts_celeba"),
+           "how well the verdict separates, on the CelebA-like DCGAN (make demo's run)"),
     Source(("verdicts.*",), (".venv/bin/python -m dcgan_inversion.user_images.measure --run runs/demo",),
            "the verdict's calibration and categories, 8 random starts"),
     Source(("verdicts_encoder/*",), ("make encoder RUN=runs/demo",
