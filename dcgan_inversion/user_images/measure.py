@@ -59,7 +59,7 @@ def categories(generator, config: Config) -> dict:
 def unseen_real_faces(config: Config) -> tuple[str, np.ndarray]:
     """Real faces the calibration did not use: every other held-out image of the run's data (the
     calibration takes the rest); a run with no data beside it (an imported one) gets LFW faces that
-    ship with scikit-image instead, grey and 25 px, so harder to tell from G's than a colour photo."""
+    ship with scikit-image instead (grey and 25 px: the only real faces that come offline)."""
     held_out = heldout_images(config)[1::2]
     if len(held_out):
         return "unseen real faces (not in the calibration)", held_out
