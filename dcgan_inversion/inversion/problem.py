@@ -4,7 +4,8 @@
 latents when they are known (generated targets), the seed of the stochastic clip's draws, and
 on a conditional generator each row's class.
 `InversionSettings` holds everything else: the first-order config, the search around it (screen,
-switch, restarts), the polish, how many steps, snapshots, progress, strategy and checkpoints. Experiments build both and call `invert`.
+switch, restarts), the polish, how many steps, snapshots, progress, strategy and checkpoints.
+Experiments build both and call `invert`.
 """
 from __future__ import annotations
 
