@@ -264,19 +264,17 @@ def _recovery(generator, found: dict, plan) -> Recovery:
 def latent_prior_named(prior, box=None):
     """A `LatentPrior` from a name ("uniform", "normal") and an optional half-width b of its box
     [-b, b] (default per prior: gan/latents.DEFAULT_BOX), or the prior itself."""
-    from dcgan_inversion.gan.latents import DEFAULT_BOX, LatentPrior
+    from dcgan_inversion.gan.latents import DEFAULT_BOX, LatentPrior, symmetric_prior
 
     if isinstance(prior, LatentPrior):
         return prior
     if prior not in DEFAULT_BOX:
         raise UserError(f"prior must be 'uniform', 'normal' or a LatentPrior, got {prior!r}")
     try:
-        half_width = DEFAULT_BOX[prior] if box is None else float(box)
+        made = symmetric_prior(prior, box)
     except (TypeError, ValueError):
-        raise UserError(f"box is the half-width b of the latent box [-b, b], a number; got {box!r}") from None
-    if not half_width > 0:
-        raise UserError(f"box must be above 0, got {box!r}")
-    return LatentPrior(prior, -half_width, half_width)
+        raise UserError(f"box is the half-width b of the latent box [-b, b], a number above 0; got {box!r}") from None
+    return made
 
 
 def model_config(generator, prior) -> Config:

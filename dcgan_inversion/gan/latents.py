@@ -90,7 +90,11 @@ def latent_prior(config) -> LatentPrior:
     """The run's prior, from its `Config` (or `ModelConfig`): model.latent (uniform or normal) in the
     box [-b, b], b = model.latent_box or the prior's default (DEFAULT_BOX)."""
     model = getattr(config, "model", config)
-    kind = getattr(model, "latent", "uniform")
-    box = getattr(model, "latent_box", None)
-    box = DEFAULT_BOX[kind] if box is None else float(box)
-    return LatentPrior(kind, -box, box)
+    return symmetric_prior(getattr(model, "latent", "uniform"), getattr(model, "latent_box", None))
+
+
+def symmetric_prior(kind: str, box=None) -> LatentPrior:
+    """The prior `kind` in the box [-b, b], b = `box` or the prior's default (DEFAULT_BOX): the rule a
+    run's config, a results record and the API's `prior=` share."""
+    half_width = DEFAULT_BOX[kind] if box is None else float(box)
+    return LatentPrior(kind, -half_width, half_width)

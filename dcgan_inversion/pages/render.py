@@ -121,9 +121,12 @@ def verdict_tally(record: dict) -> dict:
     and how many images the verdict called right ("in range" for the first, "not in range" for the second)."""
     drawn, real = {"errors": [], "right": 0, "images": 0}, {"errors": [], "right": 0, "images": 0}
     for name, row in record["categories"].items():
-        group, right = (drawn, row["in_range"]) if name in DRAWN_EXACTLY else (real, 1 - row["in_range"])
-        if group is real and name.startswith("generated"):
+        if name in DRAWN_EXACTLY:
+            group, right = drawn, row["in_range"]
+        elif name.startswith("generated"):
             continue  # degraded copies of G's images: neither group
+        else:
+            group, right = real, 1 - row["in_range"]
         group["errors"] += row["best_pixel_mse"]
         group["right"] += round(right * row["images"])
         group["images"] += row["images"]

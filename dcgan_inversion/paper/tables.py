@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 from dcgan_inversion.config.moved import moved
-from dcgan_inversion.gan.latents import DEFAULT_BOX
+from dcgan_inversion.gan.latents import symmetric_prior
 from dcgan_inversion.infra.io_utils import atomic_write_text
 from dcgan_inversion.run import RunPaths
 from dcgan_inversion.paper.labels import (PAPER_TABLE1, PAPER_TABLE2, first_order_text, model_text, optimizer_text,
@@ -155,12 +155,11 @@ def _baseline_vectors(config: dict) -> str:
     if config.get("experiments", {}).get("latents", "prior") == "paper_uniform":
         return f"U(-1, 1)^{model['z_dim']} vectors" + (" (expected 0.0816)" if model["z_dim"] == 100 else "")
     model = moved(config, "a results record", announce=False)["model"]  # a record of any age
-    kind = model.get("latent", "uniform")
-    box = model.get("latent_box") or DEFAULT_BOX[kind]
-    if kind == "normal":
-        return f"N(0, 1)^{model['z_dim']} vectors kept in [-{box:g}, {box:g}]"
-    expected = " (expected 0.0816)" if (box, model["z_dim"]) == (1.0, 100) else ""
-    return f"U({-box:g}, {box:g})^{model['z_dim']} vectors{expected}"
+    prior = symmetric_prior(model.get("latent", "uniform"), model.get("latent_box"))
+    if prior.kind == "normal":
+        return f"N(0, 1)^{model['z_dim']} vectors kept in [{prior.low:g}, {prior.high:g}]"
+    expected = " (expected 0.0816)" if (prior.box, model["z_dim"]) == ((-1.0, 1.0), 100) else ""
+    return f"U({prior.low:g}, {prior.high:g})^{model['z_dim']} vectors{expected}"
 
 
 def curvature_table(paths: RunPaths, record: dict) -> list[Path]:
