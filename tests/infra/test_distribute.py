@@ -152,6 +152,8 @@ def test_two_workers_train_and_the_chief_checkpoint_loads(tmp_path):
     assert (run_dir / "generator.weights.h5").exists()
 
 
+@pytest.mark.slow  # two workers to 20 steps and a preemption (~50 s); its parts stay in the quick suite:
+# test_two_workers_train_and_the_chief_checkpoint_loads and tests/infra/test_preemption.py's one-process SIGTERM
 def test_sigterm_to_one_worker_makes_every_worker_save_and_stop(tmp_path):
     """TensorFlow's PreemptionCheckpointHandler: one worker is preempted, all save the same step."""
     config = config_lib.replace(tiny_config(), train={"steps": 100000, "checkpoint_every": 20, "sample_every": 100000})
