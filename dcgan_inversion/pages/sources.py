@@ -36,6 +36,13 @@ SOURCES = (
             '--set completion.starts=2 --set experiments.modes=[stochastic] --set completion.hidden_fractions=[0.3,0.7,0.9]"',
             'make publish FORCE=1 RUN=runs/celeba_paper ARGS="--only completion"'),
            "the completion experiment on the CelebA-like DCGAN at small sizes (stochastic clipping), the celeba config"),
+    Source(("runs/celeba_paper_prior/authors/*",),
+           ("make import PRETRAINED=generateme RUN=runs/celeba_paper_prior",
+            'make invert RUN=runs/celeba_paper_prior PROTOCOL=authors ARGS="--experiment table1 '
+            '--set experiments.table1_latents=8 --set experiments.latents=prior"',
+            "make publish FORCE=1 RUN=runs/celeba_paper_prior PROTOCOL=authors"),
+           "Table 1 under the authors' protocol (plain gradient descent, 100,000 steps) on the CelebA-like DCGAN, "
+           "8 of its N(0, 1) latents per mode, resumed across sessions"),
     Source(("runs/celeba_paper_prior/amos/*",),
            ("make import PRETRAINED=generateme RUN=runs/celeba_paper_prior",
             'make invert RUN=runs/celeba_paper_prior PROTOCOL=amos ARGS="--experiment table1 '
