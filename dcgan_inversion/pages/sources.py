@@ -30,7 +30,14 @@ SOURCES = (
             "make publish FORCE=1 RUN=runs/celeba_demo_uniform"),
            "the paper's experiments at make demo's sizes on the CelebA-like DCGAN, the paper's U(-1, 1) latents "
            "(box [-1, 1])"),
-    Source(("runs/celeba_paper/*",),
+    Source(("runs/celeba_paper/amos/*",),
+           ("make import PRETRAINED=generateme RUN=runs/celeba_paper",
+            'make invert RUN=runs/celeba_paper PROTOCOL=amos ARGS="--experiment table1 '
+            '--set experiments.table1_latents=8 --set invert.steps=10000"',
+            "make publish FORCE=1 RUN=runs/celeba_paper PROTOCOL=amos"),
+           "Table 1 under Amos's Adam on the CelebA-like DCGAN, 10,000 of his 100,000 steps, the paper's U(-1, 1) "
+           "latents (box [-1, 1])"),
+    Source(("runs/celeba_paper/completion.*", "runs/celeba_paper/config.yaml", "runs/celeba_paper/imported.json"),
            ("make import PRETRAINED=generateme RUN=runs/celeba_paper",
             'make invert RUN=runs/celeba_paper ARGS="--experiment completion --set completion.latents=4 '
             '--set completion.starts=2 --set experiments.modes=[stochastic] --set completion.hidden_fractions=[0.3,0.7,0.9]"',
